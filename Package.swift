@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Shared settings: Swift 6 language mode everywhere, plus the upcoming features the
+// house style asks for, so every module reads the same way.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let nioExtras = Target.Dependency.product(name: "NIOExtras", package: "swift-nio-extras")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let lifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let atomics = Target.Dependency.product(name: "Atomics", package: "swift-atomics")
+
+let package = Package(
+    name: "Meridian",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "meridian", targets: ["meridian"]),
+        .executable(name: "dnsctl", targets: ["dnsctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Pure layers: no sockets, no C libraries, no Foundation.
+        .target(name: "MeridianWire", swiftSettings: swiftSettings),
+        .target(name: "MeridianZoneFile", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
+        .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianZoneFile"], swiftSettings: swiftSettings),
+
+        // Configuration file: YAML with positions, validated as a whole.
+        .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+
+        // The shell: sockets, signals, reloads.
+        .target(
+            name: "MeridianServer",
+            dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig",
+                           nioCore, nioPosix, nioExtras, logging, lifecycle, atomics],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", logging], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "dnsctl",
+            dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: counts malloc calls of the current thread, to prove the responder allocates nothing.
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+
+        .testTarget(name: "MeridianWireTests", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianZoneFileTests", dependencies: ["MeridianZoneFile", "MeridianWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeridianAuthorityTests",
+            dependencies: ["MeridianAuthority", "MeridianZoneFile", "MeridianWire", "CMallocCounter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,116 @@
+/// EDNS Client Subnet option (RFC 7871 section 6), without heap storage so the query path
+/// can parse and echo it freely.
+public struct ClientSubnet: Hashable, Sendable {
+    public enum Family: UInt16, Sendable { case ipv4 = 1, ipv6 = 2 }
+
+    public var family: Family
+    public var sourcePrefix: UInt8
+    public var scopePrefix: UInt8
+    /// The address, left-aligned; bytes past the source prefix are zero.
+    public var address: (UInt64, UInt64)
+
+    public init(family: Family, sourcePrefix: UInt8, scopePrefix: UInt8 = 0, address: (UInt64, UInt64)) {
+        self.family = family
+        self.sourcePrefix = sourcePrefix
+        self.scopePrefix = scopePrefix
+        self.address = address
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.family == b.family && a.sourcePrefix == b.sourcePrefix && a.scopePrefix == b.scopePrefix && a.address == b.address
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(family)
+        hasher.combine(sourcePrefix)
+        hasher.combine(scopePrefix)
+        hasher.combine(address.0)
+        hasher.combine(address.1)
+    }
+
+    public var maxPrefix: UInt8 { family == .ipv4 ? 32 : 128 }
+
+    /// Number of address octets on the wire for the source prefix.
+    public var addressLength: Int { (Int(sourcePrefix) + 7) / 8 }
+
+    /// Parses the option data. Rejects what RFC 7871 section 7.1 tells servers to answer
+    /// with FORMERR: unknown family, prefix longer than the family allows, wrong address
+    /// length, and bits set beyond the source prefix.
+    public static func parse(_ data: UnsafeRawBufferPointer) throws(WireError) -> ClientSubnet {
+        guard data.count >= 4 else { throw .badClientSubnet("option shorter than 4 octets") }
+        let rawFamily = UInt16(data[0]) << 8 | UInt16(data[1])
+        guard let family = Family(rawValue: rawFamily) else { throw .badClientSubnet("unknown address family \(rawFamily)") }
+        let source = data[2]
+        let scope = data[3]
+        let maxPrefix: UInt8 = family == .ipv4 ? 32 : 128
+        guard source <= maxPrefix else { throw .badClientSubnet("source prefix \(source) too long") }
+        guard scope <= maxPrefix else { throw .badClientSubnet("scope prefix \(scope) too long") }
+        let length = (Int(source) + 7) / 8
+        guard data.count - 4 == length else { throw .badClientSubnet("address length does not match source prefix") }
+        var bytes: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &bytes) { out in
+            for index in 0..<length { out[index] = data[4 + index] }
+        }
+        if source % 8 != 0, length > 0 {
+            let mask = UInt8(0xFF) >> (source % 8)
+            guard data[4 + length - 1] & mask == 0 else { throw .badClientSubnet("address bits set beyond the source prefix") }
+        }
+        return ClientSubnet(family: family, sourcePrefix: source, scopePrefix: scope, address: bytes)
+    }
+
+    /// The address octet at `index` (0-based, network order).
+    public func octet(_ index: Int) -> UInt8 {
+        withUnsafeBytes(of: address) { $0[index] }
+    }
+
+    /// Option data as written on the wire: family, source, scope, truncated address.
+    public var optionData: [UInt8] {
+        var data: [UInt8] = [UInt8(family.rawValue >> 8), UInt8(family.rawValue & 0xFF), sourcePrefix, scopePrefix]
+        for index in 0..<addressLength { data.append(octet(index)) }
+        return data
+    }
+
+    /// Builds an option from address octets and a prefix, zeroing bits past the prefix.
+    public init(family: Family, sourcePrefix: UInt8, scopePrefix: UInt8 = 0, octets: [UInt8]) {
+        var bytes: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &bytes) { out in
+            for index in 0..<min(octets.count, 16) where index * 8 < Int(sourcePrefix) {
+                let keep = Int(sourcePrefix) - index * 8
+                out[index] = keep >= 8 ? octets[index] : octets[index] & ~(UInt8(0xFF) >> keep)
+            }
+        }
+        self.init(family: family, sourcePrefix: sourcePrefix, scopePrefix: scopePrefix, address: bytes)
+    }
+}
+
+/// The OPT pseudo-record's contents (RFC 6891 section 6.1).
+public struct EDNS: Hashable, Sendable {
+    public var udpPayloadSize: UInt16
+    public var extendedRCode: UInt8
+    public var version: UInt8
+    public var dnssecOK: Bool
+    public var options: [Option]
+
+    public struct Option: Hashable, Sendable {
+        public var code: EDNSOptionCode
+        public var data: [UInt8]
+        public init(code: EDNSOptionCode, data: [UInt8]) {
+            self.code = code
+            self.data = data
+        }
+    }
+
+    public init(udpPayloadSize: UInt16 = 1232, extendedRCode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false, options: [Option] = []) {
+        self.udpPayloadSize = udpPayloadSize
+        self.extendedRCode = extendedRCode
+        self.version = version
+        self.dnssecOK = dnssecOK
+        self.options = options
+    }
+
+    /// The Client Subnet option, parsed, if present.
+    public func clientSubnet() throws(WireError) -> ClientSubnet? {
+        guard let option = options.first(where: { $0.code == .clientSubnet }) else { return nil }
+        return try withBytes(option.data) { (raw) throws(WireError) in try ClientSubnet.parse(raw) }
+    }
+}

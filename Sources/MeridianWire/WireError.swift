@@ -1,0 +1,38 @@
+/// Why a message could not be read. Offsets are byte positions in the message.
+public enum WireError: Error, Hashable, Sendable {
+    case truncated(at: Int)
+    case labelTooLong(at: Int)
+    case nameTooLong(at: Int)
+    case pointerLoop(at: Int)
+    /// A compression pointer that points at or after itself, or past the message.
+    case badPointer(at: Int)
+    case badRData(type: RRType, at: Int)
+    case trailingData(at: Int)
+    case duplicateOPT
+    case badOPT(at: Int)
+    case badClientSubnet(String)
+}
+
+extension WireError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .truncated(let at): "message truncated at offset \(at)"
+        case .labelTooLong(let at): "label longer than 63 octets at offset \(at)"
+        case .nameTooLong(let at): "name longer than 255 octets at offset \(at)"
+        case .pointerLoop(let at): "compression pointer loop at offset \(at)"
+        case .badPointer(let at): "compression pointer not pointing backwards at offset \(at)"
+        case .badRData(let type, let at): "malformed \(type) RDATA at offset \(at)"
+        case .trailingData(let at): "unexpected data after the last record at offset \(at)"
+        case .duplicateOPT: "more than one OPT record"
+        case .badOPT(let at): "malformed OPT record at offset \(at)"
+        case .badClientSubnet(let why): "malformed EDNS Client Subnet option: \(why)"
+        }
+    }
+}
+
+/// `Array.withUnsafeBytes` with typed throws kept intact.
+@inlinable
+public func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(WireError) -> R) throws(WireError) -> R {
+    let result: Result<R, WireError> = array.withUnsafeBytes { raw in Result { () throws(WireError) in try body(raw) } }
+    return try result.get()
+}

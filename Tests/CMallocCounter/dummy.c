@@ -1,0 +1,1 @@
+int meridian_dummy;
