@@ -1,0 +1,942 @@
+"""Shared helpers for the end-to-end tests.
+
+* ports and temporary directories,
+* starting and stopping ``meridian`` (and NSD as a reference server) with
+  deadline-based readiness checks,
+* a small DNS wire codec: enough to build any query (including malformed ones)
+  and to parse and validate every response precisely,
+* helpers around ``dig`` and ``kdig``.
+
+Only the Python standard library is used.
+"""
+
+import ipaddress
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import unittest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MERIDIAN_BIN = os.environ.get("MERIDIAN_BIN", os.path.join(REPO, ".build", "release", "meridian"))
+DNSCTL_BIN = os.environ.get("DNSCTL_BIN", os.path.join(REPO, ".build", "release", "dnsctl"))
+NSD_BIN = os.environ.get("NSD_BIN", shutil.which("nsd") or "/usr/sbin/nsd")
+
+# Startup can be slow on a loaded two-core machine; readiness is awaited, never slept for.
+STARTUP_TIMEOUT = float(os.environ.get("E2E_STARTUP_TIMEOUT", "30"))
+POLL_INTERVAL = 0.05
+
+# --------------------------------------------------------------------------------------
+# Constants
+# --------------------------------------------------------------------------------------
+
+TYPES = {
+    "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "HINFO": 13, "MX": 15, "TXT": 16,
+    "AAAA": 28, "SRV": 33, "NAPTR": 35, "DNAME": 39, "OPT": 41, "DS": 43, "SSHFP": 44,
+    "RRSIG": 46, "NSEC": 47, "DNSKEY": 48, "TLSA": 52, "SVCB": 64, "HTTPS": 65,
+    "IXFR": 251, "AXFR": 252, "ANY": 255, "CAA": 257,
+}
+TYPE_NAMES = {v: k for k, v in TYPES.items()}
+
+RCODES = {
+    "NOERROR": 0, "FORMERR": 1, "SERVFAIL": 2, "NXDOMAIN": 3, "NOTIMP": 4, "REFUSED": 5,
+    "BADVERS": 16,
+}
+RCODE_NAMES = {v: k for k, v in RCODES.items()}
+
+OPT_ECS = 8
+OPT_COOKIE = 10
+
+FLAG_QR = 0x8000
+FLAG_AA = 0x0400
+FLAG_TC = 0x0200
+FLAG_RD = 0x0100
+FLAG_RA = 0x0080
+FLAG_AD = 0x0020
+FLAG_CD = 0x0010
+
+
+def type_code(t):
+    if isinstance(t, int):
+        return t
+    t = t.upper()
+    if t in TYPES:
+        return TYPES[t]
+    if t.startswith("TYPE"):
+        return int(t[4:])
+    raise KeyError(t)
+
+
+def type_name(code):
+    return TYPE_NAMES.get(code, "TYPE%d" % code)
+
+
+def rcode_name(code):
+    return RCODE_NAMES.get(code, "RCODE%d" % code)
+
+
+# --------------------------------------------------------------------------------------
+# Ports, directories, processes
+# --------------------------------------------------------------------------------------
+
+def free_port():
+    """A port on 127.0.0.1 that is free for both UDP and TCP right now."""
+    for _ in range(200):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            udp.bind(("127.0.0.1", 0))
+            port = udp.getsockname()[1]
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+        finally:
+            udp.close()
+            tcp.close()
+    raise RuntimeError("no free port found")
+
+
+def make_tempdir(testcase, prefix="meridian-e2e-"):
+    """A temporary directory removed when the test (or class) is cleaned up."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    testcase_cleanup(testcase, shutil.rmtree, path, True)
+    return path
+
+
+def wait_until(predicate, timeout, interval=POLL_INTERVAL, message="condition"):
+    """Poll ``predicate`` until it returns a truthy value; return it, or raise on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, message))
+        time.sleep(interval)
+
+
+def require_executable(path, what):
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise AssertionError("%s binary not found or not executable: %s" % (what, path))
+
+
+def stop_process(proc, sig=signal.SIGTERM, timeout=10):
+    """Stop a process we started; escalate to SIGKILL. Returns the exit code."""
+    if proc.poll() is None:
+        try:
+            proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    return proc.returncode
+
+
+class ServerProcess:
+    """Common parts of the Meridian and NSD process wrappers."""
+
+    name = "server"
+
+    def __init__(self, workdir, port):
+        self.workdir = workdir
+        self.port = port
+        self.proc = None
+        self.log_path = os.path.join(workdir, "%s.stderr" % self.name)
+        self.ready_name = None
+
+    def log(self):
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _spawn(self, argv):
+        self._log_file = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, cwd=self.workdir)
+
+    def answers(self, name=None, qtype="SOA", timeout=0.2):
+        """One UDP query; the parsed response or None."""
+        try:
+            return udp_query(self.port, make_query(name or self.ready_name, qtype), timeout=timeout)
+        except (socket.timeout, OSError, ParseError):
+            return None
+
+    def wait_ready(self, timeout=STARTUP_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited with %s before becoming ready:\n%s"
+                                     % (self.name, self.proc.returncode, self.log()))
+            response = self.answers(timeout=0.1)
+            if response is not None and response.rcode == 0 and response.answer:
+                return response
+            time.sleep(POLL_INTERVAL)
+        raise AssertionError("%s did not answer %s SOA on port %d within %.0fs:\n%s"
+                             % (self.name, self.ready_name, self.port, timeout, self.log()))
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc is None:
+            return None
+        code = stop_process(self.proc, sig, timeout)
+        try:
+            self._log_file.close()
+        except Exception:
+            pass
+        return code
+
+
+class Meridian(ServerProcess):
+    """A meridian process with its own config, zones directory and control socket."""
+
+    name = "meridian"
+
+    def __init__(self, testcase, zones, udp_payload=1232, tcp_idle_timeout="2s",
+                 tcp_max_connections=64, workdir=None):
+        require_executable(MERIDIAN_BIN, "meridian")
+        workdir = workdir or make_tempdir(testcase)
+        super().__init__(workdir, free_port())
+        self.zones_dir = os.path.join(workdir, "zones")
+        os.makedirs(self.zones_dir, exist_ok=True)
+        self.config_path = os.path.join(workdir, "meridian.yaml")
+        self.socket_path = os.path.join(workdir, "meridian.sock")
+        self.udp_payload = udp_payload
+        self.tcp_idle_timeout = tcp_idle_timeout
+        self.tcp_max_connections = tcp_max_connections
+        for origin, text in zones.items():
+            self.write_zone(origin, text)
+        self.ready_name = next(iter(zones))
+        self.write_config()
+
+    def zone_path(self, origin):
+        return os.path.join(self.zones_dir, origin.rstrip(".") + ".zone")
+
+    def write_zone(self, origin, text):
+        with open(self.zone_path(origin), "w") as f:
+            f.write(text)
+
+    def write_config(self):
+        with open(self.config_path, "w") as f:
+            f.write(meridian_config(self.port, self.zones_dir, self.socket_path,
+                                    os.path.join(self.workdir, "admin-state.json"),
+                                    self.udp_payload, self.tcp_idle_timeout,
+                                    self.tcp_max_connections))
+
+    def start(self, testcase, wait=True):
+        self._spawn([MERIDIAN_BIN, "--config", self.config_path])
+        testcase_cleanup(testcase, self.stop)
+        if wait:
+            self.wait_ready()
+        return self
+
+
+def meridian_config(port, zones_dir, socket_path, state_file, udp_payload=1232,
+                    tcp_idle_timeout="2s", tcp_max_connections=64):
+    return (
+        "dns:\n"
+        '  listen: ["127.0.0.1:%d"]\n'
+        "  udp_payload: %d\n"
+        "  tcp_idle_timeout: %s\n"
+        "  tcp_max_connections: %d\n"
+        "zones:\n"
+        "  directory: %s\n"
+        "control:\n"
+        "  socket: %s\n"
+        "health:\n"
+        "  state_file: %s\n"
+    ) % (port, udp_payload, tcp_idle_timeout, tcp_max_connections, zones_dir, socket_path,
+         state_file)
+
+
+class NSD(ServerProcess):
+    """A private NSD instance used as the reference implementation."""
+
+    name = "nsd"
+
+    def __init__(self, testcase, zones, workdir=None, minimal_responses=True):
+        require_executable(NSD_BIN, "nsd")
+        workdir = workdir or make_tempdir(testcase, prefix="nsd-e2e-")
+        super().__init__(workdir, free_port())
+        self.ready_name = next(iter(zones))
+        lines = [
+            "server:",
+            "  ip-address: 127.0.0.1@%d" % self.port,
+            "  port: %d" % self.port,
+            "  do-ip6: no",
+            '  username: ""',
+            '  chroot: ""',
+            '  zonesdir: "%s"' % workdir,
+            '  pidfile: "%s/nsd.pid"' % workdir,
+            '  database: ""',
+            '  xfrdfile: "%s/xfrd.state"' % workdir,
+            '  xfrdir: "%s"' % workdir,
+            '  zonelistfile: "%s/zone.list"' % workdir,
+            '  cookie-secret-file: "%s/cookiesecrets.txt"' % workdir,
+            '  logfile: "%s/nsd.log"' % workdir,
+            "  server-count: 1",
+            "  verbosity: 1",
+            "  hide-version: yes",
+            "  minimal-responses: %s" % ("yes" if minimal_responses else "no"),
+            "  refuse-any: no",
+            "  zonefiles-write: 0",
+            "remote-control:",
+            "  control-enable: no",
+        ]
+        for origin, text in zones.items():
+            fname = origin.rstrip(".") + ".zone"
+            with open(os.path.join(workdir, fname), "w") as f:
+                f.write(text)
+            lines += ["zone:", "  name: %s" % origin, '  zonefile: "%s/%s"' % (workdir, fname)]
+        self.config_path = os.path.join(workdir, "nsd.conf")
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def log(self):
+        text = super().log()
+        try:
+            with open(os.path.join(self.workdir, "nsd.log"), errors="replace") as f:
+                text += f.read()
+        except OSError:
+            pass
+        return text
+
+    def start(self, testcase, wait=True):
+        self._spawn([NSD_BIN, "-d", "-c", self.config_path])
+        testcase_cleanup(testcase, self.stop)
+        if wait:
+            self.wait_ready()
+        return self
+
+
+def testcase_cleanup(testcase, fn, *args):
+    """addCleanup for a test instance, addClassCleanup when given the class (setUpClass)."""
+    if isinstance(testcase, type):
+        testcase.addClassCleanup(fn, *args)
+    else:
+        testcase.addCleanup(fn, *args)
+
+
+# --------------------------------------------------------------------------------------
+# Wire format: encoding
+# --------------------------------------------------------------------------------------
+
+def split_name(name):
+    """Labels of a presentation-format name; supports \\. and \\DDD escapes."""
+    if name in (".", ""):
+        return []
+    labels, cur, i = [], bytearray(), 0
+    while i < len(name):
+        c = name[i]
+        if c == "\\":
+            if name[i + 1:i + 4].isdigit() and len(name[i + 1:i + 4]) == 3:
+                cur.append(int(name[i + 1:i + 4]))
+                i += 4
+            else:
+                cur += name[i + 1].encode()
+                i += 2
+            continue
+        if c == ".":
+            labels.append(bytes(cur))
+            cur = bytearray()
+        else:
+            cur += c.encode()
+        i += 1
+    if cur:
+        labels.append(bytes(cur))
+    return labels
+
+
+def encode_name(name):
+    """Uncompressed wire form of a name (str in presentation form, or a list of labels)."""
+    labels = split_name(name) if isinstance(name, str) else name
+    out = bytearray()
+    for label in labels:
+        out.append(len(label) & 0xFF)  # no length check: tests build bad names on purpose
+        out += label
+    out.append(0)
+    return bytes(out)
+
+
+def encode_rr(name, rtype, rclass, ttl, rdata):
+    if isinstance(name, (str, list)):
+        name = encode_name(name)
+    return name + struct.pack("!HHIH", type_code(rtype), rclass, ttl & 0xFFFFFFFF, len(rdata)) + rdata
+
+
+def opt_rr(payload=1232, ext_rcode=0, version=0, do=False, options=(), flags=None):
+    """An OPT pseudo-record; options are (code, bytes) pairs."""
+    rdata = b"".join(struct.pack("!HH", code, len(data)) + data for code, data in options)
+    z = flags if flags is not None else (0x8000 if do else 0)
+    ttl = (ext_rcode << 24) | (version << 16) | z
+    return b"\x00" + struct.pack("!HHIH", 41, payload, ttl, len(rdata)) + rdata
+
+
+def ecs_option(address, source_prefix, scope_prefix=0, family=None, truncate=True):
+    """An EDNS Client Subnet option (code 8) as (code, data)."""
+    ip = ipaddress.ip_address(address)
+    fam = family if family is not None else (1 if ip.version == 4 else 2)
+    raw = ip.packed
+    if truncate:
+        raw = raw[:(source_prefix + 7) // 8]
+    return (OPT_ECS, struct.pack("!HBB", fam, source_prefix, scope_prefix) + raw)
+
+
+def header(qid, flags=0, qd=1, an=0, ns=0, ar=0):
+    return struct.pack("!HHHHHH", qid & 0xFFFF, flags, qd, an, ns, ar)
+
+
+def make_query(name, qtype="A", qid=None, rd=False, opcode=0, edns=None, qclass=1,
+               flags=None, cd=False, ad=False):
+    """A query. ``edns`` is None (no OPT), True (defaults) or a dict of ``opt_rr`` arguments."""
+    if qid is None:
+        qid = int.from_bytes(os.urandom(2), "big")
+    if flags is None:
+        flags = (opcode & 0xF) << 11
+        if rd:
+            flags |= FLAG_RD
+        if cd:
+            flags |= FLAG_CD
+        if ad:
+            flags |= FLAG_AD
+    add = []
+    if edns:
+        add.append(opt_rr(**(edns if isinstance(edns, dict) else {})))
+    body = encode_name(name) + struct.pack("!HH", type_code(qtype), qclass)
+    return header(qid, flags, 1, 0, 0, len(add)) + body + b"".join(add)
+
+
+# --------------------------------------------------------------------------------------
+# Wire format: decoding
+# --------------------------------------------------------------------------------------
+
+class ParseError(Exception):
+    pass
+
+
+def read_name(data, offset, allow_forward=False):
+    """Read a possibly compressed name; returns (name_str, next_offset).
+
+    Strict: pointers must point to earlier data (no loops, no forward pointers),
+    labels <= 63 octets, whole name <= 255 octets.
+    """
+    labels = []
+    total = 0
+    jumped = False
+    end = None
+    pos = offset
+    seen = set()
+    while True:
+        if pos >= len(data):
+            raise ParseError("name runs past end of message at %d" % pos)
+        length = data[pos]
+        if length & 0xC0 == 0xC0:
+            if pos + 1 >= len(data):
+                raise ParseError("truncated compression pointer")
+            target = ((length & 0x3F) << 8) | data[pos + 1]
+            if not allow_forward and target >= pos:
+                raise ParseError("forward/self compression pointer %d at %d" % (target, pos))
+            if target in seen:
+                raise ParseError("compression loop")
+            seen.add(target)
+            if not jumped:
+                end = pos + 2
+                jumped = True
+            pos = target
+            continue
+        if length & 0xC0:
+            raise ParseError("bad label type 0x%02x" % length)
+        if length == 0:
+            total += 1
+            if not jumped:
+                end = pos + 1
+            break
+        label = data[pos + 1:pos + 1 + length]
+        if len(label) != length:
+            raise ParseError("label runs past end of message")
+        labels.append(label)
+        total += length + 1
+        if total > 255:
+            raise ParseError("name longer than 255 octets")
+        pos += 1 + length
+    return labels_to_text(labels), end
+
+
+def escape_label(label):
+    out = []
+    for b in label:
+        ch = chr(b)
+        if ch in '.\\"();$@ ' or b < 0x21 or b > 0x7E:
+            if ch in '.\\"();$@':
+                out.append("\\" + ch)
+            else:
+                out.append("\\%03d" % b)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def labels_to_text(labels):
+    if not labels:
+        return "."
+    return ".".join(escape_label(l) for l in labels) + "."
+
+
+class RR:
+    __slots__ = ("name", "type", "cls", "ttl", "rdata", "text", "offset")
+
+    def __init__(self, name, rtype, cls, ttl, rdata, text, offset):
+        self.name, self.type, self.cls, self.ttl = name, rtype, cls, ttl
+        self.rdata, self.text, self.offset = rdata, text, offset
+
+    @property
+    def type_name(self):
+        return type_name(self.type)
+
+    def key(self, with_ttl=True):
+        """Comparable identity: (lowercased owner, type, ttl, rdata text with lowercased names)."""
+        return (self.name.lower(), type_name(self.type), self.ttl if with_ttl else None, self.text)
+
+    def __repr__(self):
+        return "%s %d %s %s" % (self.name, self.ttl, self.type_name, self.text)
+
+
+class Message:
+    """A parsed DNS message. ``parse`` is strict: any structural fault raises ParseError."""
+
+    def __init__(self):
+        self.id = 0
+        self.flags = 0
+        self.questions = []
+        self.answer = []
+        self.authority = []
+        self.additional = []
+        self.opt = None
+        self.raw = b""
+
+    # header flags
+    qr = property(lambda s: bool(s.flags & FLAG_QR))
+    aa = property(lambda s: bool(s.flags & FLAG_AA))
+    tc = property(lambda s: bool(s.flags & FLAG_TC))
+    rd = property(lambda s: bool(s.flags & FLAG_RD))
+    ra = property(lambda s: bool(s.flags & FLAG_RA))
+    ad = property(lambda s: bool(s.flags & FLAG_AD))
+    cd = property(lambda s: bool(s.flags & FLAG_CD))
+    opcode = property(lambda s: (s.flags >> 11) & 0xF)
+
+    @property
+    def rcode(self):
+        """Full rcode including the EDNS extended bits."""
+        low = self.flags & 0xF
+        if self.opt is not None:
+            return ((self.opt.ttl >> 24) << 4) | low
+        return low
+
+    @property
+    def rcode_name(self):
+        return rcode_name(self.rcode)
+
+    @property
+    def edns_version(self):
+        return None if self.opt is None else (self.opt.ttl >> 16) & 0xFF
+
+    @property
+    def edns_payload(self):
+        return None if self.opt is None else self.opt.cls
+
+    @property
+    def edns_options(self):
+        if self.opt is None:
+            return []
+        out, rd, i = [], self.opt.rdata, 0
+        while i < len(rd):
+            if i + 4 > len(rd):
+                raise ParseError("truncated EDNS option header")
+            code, length = struct.unpack("!HH", rd[i:i + 4])
+            if i + 4 + length > len(rd):
+                raise ParseError("truncated EDNS option data")
+            out.append((code, rd[i + 4:i + 4 + length]))
+            i += 4 + length
+        return out
+
+    def flag_names(self):
+        names = []
+        for bit, n in ((FLAG_QR, "qr"), (FLAG_AA, "aa"), (FLAG_TC, "tc"), (FLAG_RD, "rd"),
+                       (FLAG_RA, "ra"), (FLAG_AD, "ad"), (FLAG_CD, "cd")):
+            if self.flags & bit:
+                names.append(n)
+        return names
+
+    def section(self, name):
+        return {"answer": self.answer, "authority": self.authority,
+                "additional": self.additional}[name]
+
+    def rrs(self, section, rtype=None):
+        recs = self.section(section)
+        if rtype is not None:
+            recs = [r for r in recs if r.type == type_code(rtype)]
+        return recs
+
+    def __str__(self):
+        lines = [";; id %d opcode %d rcode %s flags %s" % (self.id, self.opcode, self.rcode_name,
+                                                           " ".join(self.flag_names()))]
+        if self.opt is not None:
+            lines.append(";; EDNS version %d payload %d options %r"
+                         % (self.edns_version, self.edns_payload, self.edns_options))
+        for q in self.questions:
+            lines.append(";QUESTION %s %s %d" % (q[0], type_name(q[1]), q[2]))
+        for sec in ("answer", "authority", "additional"):
+            for r in self.section(sec):
+                lines.append("%-10s %r" % (sec.upper(), r))
+        return "\n".join(lines)
+
+    @classmethod
+    def parse(cls, data):
+        m = cls()
+        m.raw = data
+        if len(data) < 12:
+            raise ParseError("message shorter than a header (%d octets)" % len(data))
+        m.id, m.flags, qd, an, ns, ar = struct.unpack("!HHHHHH", data[:12])
+        pos = 12
+        for _ in range(qd):
+            name, pos = read_name(data, pos)
+            if pos + 4 > len(data):
+                raise ParseError("truncated question")
+            qtype, qclass = struct.unpack("!HH", data[pos:pos + 4])
+            pos += 4
+            m.questions.append((name, qtype, qclass))
+        for count, target in ((an, m.answer), (ns, m.authority), (ar, m.additional)):
+            for _ in range(count):
+                rr, pos = parse_rr(data, pos)
+                target.append(rr)
+        if pos != len(data):
+            raise ParseError("%d trailing octets after the last record" % (len(data) - pos))
+        opts = [r for r in m.additional if r.type == 41]
+        if len(opts) > 1:
+            raise ParseError("more than one OPT record")
+        if opts:
+            if opts[0].name != ".":
+                raise ParseError("OPT owner is not the root")
+            if m.additional[-1].type != 41:
+                pass  # position is not mandated; accepted
+            m.opt = opts[0]
+            m.additional = [r for r in m.additional if r.type != 41]
+        for r in m.answer + m.authority:
+            if r.type == 41:
+                raise ParseError("OPT outside the additional section")
+        return m
+
+
+def parse_rr(data, pos):
+    start = pos
+    name, pos = read_name(data, pos)
+    if pos + 10 > len(data):
+        raise ParseError("truncated RR header")
+    rtype, rclass, ttl, rdlen = struct.unpack("!HHIH", data[pos:pos + 10])
+    pos += 10
+    if pos + rdlen > len(data):
+        raise ParseError("RDATA runs past end of message")
+    text = rdata_text(data, pos, rdlen, rtype)
+    return RR(name, rtype, rclass, ttl, data[pos:pos + rdlen], text, start), pos + rdlen
+
+
+def _char_string(data, pos, end):
+    if pos >= end:
+        raise ParseError("missing character-string")
+    n = data[pos]
+    if pos + 1 + n > end:
+        raise ParseError("character-string runs past RDATA")
+    s = data[pos + 1:pos + 1 + n]
+    out = []
+    for b in s:
+        ch = chr(b)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif b < 0x20 or b > 0x7E:
+            out.append("\\%03d" % b)
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"', pos + 1 + n
+
+
+def rdata_text(data, pos, rdlen, rtype):
+    """Canonical presentation of RDATA for comparisons; names are lowercased and absolute.
+
+    Decoding failures of known types raise ParseError (they mean a malformed response).
+    """
+    end = pos + rdlen
+    rd = data[pos:end]
+
+    def name_at(p):
+        n, q = read_name(data, p)
+        if q > end:
+            raise ParseError("name in RDATA runs past RDLENGTH")
+        return n.lower(), q
+
+    def finish(q, text):
+        if q != end:
+            raise ParseError("%s RDATA has %d extra octets" % (type_name(rtype), end - q))
+        return text
+
+    if rtype == 1:
+        if rdlen != 4:
+            raise ParseError("A RDATA of %d octets" % rdlen)
+        return str(ipaddress.IPv4Address(rd))
+    if rtype == 28:
+        if rdlen != 16:
+            raise ParseError("AAAA RDATA of %d octets" % rdlen)
+        return str(ipaddress.IPv6Address(rd))
+    if rtype in (2, 5, 12, 39):
+        n, q = name_at(pos)
+        return finish(q, n)
+    if rtype == 6:
+        m, q = name_at(pos)
+        r, q = name_at(q)
+        if q + 20 > end:
+            raise ParseError("short SOA")
+        nums = struct.unpack("!IIIII", data[q:q + 20])
+        return finish(q + 20, "%s %s %s" % (m, r, " ".join(str(x) for x in nums)))
+    if rtype == 15:
+        if rdlen < 3:
+            raise ParseError("short MX")
+        pref = struct.unpack("!H", data[pos:pos + 2])[0]
+        n, q = name_at(pos + 2)
+        return finish(q, "%d %s" % (pref, n))
+    if rtype == 33:
+        if rdlen < 7:
+            raise ParseError("short SRV")
+        a, b, c = struct.unpack("!HHH", data[pos:pos + 6])
+        n, q = name_at(pos + 6)
+        return finish(q, "%d %d %d %s" % (a, b, c, n))
+    if rtype in (16, 13):
+        parts, q = [], pos
+        while q < end:
+            s, q = _char_string(data, q, end)
+            parts.append(s)
+        if rtype == 16 and not parts:
+            raise ParseError("empty TXT RDATA")
+        return " ".join(parts)
+    if rtype == 35:
+        if rdlen < 4:
+            raise ParseError("short NAPTR")
+        order, pref = struct.unpack("!HH", data[pos:pos + 4])
+        q = pos + 4
+        strs = []
+        for _ in range(3):
+            s, q = _char_string(data, q, end)
+            strs.append(s)
+        n, q = name_at(q)
+        return finish(q, "%d %d %s %s" % (order, pref, " ".join(strs), n))
+    if rtype == 257:
+        if rdlen < 2:
+            raise ParseError("short CAA")
+        flags, tlen = data[pos], data[pos + 1]
+        if pos + 2 + tlen > end:
+            raise ParseError("CAA tag runs past RDATA")
+        tag = data[pos + 2:pos + 2 + tlen].decode("latin-1")
+        value = data[pos + 2 + tlen:end]
+        return '%d %s "%s"' % (flags, tag, value.decode("latin-1").replace("\\", "\\\\").replace('"', '\\"'))
+    if rtype == 44:
+        if rdlen < 2:
+            raise ParseError("short SSHFP")
+        return "%d %d %s" % (data[pos], data[pos + 1], rd[2:].hex().upper())
+    if rtype == 52:
+        if rdlen < 3:
+            raise ParseError("short TLSA")
+        return "%d %d %d %s" % (data[pos], data[pos + 1], data[pos + 2], rd[3:].hex().upper())
+    if rtype == 41:
+        return "OPT %s" % rd.hex()
+    return "\\# %d %s" % (rdlen, rd.hex().upper()) if rdlen else "\\# 0"
+
+
+# --------------------------------------------------------------------------------------
+# Transports
+# --------------------------------------------------------------------------------------
+
+def udp_exchange(port, wire, timeout=2.0, host="127.0.0.1"):
+    """Send one datagram, return the raw reply (the first one whose ID matches)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.connect((host, port))
+        s.send(wire)
+        deadline = time.monotonic() + timeout
+        while True:
+            s.settimeout(max(0.001, deadline - time.monotonic()))
+            data = s.recv(65535)
+            if len(wire) < 2 or data[:2] == wire[:2]:
+                return data
+
+
+def udp_query(port, wire, timeout=2.0):
+    return Message.parse(udp_exchange(port, wire, timeout))
+
+
+def recv_exact(sock, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("connection closed after %d of %d octets" % (len(buf), n))
+        buf += chunk
+    return bytes(buf)
+
+
+def tcp_frame(wire):
+    return struct.pack("!H", len(wire)) + wire
+
+
+def tcp_read_message(sock):
+    (length,) = struct.unpack("!H", recv_exact(sock, 2))
+    return recv_exact(sock, length)
+
+
+def tcp_connect(port, timeout=5.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    return s
+
+
+def tcp_exchange(port, wire, timeout=5.0):
+    with tcp_connect(port, timeout) as s:
+        s.sendall(tcp_frame(wire))
+        return tcp_read_message(s)
+
+
+def tcp_query(port, wire, timeout=5.0):
+    return Message.parse(tcp_exchange(port, wire, timeout))
+
+
+def query(port, name, qtype="A", tcp=False, timeout=3.0, **kwargs):
+    wire = make_query(name, qtype, **kwargs)
+    m = tcp_query(port, wire, timeout) if tcp else udp_query(port, wire, timeout)
+    if m.id != struct.unpack("!H", wire[:2])[0]:
+        raise ParseError("reply ID mismatch")
+    return m
+
+
+def connection_closed(sock, timeout):
+    """True if the peer closes ``sock`` (EOF or reset) within ``timeout`` seconds."""
+    sock.settimeout(timeout)
+    try:
+        data = sock.recv(1)
+        return data == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+# --------------------------------------------------------------------------------------
+# dig / kdig
+# --------------------------------------------------------------------------------------
+
+class DigResult:
+    def __init__(self, tool, argv, returncode, output):
+        self.tool, self.argv, self.returncode, self.output = tool, argv, returncode, output
+        self.status = None
+        self.flags = set()
+        self.counts = {}
+        self.sections = {"QUESTION": [], "ANSWER": [], "AUTHORITY": [], "ADDITIONAL": []}
+        self.truncated_warning = False
+        self.edns = None
+        self._parse()
+
+    def _parse(self):
+        section = None
+        for line in self.output.splitlines():
+            if "->>HEADER<<-" in line:
+                m = re.search(r"status: (\w+)", line)
+                if m:
+                    self.status = m.group(1)
+                continue
+            m = re.match(r";; [Ff]lags: ([a-z ]*);(.*)", line)
+            if m:
+                self.flags = set(m.group(1).split())
+                for k, v in re.findall(r"(QUERY|ANSWER|AUTHORITY|ADDITIONAL): (\d+)", m.group(2)):
+                    self.counts[k] = int(v)
+                continue
+            m = re.search(r"(?:; EDNS: version: (\d+).*udp: (\d+))|(?:;; Version: (\d+);.*UDP size: (\d+))", line)
+            if m:
+                version = m.group(1) or m.group(3)
+                size = m.group(2) or m.group(4)
+                self.edns = (int(version), int(size))
+                continue
+            if "runcated" in line:
+                self.truncated_warning = True
+            m = re.match(r";; (QUESTION|ANSWER|AUTHORITY|ADDITIONAL) SECTION:", line)
+            if m:
+                section = m.group(1)
+                continue
+            if not line.strip():
+                section = None
+                continue
+            if section == "QUESTION":
+                self.sections[section].append(line.lstrip("; ").split())
+                continue
+            if line.startswith(";") or section is None:
+                continue
+            parts = line.split(None, 4)
+            if len(parts) >= 4:
+                self.sections[section].append(parts)
+
+    def records(self, section="ANSWER", rtype=None):
+        out = []
+        for parts in self.sections[section]:
+            owner, ttl = parts[0], parts[1]
+            if parts[2].upper() == "IN":
+                t, rdata = parts[3], parts[4] if len(parts) > 4 else ""
+            else:
+                rest = parts[2:]
+                t, rdata = rest[0], " ".join(rest[1:])
+            if rtype is None or t.upper() == rtype.upper():
+                out.append((owner.lower(), int(ttl), t.upper(), rdata))
+        return out
+
+    def __str__(self):
+        return "$ %s\n%s" % (" ".join(self.argv), self.output)
+
+
+def run_dig(port, name, qtype="A", *opts, tool="dig", timeout=20):
+    exe = shutil.which(tool)
+    if exe is None:
+        raise AssertionError("%s is not installed" % tool)
+    argv = [exe, "@127.0.0.1", "-p", str(port), name, qtype, "+norecurse", "+time=2", "+tries=2"]
+    if tool == "kdig":
+        argv = [exe, "@127.0.0.1", "-p", str(port), name, qtype, "+norecurse", "+time=2",
+                "+retry=1"]
+    argv += list(opts)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return DigResult(tool, argv, proc.returncode, proc.stdout.decode("utf-8", "replace"))
+
+
+class E2ECase(unittest.TestCase):
+    """Base class with a few DNS-aware assertions."""
+
+    maxDiff = None
+
+    def assertRcode(self, msg, rcode, context=""):
+        expected = RCODES[rcode] if isinstance(rcode, str) else rcode
+        self.assertEqual(msg.rcode, expected, "rcode %s, expected %s %s\n%s"
+                         % (msg.rcode_name, rcode_name(expected), context, msg))
+
+    def assertFlags(self, msg, aa=None, tc=None, qr=True, rd=None, context=""):
+        for flag, want in (("aa", aa), ("tc", tc), ("qr", qr), ("rd", rd)):
+            if want is None:
+                continue
+            self.assertEqual(getattr(msg, flag), want, "flag %s should be %s %s\n%s"
+                             % (flag, want, context, msg))
+
+    def keys(self, rrs, with_ttl=True):
+        return sorted(r.key(with_ttl) for r in rrs)

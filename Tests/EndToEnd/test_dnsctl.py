@@ -1,0 +1,177 @@
+"""Offline dnsctl commands: `check` and `dump-zone`."""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+
+GOOD_ZONE = """$ORIGIN example.test.
+$TTL 1h
+@       IN SOA  ns1 hostmaster ( 2024060101 ; serial
+                    7200 900 1209600 300 )
+        IN NS   ns1
+        IN NS   ns.elsewhere.example.
+        IN MX   10 mail
+ns1     IN A    192.0.2.1
+mail    2d IN A 192.0.2.2
+www     IN A    192.0.2.3
+        IN AAAA 2001:db8::3
+alias   IN CNAME www
+Upper   IN TXT  "hello world" "two"
+_sip._udp IN SRV 10 20 5060 www.example.test.
+$ORIGIN sub.example.test.
+host    300 IN A 192.0.2.4
+"""
+
+# What dump-zone must print for GOOD_ZONE: absolute owners, TTLs in seconds, class IN.
+GOOD_DUMP = [
+    "example.test. 3600 IN SOA ns1.example.test. hostmaster.example.test. 2024060101 7200 900 1209600 300",
+    "example.test. 3600 IN NS ns1.example.test.",
+    "example.test. 3600 IN NS ns.elsewhere.example.",
+    "example.test. 3600 IN MX 10 mail.example.test.",
+    "ns1.example.test. 3600 IN A 192.0.2.1",
+    "mail.example.test. 172800 IN A 192.0.2.2",
+    "www.example.test. 3600 IN A 192.0.2.3",
+    "www.example.test. 3600 IN AAAA 2001:db8::3",
+    "alias.example.test. 3600 IN CNAME www.example.test.",
+    'upper.example.test. 3600 IN TXT "hello world" "two"',
+    "_sip._udp.example.test. 3600 IN SRV 10 20 5060 www.example.test.",
+    "host.sub.example.test. 300 IN A 192.0.2.4",
+]
+
+SECOND_ZONE = """$ORIGIN second.test.
+$TTL 300
+@    IN SOA ns hostmaster 1 3600 600 86400 300
+@    IN NS  ns
+ns   IN A   192.0.2.10
+"""
+
+LOCATION = re.compile(r"^(?P<file>[^\s:]+):(?P<line>\d+):(?P<col>\d+): (?P<msg>\S.*)$", re.M)
+
+
+def normalise_line(line):
+    """Collapse whitespace outside quotes; lowercase the owner name."""
+    tokens = re.findall(r'"(?:[^"\\]|\\.)*"|\S+', line)
+    if tokens:
+        tokens[0] = tokens[0].lower()
+    return " ".join(tokens)
+
+
+class DnsctlTest(harness.E2ECase):
+
+    def setUp(self):
+        harness.require_executable(harness.DNSCTL_BIN, "dnsctl")
+        self.dir = harness.make_tempdir(self, prefix="dnsctl-e2e-")
+        self.zones = os.path.join(self.dir, "zones")
+        os.makedirs(self.zones)
+
+    def write(self, path, text):
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def config(self):
+        return self.write(os.path.join(self.dir, "meridian.yaml"), harness.meridian_config(
+            53535, self.zones, os.path.join(self.dir, "meridian.sock"),
+            os.path.join(self.dir, "admin-state.json")))
+
+    def dnsctl(self, *args):
+        proc = subprocess.run([harness.DNSCTL_BIN] + list(args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60, cwd=self.dir)
+        return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+
+    # ---- check ----------------------------------------------------------------------------
+
+    def test_check_ok(self):
+        self.write(os.path.join(self.zones, "example.test.zone"), GOOD_ZONE)
+        self.write(os.path.join(self.zones, "second.test.zone"), SECOND_ZONE)
+        config = self.config()
+        for argv in (("check", "--config", config), ("--config", config, "check")):
+            with self.subTest(argv=argv):
+                code, out, err = self.dnsctl(*argv)
+                self.assertEqual(code, 0, "stdout:\n%s\nstderr:\n%s" % (out, err))
+                self.assertIsNone(LOCATION.search(out + err), out + err)
+
+    def test_check_reports_every_broken_zone(self):
+        bad_one = GOOD_ZONE.replace("www     IN A    192.0.2.3", "www     IN A    192.0.2.333")
+        bad_two = SECOND_ZONE.replace("ns   IN A   192.0.2.10", "ns   IN BOGUSTYPE 192.0.2.10")
+        one = self.write(os.path.join(self.zones, "example.test.zone"), bad_one)
+        two = self.write(os.path.join(self.zones, "second.test.zone"), bad_two)
+        code, out, err = self.dnsctl("check", "--config", self.config())
+        text = out + err
+        self.assertEqual(code, 1, text)
+        found = {}
+        for m in LOCATION.finditer(text):
+            found.setdefault(os.path.basename(m.group("file")), []).append(
+                (int(m.group("line")), int(m.group("col"))))
+        self.assertIn(os.path.basename(one), found, "no FILE:LINE:COL error for the first zone:\n" + text)
+        self.assertIn(os.path.basename(two), found, "no FILE:LINE:COL error for the second zone:\n" + text)
+        self.assertIn(10, [line for line, _ in found[os.path.basename(one)]], text)
+        self.assertIn(5, [line for line, _ in found[os.path.basename(two)]], text)
+        for entries in found.values():
+            for _, col in entries:
+                self.assertGreaterEqual(col, 1)
+
+    def test_check_reports_config_errors_with_location(self):
+        self.write(os.path.join(self.zones, "example.test.zone"), GOOD_ZONE)
+        config = self.config()
+        with open(config) as f:
+            text = f.read()
+        # line 3 of the config gets an unknown key
+        lines = text.split("\n")
+        lines.insert(2, "  no_such_setting: 1")
+        self.write(config, "\n".join(lines))
+        code, out, err = self.dnsctl("check", "--config", config)
+        self.assertEqual(code, 1, out + err)
+        m = re.search(re.escape(os.path.basename(config)) + r":(\d+)(?::\d+)?: \S", out + err)
+        self.assertIsNotNone(m, "expected meridian.yaml:LINE: message\n" + out + err)
+        self.assertEqual(int(m.group(1)), 3, out + err)
+
+    # ---- dump-zone ------------------------------------------------------------------------
+
+    def test_dump_zone_prints_absolute_records(self):
+        path = self.write(os.path.join(self.dir, "example.test.zone"), GOOD_ZONE)
+        code, out, err = self.dnsctl("dump-zone", path)
+        self.assertEqual(code, 0, err)
+        got = sorted(normalise_line(l) for l in out.splitlines() if l.strip() and not l.startswith(";"))
+        self.assertEqual(got, sorted(normalise_line(l) for l in GOOD_DUMP))
+        for line in got:
+            self.assertTrue(line.split()[0].endswith("."), "owner not absolute: " + line)
+
+    def test_dump_zone_with_explicit_origin(self):
+        relative = GOOD_ZONE.replace("$ORIGIN example.test.\n", "").replace(
+            "$ORIGIN sub.example.test.\n", "").replace("host    300 IN A 192.0.2.4\n", "")
+        path = self.write(os.path.join(self.dir, "anything.txt"), relative)
+        code, out, err = self.dnsctl("dump-zone", path, "--origin", "example.test.")
+        self.assertEqual(code, 0, err)
+        got = sorted(normalise_line(l) for l in out.splitlines() if l.strip() and not l.startswith(";"))
+        self.assertEqual(got, sorted(normalise_line(l) for l in GOOD_DUMP[:-1]))
+
+    def test_dump_zone_broken_file(self):
+        cases = {
+            "bad address": ("www IN A 192.0.2.256", (4,)),
+            "unknown type": ("www IN NOSUCHTYPE 1", (4,)),
+            # reported where the group opens or where the file ends
+            "unbalanced parenthesis": ("www IN TXT ( \"a\"", (4, 5)),
+            "bad MX preference": ("@ IN MX 70000 mail", (4,)),
+        }
+        head = "$ORIGIN broken.test.\n$TTL 300\n@ IN SOA ns hostmaster 1 2 3 4 5\n"
+        for label, (line, linenos) in cases.items():
+            with self.subTest(label):
+                path = self.write(os.path.join(self.dir, "broken.test.zone"), head + line + "\n")
+                code, out, err = self.dnsctl("dump-zone", path)
+                self.assertEqual(code, 1, out + err)
+                m = LOCATION.search(err) or LOCATION.search(out)
+                self.assertIsNotNone(m, "expected FILE:LINE:COL: message\n" + out + err)
+                self.assertTrue(m.group("file").endswith("broken.test.zone"), m.group(0))
+                self.assertIn(int(m.group("line")), linenos, m.group(0))
+                self.assertGreaterEqual(int(m.group("col")), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
