@@ -1,0 +1,324 @@
+import MeridianWire
+
+/// A problem in one field. `token` is the index of the offending token, or nil when a field
+/// is missing (reported just after the last token of the record).
+struct FieldError: Error {
+    var message: String
+    var token: Int?
+}
+
+/// RDATA text → uncompressed wire form, driven by `RDataLayout` so each type is described
+/// once. Also reads the RFC 3597 generic form (`\# LENGTH HEX`) for any type.
+struct RDataParser {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
+    let bytes: Bytes
+    let tokens: [Token]
+    let origin: DNSName
+    var index: Int
+
+    init(bytes: Bytes, tokens: [Token], first: Int, origin: DNSName) {
+        self.bytes = bytes
+        self.tokens = tokens
+        self.origin = origin
+        self.index = first
+    }
+
+    static func isPoolName(_ bytes: some Collection<UInt8>) -> Bool {
+        !bytes.isEmpty && bytes.allSatisfy(TextFields.isPoolNameByte)
+    }
+
+    mutating func parse(type: RRType) throws(FieldError) -> [UInt8] {
+        if index < tokens.count, isGenericMarker(tokens[index]) {
+            return try parseGeneric(type: type)
+        }
+        if type == .dyna || type == .dync {
+            return try parsePool(type: type)
+        }
+        guard let layout = RDataLayout.of(type) else {
+            throw FieldError(message: "type \(type) can only be written in the generic form (\\# LENGTH HEX)",
+                             token: index < tokens.count ? index : nil)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(32)
+        for field in layout.fields {
+            try parse(field, of: type, into: &out)
+        }
+        try expectEnd(of: type)
+        return out
+    }
+
+    // MARK: Fields
+
+    private mutating func parse(_ field: RDataField, of type: RRType, into out: inout [UInt8]) throws(FieldError) {
+        switch field {
+        case .name:
+            let token = try next(field, of: type, quotedAllowed: false)
+            do {
+                out.append(contentsOf: try TextFields.name(content(token), origin: origin).wire)
+            } catch {
+                throw FieldError(message: "bad domain name \(quote(token)): \(error)", token: index - 1)
+            }
+        case .uint8:
+            out.append(UInt8(try number(field, of: type, max: UInt64(UInt8.max))))
+        case .uint16:
+            appendUInt16(UInt16(try number(field, of: type, max: UInt64(UInt16.max))), to: &out)
+        case .uint32:
+            appendUInt32(UInt32(try number(field, of: type, max: UInt64(UInt32.max))), to: &out)
+        case .period:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard let value = TextFields.duration(content(token)) else {
+                throw FieldError(message: "bad time value \(quote(token))", token: index - 1)
+            }
+            guard value <= UInt64(UInt32.max) else {
+                throw FieldError(message: "time value \(describe(value, token)) out of range (0..4294967295)", token: index - 1)
+            }
+            appendUInt32(UInt32(value), to: &out)
+        case .ipv4:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard TextFields.ipv4(content(token), into: &out) else {
+                throw FieldError(message: "bad IPv4 address \(quote(token))", token: index - 1)
+            }
+        case .ipv6:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard TextFields.ipv6(content(token), into: &out) else {
+                throw FieldError(message: "bad IPv6 address \(quote(token))", token: index - 1)
+            }
+        case .characterString:
+            try characterString(try next(field, of: type, quotedAllowed: true), into: &out)
+        case .characterStrings:
+            try characterString(try next(field, of: type, quotedAllowed: true), into: &out)
+            while index < tokens.count {
+                try characterString(tokens[index], into: &out)
+                index += 1
+            }
+        case .caaTag:
+            let token = try next(field, of: type, quotedAllowed: false)
+            let text = content(token)
+            guard text.count <= 255, text.allSatisfy(TextFields.isAlphanumeric) else {
+                throw FieldError(message: "bad CAA tag \(quote(token)) (letters and digits only)", token: index - 1)
+            }
+            out.append(UInt8(text.count))
+            out.append(contentsOf: text)
+        case .textRemainder:
+            let token = try next(field, of: type, quotedAllowed: true)
+            do {
+                try TextFields.unescape(content(token), into: &out)
+            } catch {
+                throw FieldError(message: "bad escape sequence in \(quote(token))", token: index - 1)
+            }
+        case .hexRemainder:
+            _ = try next(field, of: type, quotedAllowed: false)
+            index -= 1
+            try hex(into: &out)
+        }
+    }
+
+    private mutating func number(_ field: RDataField, of type: RRType, max: UInt64) throws(FieldError) -> UInt64 {
+        let token = try next(field, of: type, quotedAllowed: false)
+        guard let value = TextFields.decimal(content(token)) else {
+            throw FieldError(message: "bad number \(quote(token))", token: index - 1)
+        }
+        guard value <= max else {
+            throw FieldError(message: "number \(describe(value, token)) out of range (0..\(max))", token: index - 1)
+        }
+        return value
+    }
+
+    private func characterString(_ token: Token, into out: inout [UInt8]) throws(FieldError) {
+        let lengthAt = out.count
+        out.append(0)
+        do {
+            try TextFields.unescape(content(token), into: &out)
+        } catch {
+            throw FieldError(message: "bad escape sequence in \(quote(token))", token: tokenIndex(token))
+        }
+        let length = out.count - lengthAt - 1
+        guard length <= 255 else {
+            throw FieldError(message: "character string longer than 255 octets", token: tokenIndex(token))
+        }
+        out[lengthAt] = UInt8(length)
+    }
+
+    /// Hex digits up to the end of the record, possibly split by blanks.
+    private mutating func hex(into out: inout [UInt8]) throws(FieldError) {
+        var high: UInt8?
+        while index < tokens.count {
+            let token = tokens[index]
+            guard !token.quoted else {
+                throw FieldError(message: "bad hex data \(quote(token))", token: index)
+            }
+            for byte in content(token) {
+                guard let nibble = TextFields.hexValue(byte) else {
+                    throw FieldError(message: "bad hex data \(quote(token))", token: index)
+                }
+                if let pending = high {
+                    out.append(pending << 4 | nibble)
+                    high = nil
+                } else {
+                    high = nibble
+                }
+            }
+            index += 1
+        }
+        if high != nil {
+            throw FieldError(message: "odd number of hex digits", token: index - 1)
+        }
+    }
+
+    // MARK: Dynamic kinds and the generic form
+
+    private mutating func parsePool(type: RRType) throws(FieldError) -> [UInt8] {
+        guard index < tokens.count else {
+            throw FieldError(message: "missing pool name in \(type) record", token: nil)
+        }
+        let token = tokens[index]
+        let text = content(token)
+        guard !token.quoted, Self.isPoolName(text) else {
+            throw FieldError(message: "bad pool name \(quote(token)) (letters, digits, _ and - only)", token: index)
+        }
+        index += 1
+        try expectEnd(of: type)
+        return Array(text)
+    }
+
+    private mutating func parseGeneric(type: RRType) throws(FieldError) -> [UInt8] {
+        let marker = index
+        index += 1
+        guard index < tokens.count else {
+            throw FieldError(message: "missing RDATA length after \\#", token: nil)
+        }
+        let lengthToken = tokens[index]
+        guard !lengthToken.quoted, let length = TextFields.decimal(content(lengthToken)), length <= 65_535 else {
+            throw FieldError(message: "bad generic RDATA length \(quote(lengthToken))", token: index)
+        }
+        let lengthIndex = index
+        index += 1
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(length))
+        try hex(into: &out)
+        guard out.count == Int(length) else {
+            throw FieldError(message: "generic RDATA length \(length) does not match the \(out.count) octets given",
+                             token: lengthIndex)
+        }
+        if type == .dyna || type == .dync {
+            guard Self.isPoolName(out) else {
+                throw FieldError(message: "generic RDATA is not a valid \(type) pool name", token: marker)
+            }
+        } else if let layout = RDataLayout.of(type), RDataWire.fields(out, layout: layout) == nil {
+            throw FieldError(message: "generic RDATA is not valid \(type) data", token: marker)
+        }
+        return out
+    }
+
+    private func isGenericMarker(_ token: Token) -> Bool {
+        !token.quoted && token.contentEnd - token.contentStart == 2
+            && bytes[token.contentStart] == UInt8(ascii: "\\") && bytes[token.contentStart + 1] == UInt8(ascii: "#")
+    }
+
+    // MARK: Tokens
+
+    private mutating func next(_ field: RDataField, of type: RRType, quotedAllowed: Bool) throws(FieldError) -> Token {
+        guard index < tokens.count else {
+            throw FieldError(message: "missing \(Self.describe(field)) in \(type) RDATA", token: nil)
+        }
+        let token = tokens[index]
+        guard quotedAllowed || !token.quoted else {
+            throw FieldError(message: "expected \(Self.describe(field)), not a quoted string", token: index)
+        }
+        index += 1
+        return token
+    }
+
+    private func expectEnd(of type: RRType) throws(FieldError) {
+        guard index < tokens.count else { return }
+        throw FieldError(message: "unexpected \(quote(tokens[index])) after the \(type) RDATA", token: index)
+    }
+
+    private func content(_ token: Token) -> Bytes {
+        Bytes(rebasing: bytes[token.contentStart..<token.contentEnd])
+    }
+
+    private func tokenIndex(_ token: Token) -> Int? {
+        tokens.firstIndex { $0.start == token.start }
+    }
+
+    func quote(_ token: Token) -> String {
+        Self.quote(content(token))
+    }
+
+    /// `"text"` for messages, shortened when long.
+    static func quote(_ text: some Collection<UInt8>) -> String {
+        let shown = text.count > 64 ? String(decoding: text.prefix(61), as: UTF8.self) + "..." : String(decoding: text, as: UTF8.self)
+        return "\"" + shown + "\""
+    }
+
+    /// The value, or the text as written when it did not even fit in 64 bits.
+    private func describe(_ value: UInt64, _ token: Token) -> String {
+        value == .max ? String(decoding: content(token), as: UTF8.self) : String(value)
+    }
+
+    static func describe(_ field: RDataField) -> String {
+        switch field {
+        case .name: "domain name"
+        case .uint8, .uint16, .uint32: "number"
+        case .period: "time value"
+        case .ipv4: "IPv4 address"
+        case .ipv6: "IPv6 address"
+        case .characterString, .characterStrings: "character string"
+        case .caaTag: "CAA tag"
+        case .textRemainder: "value"
+        case .hexRemainder: "hex data"
+        }
+    }
+}
+
+@inline(__always) func appendUInt16(_ value: UInt16, to out: inout [UInt8]) {
+    out.append(UInt8(value >> 8))
+    out.append(UInt8(value & 0xFF))
+}
+
+@inline(__always) func appendUInt32(_ value: UInt32, to out: inout [UInt8]) {
+    out.append(UInt8(value >> 24))
+    out.append(UInt8((value >> 16) & 0xFF))
+    out.append(UInt8((value >> 8) & 0xFF))
+    out.append(UInt8(value & 0xFF))
+}
+
+/// Checks stored RDATA against a layout and finds where each field lies.
+enum RDataWire {
+    /// The byte range of each field of `layout` in `rdata`, or nil when RDATA does not match
+    /// (truncated, trailing bytes, bad or compressed names, empty TXT).
+    static func fields(_ rdata: [UInt8], layout: RDataLayout) -> [Range<Int>]? {
+        var ranges: [Range<Int>] = []
+        ranges.reserveCapacity(layout.fields.count)
+        var offset = 0
+        let count = rdata.count
+        for field in layout.fields {
+            let start = offset
+            switch field {
+            case .name:
+                guard let length = TextFields.wireNameLength(rdata[...], at: offset) else { return nil }
+                offset += length
+            case .uint8: offset += 1
+            case .uint16: offset += 2
+            case .uint32, .period, .ipv4: offset += 4
+            case .ipv6: offset += 16
+            case .characterString:
+                guard offset < count else { return nil }
+                offset += 1 + Int(rdata[offset])
+            case .caaTag:
+                guard offset < count, rdata[offset] > 0 else { return nil }
+                offset += 1 + Int(rdata[offset])
+            case .characterStrings:
+                guard offset < count else { return nil }
+                while offset < count { offset += 1 + Int(rdata[offset]) }
+            case .textRemainder, .hexRemainder:
+                offset = count
+            }
+            guard offset <= count else { return nil }
+            ranges.append(start..<offset)
+        }
+        return offset == count ? ranges : nil
+    }
+}

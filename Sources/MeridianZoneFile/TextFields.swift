@@ -1,0 +1,368 @@
+import MeridianWire
+
+/// Presentation-format field readers and writers shared by the parser and `RDataText`.
+/// They work on raw bytes; nothing here allocates a String unless it reports an error.
+enum TextFields {
+    typealias Bytes = UnsafeBufferPointer<UInt8>
+
+    // MARK: Numbers and time values
+
+    /// A plain decimal number, or nil when the text is not one. Values that overflow 64 bits
+    /// saturate, so callers can still say "out of range".
+    static func decimal(_ text: Bytes) -> UInt64? {
+        guard !text.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for byte in text {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = saturatingAdd(saturatingMultiply(value, 10), UInt64(byte - 0x30))
+        }
+        return value
+    }
+
+    /// A TTL or other time value: plain seconds, or numbers with the units `w`, `d`, `h`, `m`,
+    /// `s` in any case (`1h30m`, `2w`). A trailing number without a unit counts as seconds,
+    /// as in BIND. Saturates instead of overflowing.
+    static func duration(_ text: Bytes) -> UInt64? {
+        guard !text.isEmpty else { return nil }
+        var total: UInt64 = 0
+        var index = 0
+        while index < text.count {
+            var number: UInt64 = 0
+            var digits = 0
+            while index < text.count, text[index] >= 0x30 && text[index] <= 0x39 {
+                number = saturatingAdd(saturatingMultiply(number, 10), UInt64(text[index] - 0x30))
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            guard index < text.count else {
+                total = saturatingAdd(total, number)
+                break
+            }
+            let multiplier: UInt64
+            switch text[index] | 0x20 {
+            case UInt8(ascii: "s"): multiplier = 1
+            case UInt8(ascii: "m"): multiplier = 60
+            case UInt8(ascii: "h"): multiplier = 3600
+            case UInt8(ascii: "d"): multiplier = 86_400
+            case UInt8(ascii: "w"): multiplier = 604_800
+            default: return nil
+            }
+            index += 1
+            total = saturatingAdd(total, saturatingMultiply(number, multiplier))
+        }
+        return total
+    }
+
+    @inline(__always) static func saturatingAdd(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
+    }
+
+    @inline(__always) static func saturatingMultiply(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : product
+    }
+
+    // MARK: Addresses
+
+    /// Dotted-quad IPv4 (four decimal octets, no leading zeros, as `inet_pton`).
+    static func ipv4(_ text: Bytes, into out: inout [UInt8]) -> Bool {
+        var octets: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        guard parseIPv4(text, &octets) else { return false }
+        out.append(octets.0)
+        out.append(octets.1)
+        out.append(octets.2)
+        out.append(octets.3)
+        return true
+    }
+
+    private static func parseIPv4(_ text: Bytes, _ octets: inout (UInt8, UInt8, UInt8, UInt8)) -> Bool {
+        var accumulated: UInt32 = 0
+        var parts = 0
+        var value: UInt32 = 0
+        var digits = 0
+        var startsWithZero = false
+        for byte in text {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return false }
+                accumulated = accumulated << 8 | value
+                parts += 1
+                value = 0
+                digits = 0
+                continue
+            }
+            guard isDigitByte(byte), !(digits == 1 && startsWithZero) else { return false }
+            if digits == 0 { startsWithZero = byte == 0x30 }
+            value = value * 10 + UInt32(byte - 0x30)
+            digits += 1
+            guard value <= 255 else { return false }
+        }
+        guard digits > 0, parts == 3 else { return false }
+        accumulated = accumulated << 8 | value
+        octets = (UInt8(accumulated >> 24), UInt8((accumulated >> 16) & 0xFF), UInt8((accumulated >> 8) & 0xFF), UInt8(accumulated & 0xFF))
+        return true
+    }
+
+    /// IPv6 text (RFC 4291 section 2.2): up to eight groups, one `::`, and an optional
+    /// embedded IPv4 address in the last 32 bits.
+    static func ipv6(_ text: Bytes, into out: inout [UInt8]) -> Bool {
+        var groups: [UInt16] = []
+        groups.reserveCapacity(8)
+        var gap: Int?
+        var index = 0
+        let count = text.count
+        guard count >= 2 else { return false }
+        if text[0] == UInt8(ascii: ":") {
+            guard text[1] == UInt8(ascii: ":") else { return false }
+            gap = 0
+            index = 2
+        }
+        while index < count {
+            let groupStart = index
+            var value = 0
+            var digits = 0
+            while index < count, let nibble = hexValue(text[index]) {
+                value = value << 4 | Int(nibble)
+                digits += 1
+                index += 1
+                guard digits <= 4 else { return false }
+            }
+            if index < count && text[index] == UInt8(ascii: ".") {
+                // The rest is a dotted quad taking the last two groups.
+                guard groups.count <= 6 else { return false }
+                var octets: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+                guard parseIPv4(Bytes(rebasing: text[groupStart..<count]), &octets) else { return false }
+                groups.append(UInt16(octets.0) << 8 | UInt16(octets.1))
+                groups.append(UInt16(octets.2) << 8 | UInt16(octets.3))
+                index = count
+                break
+            }
+            guard digits > 0 else { return false }
+            groups.append(UInt16(value))
+            guard groups.count <= 8 else { return false }
+            if index == count { break }
+            guard text[index] == UInt8(ascii: ":") else { return false }
+            index += 1
+            if index < count && text[index] == UInt8(ascii: ":") {
+                guard gap == nil else { return false }
+                gap = groups.count
+                index += 1
+            } else if index == count {
+                return false
+            }
+        }
+        if let gap {
+            guard groups.count <= 7 else { return false }
+            groups.insert(contentsOf: repeatElement(0, count: 8 - groups.count), at: gap)
+        } else {
+            guard groups.count == 8 else { return false }
+        }
+        for group in groups {
+            out.append(UInt8(group >> 8))
+            out.append(UInt8(group & 0xFF))
+        }
+        return true
+    }
+
+    static func formatIPv4(_ bytes: ArraySlice<UInt8>, into text: inout String) {
+        var first = true
+        for byte in bytes {
+            if !first { text.append(".") }
+            text.append(String(byte))
+            first = false
+        }
+    }
+
+    /// RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero
+    /// groups shortened to `::`; IPv4-mapped addresses end in a dotted quad.
+    static func formatIPv6(_ bytes: ArraySlice<UInt8>, into text: inout String) {
+        let base = bytes.startIndex
+        var groups: [UInt16] = []
+        groups.reserveCapacity(8)
+        for index in 0..<8 {
+            groups.append(UInt16(bytes[base + 2 * index]) << 8 | UInt16(bytes[base + 2 * index + 1]))
+        }
+        if groups[0..<5].allSatisfy({ $0 == 0 }) && groups[5] == 0xFFFF {
+            text.append("::ffff:")
+            formatIPv4(bytes[(base + 12)...], into: &text)
+            return
+        }
+        var bestStart = -1
+        var bestLength = 0
+        var runStart = -1
+        for index in 0...8 {
+            if index < 8 && groups[index] == 0 {
+                if runStart < 0 { runStart = index }
+            } else if runStart >= 0 {
+                let length = index - runStart
+                if length > bestLength {
+                    bestStart = runStart
+                    bestLength = length
+                }
+                runStart = -1
+            }
+        }
+        if bestLength < 2 { bestStart = -1 }
+        var index = 0
+        while index < 8 {
+            if index == bestStart {
+                text.append(index == 0 ? "::" : ":")
+                index += bestLength
+                continue
+            }
+            text.append(String(groups[index], radix: 16))
+            if index < 7 { text.append(":") }
+            index += 1
+        }
+    }
+
+    // MARK: Names
+
+    /// A domain name in presentation format. `@` is the origin; a name without a trailing dot
+    /// is relative to the origin. Same escapes as `DNSName(parsing:)`, without the String.
+    static func name(_ text: Bytes, origin: DNSName) throws(NameTextError) -> DNSName {
+        let count = text.count
+        guard count > 0 else { throw .empty }
+        if count == 1 {
+            if text[0] == UInt8(ascii: "@") { return origin }
+            if text[0] == UInt8(ascii: ".") { return .root }
+        }
+        var wire: [UInt8] = []
+        wire.reserveCapacity(count + 2 + origin.wire.count)
+        var labelStart = 0
+        wire.append(0)
+        var index = 0
+        var absolute = false
+        while index < count {
+            let byte = text[index]
+            if byte == UInt8(ascii: "\\") {
+                index += 1
+                guard index < count else { throw .badEscape }
+                if isDigitByte(text[index]) {
+                    guard index + 2 < count, isDigitByte(text[index + 1]), isDigitByte(text[index + 2]) else { throw .badEscape }
+                    let value = Int(text[index] - 48) * 100 + Int(text[index + 1] - 48) * 10 + Int(text[index + 2] - 48)
+                    guard value <= 255 else { throw .badEscape }
+                    wire.append(UInt8(value))
+                    index += 3
+                } else {
+                    wire.append(text[index])
+                    index += 1
+                }
+            } else if byte == UInt8(ascii: ".") {
+                let length = wire.count - labelStart - 1
+                guard length > 0 else { throw .emptyLabel }
+                guard length <= DNSName.maxLabelLength else { throw .labelTooLong }
+                wire[labelStart] = UInt8(length)
+                labelStart = wire.count
+                wire.append(0)
+                index += 1
+                if index == count { absolute = true }
+            } else {
+                wire.append(byte)
+                index += 1
+            }
+        }
+        if !absolute {
+            let length = wire.count - labelStart - 1
+            guard length > 0 else { throw .emptyLabel }
+            guard length <= DNSName.maxLabelLength else { throw .labelTooLong }
+            wire[labelStart] = UInt8(length)
+            wire.append(contentsOf: origin.wire)
+        }
+        guard wire.count <= DNSName.maxWireLength else { throw .nameTooLong }
+        return DNSName(uncheckedWire: wire)
+    }
+
+    /// Length of a well-formed uncompressed name at `offset`, or nil.
+    static func wireNameLength(_ bytes: ArraySlice<UInt8>, at offset: Int) -> Int? {
+        var position = offset
+        while position < bytes.endIndex {
+            let length = Int(bytes[position])
+            if length == 0 {
+                let total = position + 1 - offset
+                return total <= DNSName.maxWireLength ? total : nil
+            }
+            guard length <= DNSName.maxLabelLength else { return nil }
+            position += 1 + length
+            guard position - offset < DNSName.maxWireLength else { return nil }
+        }
+        return nil
+    }
+
+    // MARK: Strings and hex
+
+    enum StringError: Error {
+        case badEscape
+    }
+
+    /// Appends the octets of a character-string as written (quotes already removed),
+    /// interpreting `\DDD` and `\X`.
+    static func unescape(_ text: Bytes, into out: inout [UInt8]) throws(StringError) {
+        let count = text.count
+        var index = 0
+        while index < count {
+            let byte = text[index]
+            guard byte == UInt8(ascii: "\\") else {
+                out.append(byte)
+                index += 1
+                continue
+            }
+            index += 1
+            guard index < count else { throw .badEscape }
+            if isDigitByte(text[index]) {
+                guard index + 2 < count, isDigitByte(text[index + 1]), isDigitByte(text[index + 2]) else { throw .badEscape }
+                let value = Int(text[index] - 48) * 100 + Int(text[index + 1] - 48) * 10 + Int(text[index + 2] - 48)
+                guard value <= 255 else { throw .badEscape }
+                out.append(UInt8(value))
+                index += 3
+            } else {
+                out.append(text[index])
+                index += 1
+            }
+        }
+    }
+
+    /// Appends a quoted character-string: `"` + escaped octets + `"`.
+    static func appendQuoted(_ bytes: ArraySlice<UInt8>, to text: inout String) {
+        text.append("\"")
+        for byte in bytes { appendEscaped(byte, to: &text, quoteSafe: true) }
+        text.append("\"")
+    }
+
+    @inline(__always) static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: byte - 0x30
+        case 0x41...0x46: byte - 0x41 + 10
+        case 0x61...0x66: byte - 0x61 + 10
+        default: nil
+        }
+    }
+
+    static let hexDigits: [Character] = Array("0123456789ABCDEF")
+
+    static func appendHex(_ bytes: ArraySlice<UInt8>, to text: inout String) {
+        text.reserveCapacity(text.utf8.count + bytes.count * 2)
+        for byte in bytes {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0F)])
+        }
+    }
+
+    @inline(__always) static func isDigitByte(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
+
+    /// Characters allowed in a pool name: `[A-Za-z0-9_-]`.
+    @inline(__always) static func isPoolNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "_"), UInt8(ascii: "-"): true
+        default: false
+        }
+    }
+
+    @inline(__always) static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        default: false
+        }
+    }
+}
