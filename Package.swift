@@ -45,14 +45,16 @@ let package = Package(
         .target(
             name: "MeridianServer",
             dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig",
-                           nioCore, nioPosix, nioExtras, logging, lifecycle, atomics],
+                           nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "meridian", dependencies: ["MeridianServer", logging], swiftSettings: swiftSettings),
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianConfig", "MeridianAuthority", nioCore, logging, lifecycle,
+                                                          .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "dnsctl",
-            dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", argumentParser],
+            dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire", argumentParser],
             swiftSettings: swiftSettings
         ),
 

@@ -1,1 +1,73 @@
-print("meridian")
+import Logging
+import MeridianAuthority
+import MeridianConfig
+import NIOCore
+import MeridianServer
+import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `meridian [--config PATH] [--version]`
+func parseArguments() -> String {
+    var configPath = getenv("MERIDIAN_CONFIG").map { String(cString: $0) } ?? "meridian.yaml"
+    var arguments = CommandLine.arguments.dropFirst()
+    while let argument = arguments.popFirst() {
+        switch argument {
+        case "--version", "-V":
+            print("meridian \(MeridianVersion.current)")
+            exit(0)
+        case "--config", "-c":
+            guard let path = arguments.popFirst() else {
+                printError("meridian: --config needs a path")
+                exit(64)
+            }
+            configPath = path
+        case let value where value.hasPrefix("--config="):
+            configPath = String(value.dropFirst("--config=".count))
+        case "--help", "-h":
+            print("""
+            usage: meridian [--config PATH] [--version]
+
+            Serves the zones and routing of PATH (default ./meridian.yaml or $MERIDIAN_CONFIG).
+            SIGHUP reloads configuration and zones; SIGTERM or SIGINT stop gracefully.
+            """)
+            exit(0)
+        default:
+            printError("meridian: unknown argument \(argument) (see --help)")
+            exit(64)
+        }
+    }
+    return configPath
+}
+
+let configPath = parseArguments()
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .info
+    return handler
+}
+let logger = Logger(label: "meridian")
+
+let configuration: MeridianConfiguration
+let zones: ZoneSetLoader.Result
+do {
+    configuration = try ServerData.loadConfiguration(path: configPath)
+    zones = try ServerData.loadZones(configuration)
+} catch {
+    for line in error.lines { printError("\(line)") }
+    printError("meridian: not started: \(error.lines.count) error(s)")
+    exit(1)
+}
+
+let service = MeridianService(configPath: configPath, configuration: configuration, zones: zones,
+                              threads: System.coreCount, logger: logger)
+let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+do {
+    try await group.run()
+} catch {
+    logger.error("meridian failed: \(error)")
+    exit(1)
+}

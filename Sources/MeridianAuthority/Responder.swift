@@ -1,0 +1,287 @@
+import MeridianWire
+
+/// How the query arrived; it sets the size limit of the answer.
+public enum Transport: Sendable {
+    case udp
+    case tcp
+}
+
+/// What happened to one query, for counters and logs.
+public struct Outcome: Sendable {
+    /// Bytes of response written; 0 means the query is dropped.
+    public var length: Int
+    public var rcode: RCode
+    public var truncated: Bool
+    public var authoritative: Bool
+
+    public static let dropped = Outcome(length: 0, rcode: .noError, truncated: false, authoritative: false)
+}
+
+/// Working memory for the responder, allocated once per thread or event loop and reused for
+/// every query so the query path does not allocate.
+public final class ResponderScratch {
+    let compression: UnsafeMutablePointer<UInt16>
+    static let compressionCapacity = 256
+    /// The question name as the client wrote it, and lowercased.
+    let qnameOriginal: UnsafeMutableRawBufferPointer
+    let qname: UnsafeMutableRawBufferPointer
+    /// The current CNAME target, as written and lowercased.
+    let targetOriginal: UnsafeMutableRawBufferPointer
+    let target: UnsafeMutableRawBufferPointer
+    /// RRsets put in the answer section whose targets may need additional records.
+    let answered: UnsafeMutablePointer<Int32>
+    static let answeredCapacity = 16
+    /// Offset of each label of the name being looked up.
+    let labelOffsets: UnsafeMutablePointer<Int>
+
+    public init() {
+        compression = .allocate(capacity: Self.compressionCapacity)
+        qnameOriginal = .allocate(byteCount: 256, alignment: 8)
+        qname = .allocate(byteCount: 256, alignment: 8)
+        targetOriginal = .allocate(byteCount: 256, alignment: 8)
+        target = .allocate(byteCount: 256, alignment: 8)
+        answered = .allocate(capacity: Self.answeredCapacity)
+        labelOffsets = .allocate(capacity: 130)
+    }
+
+    deinit {
+        compression.deallocate()
+        qnameOriginal.deallocate()
+        qname.deallocate()
+        targetOriginal.deallocate()
+        target.deallocate()
+        answered.deallocate()
+        labelOffsets.deallocate()
+    }
+}
+
+/// The one function that answers every query: UDP, TCP, tests and benchmarks all call it.
+/// It is pure over its inputs, never throws, and writes into memory the caller reuses.
+public enum Responder {
+    /// Size the caller's output buffer must have.
+    public static let maxResponseSize = 65_535
+    /// Classic DNS limit for clients without EDNS (RFC 1035 section 4.2.1).
+    static let classicUDPLimit = 512
+    /// CNAME hops followed inside a zone before giving up (loops end here too).
+    static let maxCNAMEHops = 8
+
+    public static func respond(to query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport,
+                               using snapshot: AuthoritySnapshot, scratch: ResponderScratch,
+                               into output: UnsafeMutableRawBufferPointer) -> Outcome {
+        precondition(output.count >= maxResponseSize)
+        // Anything shorter than a header, or a response, is dropped: there is no one to answer.
+        guard query.count >= Header.size else { return .dropped }
+        let id = UInt16(query[0]) << 8 | UInt16(query[1])
+        let flagsIn = UInt16(query[2]) << 8 | UInt16(query[3])
+        guard flagsIn & Header.Flags.qr.rawValue == 0 else { return .dropped }
+        let opcode = Opcode(rawValue: UInt8((flagsIn >> 11) & 0x0F))
+        let qdCount = UInt16(query[4]) << 8 | UInt16(query[5])
+        var request = Request(id: id, opcode: opcode, flags: flagsIn)
+
+        var writer = MessageWriter(buffer: output, limit: maxResponseSize,
+                                   compressionTable: scratch.compression, compressionCapacity: ResponderScratch.compressionCapacity)
+        guard opcode == .query else {
+            return writeError(.notImp, request: request, questionLength: 0, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        guard qdCount == 1 else {
+            return writeError(.formErr, request: request, questionLength: 0, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        var questionLength = 0
+        var reader = WireReader(query, offset: Header.size)
+        do {
+            questionLength = try reader.readName(into: scratch.qnameOriginal)
+            request.qtype = RRType(try reader.readUInt16())
+            request.qclass = RRClass(try reader.readUInt16())
+            try parseRecords(query, reader: &reader, request: &request)
+        } catch {
+            // A name parsed before the failure is still echoed when it parsed completely.
+            return writeError(.formErr, request: request, questionLength: request.qclass == nil ? 0 : questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        for index in 0..<questionLength { scratch.qname[index] = asciiLowercase(scratch.qnameOriginal[index]) }
+        if request.edns.present && request.edns.version > 0 {
+            return writeError(.badVers, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        switch request.qtype {
+        case .opt: return writeError(.formErr, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        case .axfr, .ixfr: return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        case .maila, .mailb: return writeError(.notImp, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        default: break
+        }
+        guard request.qclass == .in else {
+            return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        let qname = UnsafeRawBufferPointer(rebasing: scratch.qname[0..<questionLength])
+        let zoneIndex = findZone(qname, in: snapshot, scratch: scratch)
+        guard zoneIndex >= 0 else {
+            return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        let zone = snapshot.zones[zoneIndex]
+        writer.limit = responseLimit(request: request, transport: transport, snapshot: snapshot)
+        writeHeaderAndQuestion(request: request, questionLength: questionLength, writer: &writer, scratch: scratch)
+        var answer = AnswerBuilder(zone: zone, qtype: request.qtype, scratch: scratch)
+        answer.build(qnameLength: questionLength, writer: &writer)
+        var flags = Header.Flags.qr
+        if answer.authoritative { flags.insert(.aa) }
+        if answer.truncated { flags.insert(.tc) }
+        return finish(request: request, rcode: answer.rcode, flags: flags, counts: answer.counts,
+                      payload: snapshot.udpPayloadSize, writer: &writer)
+    }
+
+    // MARK: - Reading the rest of the query
+
+    struct EDNSInfo {
+        var present = false
+        var version: UInt8 = 0
+        var payload: UInt16 = 0
+        var dnssecOK = false
+        var clientSubnet: ClientSubnet?
+    }
+
+    struct Request {
+        var id: UInt16
+        var opcode: Opcode
+        var flags: UInt16
+        var qtype = RRType(0)
+        var qclass: RRClass?
+        var edns = EDNSInfo()
+
+        init(id: UInt16, opcode: Opcode, flags: UInt16) {
+            self.id = id
+            self.opcode = opcode
+            self.flags = flags
+        }
+    }
+
+    /// Walks answer, authority and additional records of the query to find OPT, checking
+    /// that everything is well formed (a readable header with a malformed body is FORMERR).
+    static func parseRecords(_ query: UnsafeRawBufferPointer, reader: inout WireReader, request: inout Request) throws(WireError) {
+        let anCount = Int(UInt16(query[6]) << 8 | UInt16(query[7]))
+        let nsCount = Int(UInt16(query[8]) << 8 | UInt16(query[9]))
+        let arCount = Int(UInt16(query[10]) << 8 | UInt16(query[11]))
+        for index in 0..<(anCount + nsCount + arCount) {
+            let nameStart = reader.offset
+            try reader.skipName()
+            let type = RRType(try reader.readUInt16())
+            let rrClass = try reader.readUInt16()
+            let ttl = try reader.readUInt32()
+            let length = Int(try reader.readUInt16())
+            let dataStart = reader.offset
+            try reader.skip(length)
+            guard type == .opt else { continue }
+            // OPT belongs in the additional section, once, owned by the root (RFC 6891 6.1.1).
+            guard index >= anCount + nsCount, query[nameStart] == 0 else { throw .badOPT(at: nameStart) }
+            guard !request.edns.present else { throw .duplicateOPT }
+            request.edns.present = true
+            request.edns.payload = rrClass
+            request.edns.version = UInt8((ttl >> 16) & 0xFF)
+            request.edns.dnssecOK = ttl & 0x8000 != 0
+            var position = dataStart
+            let end = dataStart + length
+            while position < end {
+                guard position + 4 <= end else { throw .badOPT(at: position) }
+                let code = UInt16(query[position]) << 8 | UInt16(query[position + 1])
+                let optionLength = Int(UInt16(query[position + 2]) << 8 | UInt16(query[position + 3]))
+                guard position + 4 + optionLength <= end else { throw .badOPT(at: position) }
+                if code == EDNSOptionCode.clientSubnet.rawValue {
+                    guard request.edns.clientSubnet == nil else { throw .badClientSubnet("option repeated") }
+                    request.edns.clientSubnet = try ClientSubnet.parse(
+                        UnsafeRawBufferPointer(rebasing: query[(position + 4)..<(position + 4 + optionLength)]))
+                }
+                position += 4 + optionLength
+            }
+        }
+        guard reader.remaining == 0 else { throw .trailingData(at: reader.offset) }
+    }
+
+    // MARK: - Zone selection
+
+    /// The closest enclosing zone: the longest suffix of `qname` that is a zone origin.
+    @inline(__always)
+    static func findZone(_ qname: UnsafeRawBufferPointer, in snapshot: AuthoritySnapshot, scratch: ResponderScratch) -> Int {
+        var offset = 0
+        while true {
+            let index = snapshot.apexes.find(UnsafeRawBufferPointer(rebasing: qname[offset...]))
+            if index >= 0 { return index }
+            let length = Int(qname[offset])
+            if length == 0 { return -1 }
+            offset += 1 + length
+        }
+    }
+
+    // MARK: - Writing
+
+    static func responseLimit(request: Request, transport: Transport, snapshot: AuthoritySnapshot) -> Int {
+        guard transport == .udp else { return maxResponseSize }
+        guard request.edns.present else { return classicUDPLimit }
+        // RFC 6891 6.2.5: values below 512 are treated as 512.
+        return min(max(Int(request.edns.payload), classicUDPLimit), snapshot.udpPayloadSize)
+            - optLength(request)
+    }
+
+    /// Bytes our OPT record takes: reserved so it always fits after the records.
+    @inline(__always)
+    static func optLength(_ request: Request) -> Int {
+        guard request.edns.present else { return 0 }
+        if let subnet = request.edns.clientSubnet { return 11 + 4 + 4 + subnet.addressLength }
+        return 11
+    }
+
+    static func writeHeaderAndQuestion(request: Request, questionLength: Int, writer: inout MessageWriter, scratch: ResponderScratch) {
+        _ = writer.writeUInt16(request.id)
+        _ = writer.writeUInt16(0)
+        _ = writer.writeUInt16(questionLength > 0 ? 1 : 0)
+        _ = writer.writeUInt16(0)
+        _ = writer.writeUInt16(0)
+        _ = writer.writeUInt16(0)
+        if questionLength > 0 {
+            _ = writer.writeNameUncompressed(UnsafeRawBufferPointer(rebasing: scratch.qnameOriginal[0..<questionLength]))
+            _ = writer.writeUInt16(request.qtype.rawValue)
+            _ = writer.writeUInt16(request.qclass?.rawValue ?? 1)
+        }
+    }
+
+    /// Writes a response that carries only a code (and the question when it was readable).
+    static func writeError(_ rcode: RCode, request: Request, questionLength: Int, payload: Int,
+                           writer: inout MessageWriter, scratch: ResponderScratch) -> Outcome {
+        writer.limit = classicUDPLimit
+        writeHeaderAndQuestion(request: request, questionLength: questionLength, writer: &writer, scratch: scratch)
+        var request = request
+        // ECS is echoed only on answers computed for it.
+        request.edns.clientSubnet = nil
+        return finish(request: request, rcode: rcode, flags: .qr, counts: (0, 0, 0), payload: payload, writer: &writer)
+    }
+
+    /// Header flags and counts, then OPT. The OPT space was reserved by the limit.
+    static func finish(request: Request, rcode: RCode, flags: Header.Flags, counts: (Int, Int, Int), payload: Int,
+                       writer: inout MessageWriter) -> Outcome {
+        var additional = counts.2
+        if request.edns.present {
+            writer.limit = maxResponseSize
+            _ = writer.writeUInt8(0)
+            _ = writer.writeUInt16(RRType.opt.rawValue)
+            _ = writer.writeUInt16(UInt16(clamping: payload))
+            let ttl = UInt32(rcode.extendedBits) << 24 | (request.edns.dnssecOK ? 0x8000 : 0)
+            _ = writer.writeUInt32(ttl)
+            if let subnet = request.edns.clientSubnet {
+                let length = subnet.addressLength
+                _ = writer.writeUInt16(UInt16(4 + 4 + length))
+                _ = writer.writeUInt16(EDNSOptionCode.clientSubnet.rawValue)
+                _ = writer.writeUInt16(UInt16(4 + length))
+                _ = writer.writeUInt16(subnet.family.rawValue)
+                _ = writer.writeUInt8(subnet.sourcePrefix)
+                _ = writer.writeUInt8(subnet.scopePrefix)
+                for index in 0..<length { _ = writer.writeUInt8(subnet.octet(index)) }
+            } else {
+                _ = writer.writeUInt16(0)
+            }
+            additional += 1
+        }
+        let opcodeBits = UInt16(request.opcode.rawValue) << 11
+        let copied = request.flags & (Header.Flags.rd.rawValue | Header.Flags.cd.rawValue)
+        writer.patchUInt16(flags.rawValue | opcodeBits | copied | UInt16(rcode.headerBits), at: 2)
+        writer.patchUInt16(UInt16(counts.0), at: 6)
+        writer.patchUInt16(UInt16(counts.1), at: 8)
+        writer.patchUInt16(UInt16(additional), at: 10)
+        return Outcome(length: writer.position, rcode: rcode, truncated: flags.contains(.tc), authoritative: flags.contains(.aa))
+    }
+}

@@ -1,0 +1,248 @@
+import MeridianWire
+
+/// Where a name lands inside one zone (RFC 1034 section 4.3.2, RFC 4592 for wildcards).
+enum LookupResult {
+    /// The name exists (possibly as an empty non-terminal), or a wildcard matched it.
+    case node(Int, wildcard: Bool)
+    /// The name is at or below a zone cut: refer to the delegation node.
+    case delegation(Int)
+    case nxDomain
+}
+
+extension Zone {
+    /// Looks up a lowercase wire name at or below the origin. `labelOffsets` is scratch
+    /// space for the offset of each label.
+    @inline(__always)
+    func lookup(_ name: UnsafeRawBufferPointer, qtype: RRType, labelOffsets: UnsafeMutablePointer<Int>) -> LookupResult {
+        if !hasDelegations {
+            let exact = names.find(name)
+            if exact >= 0 { return .node(exact, wildcard: false) }
+            if !hasWildcards { return .nxDomain }
+        }
+        var labelCount = 0
+        var offset = 0
+        while name[offset] != 0 {
+            labelOffsets[labelCount] = offset
+            labelCount += 1
+            offset += 1 + Int(name[offset])
+        }
+        if labelCount == originLabelCount { return .node(apexNode, wildcard: false) }
+        // Walk down from the origin: a zone cut on the way ends the walk with a referral;
+        // the deepest existing name is the closest encloser.
+        var closest = apexNode
+        var depth = originLabelCount + 1
+        while depth <= labelCount {
+            let suffixStart = labelOffsets[labelCount - depth]
+            let node = names.find(UnsafeRawBufferPointer(rebasing: name[suffixStart...]))
+            if node < 0 { break }
+            let flags = nodes[node].flags
+            // DS at a cut belongs to the parent side (RFC 4035 section 3.1.4.1).
+            if flags.contains(.delegation) && !(depth == labelCount && qtype == .ds) {
+                return .delegation(node)
+            }
+            closest = node
+            if depth == labelCount { return .node(node, wildcard: false) }
+            depth += 1
+        }
+        guard hasWildcards else { return .nxDomain }
+        // RFC 4592 section 3.3.1: the source of synthesis is `*.<closest encloser>`.
+        let wildcard = names.withName(closest) { encloser -> Int in
+            withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { buffer in
+                buffer[0] = 1
+                buffer[1] = UInt8(ascii: "*")
+                UnsafeMutableRawBufferPointer(rebasing: buffer[2..<(2 + encloser.count)]).copyMemory(from: encloser)
+                return names.find(UnsafeRawBufferPointer(rebasing: buffer[0..<(2 + encloser.count)]))
+            }
+        }
+        return wildcard >= 0 ? .node(wildcard, wildcard: true) : .nxDomain
+    }
+}
+
+/// Fills the answer, authority and additional sections for a query that landed in `zone`.
+struct AnswerBuilder {
+    let zone: Zone
+    let qtype: RRType
+    let scratch: ResponderScratch
+
+    var rcode = RCode.noError
+    var authoritative = true
+    var truncated = false
+    var counts = (0, 0, 0)
+    private var answeredCount = 0
+
+    init(zone: Zone, qtype: RRType, scratch: ResponderScratch) {
+        self.zone = zone
+        self.qtype = qtype
+        self.scratch = scratch
+    }
+
+    mutating func build(qnameLength: Int, writer: inout MessageWriter) {
+        // The name being resolved: first the question (owner written as a pointer to it),
+        // then each in-zone CNAME target.
+        var current = UnsafeRawBufferPointer(rebasing: scratch.qname[0..<qnameLength])
+        var owner = UnsafeRawBufferPointer(rebasing: scratch.qnameOriginal[0..<qnameLength])
+        var negative = false
+        var referral = -1
+        var hop = 0
+        resolution: while true {
+            switch zone.lookup(current, qtype: qtype, labelOffsets: scratch.labelOffsets) {
+            case .nxDomain:
+                // RFC 6604: after a CNAME the code describes the last name in the chain.
+                rcode = .nxDomain
+                negative = true
+                break resolution
+            case .delegation(let node):
+                if hop == 0 { authoritative = false }
+                referral = node
+                break resolution
+            case .node(let node, _):
+                let exact = qtype == .any ? firstRRset(of: node) : zone.rrset(of: node, type: qtype)
+                if exact >= 0 {
+                    guard writeAnswer(rrset: exact, owner: owner, writer: &writer) else { return }
+                    break resolution
+                }
+                let cname = zone.rrset(of: node, type: .cname)
+                guard cname >= 0 else {
+                    negative = true
+                    break resolution
+                }
+                // A CNAME loop: the chain so far is the answer (RFC 1034 section 3.6.2).
+                if alreadyAnswered(cname) { break resolution }
+                guard writeAnswer(rrset: cname, owner: owner, writer: &writer) else { return }
+                hop += 1
+                // Follow the target only inside this zone; outside it belongs to the resolver.
+                let rdata = zone.rdatas[Int(zone.rrsets[cname].firstRData)]
+                let length = Int(rdata.length)
+                zone.rdataBytes.withUnsafeBytes { bytes in
+                    let start = Int(rdata.offset)
+                    for index in 0..<length {
+                        scratch.targetOriginal[index] = bytes[start + index]
+                        scratch.target[index] = asciiLowercase(bytes[start + index])
+                    }
+                }
+                current = UnsafeRawBufferPointer(rebasing: scratch.target[0..<length])
+                owner = UnsafeRawBufferPointer(rebasing: scratch.targetOriginal[0..<length])
+                guard hop < Responder.maxCNAMEHops, isInZone(current) else { break resolution }
+            }
+        }
+        if negative {
+            writeSOA(writer: &writer)
+        } else if referral >= 0 {
+            writeReferral(node: referral, writer: &writer)
+            return
+        }
+        writeAdditional(writer: &writer)
+    }
+
+    private func alreadyAnswered(_ rrset: Int) -> Bool {
+        for index in 0..<answeredCount where scratch.answered[index] == Int32(rrset) { return true }
+        return false
+    }
+
+    /// ANY is answered minimally (RFC 8482 section 4.1): one RRset of the name.
+    private func firstRRset(of node: Int) -> Int {
+        zone.nodes[node].rrsetCount > 0 ? Int(zone.nodes[node].firstRRset) : -1
+    }
+
+    private func isInZone(_ name: UnsafeRawBufferPointer) -> Bool {
+        let origin = zone.origin.wire
+        guard name.count >= origin.count else { return false }
+        let start = name.count - origin.count
+        // The suffix must start on a label boundary.
+        var offset = 0
+        while offset < start { offset += 1 + Int(name[offset]) }
+        guard offset == start else { return false }
+        return origin.withUnsafeBytes { memcmpEqual($0.baseAddress!, name.baseAddress! + start, origin.count) }
+    }
+
+    /// Writes one RRset to the answer section; on overflow sets TC and returns false.
+    private mutating func writeAnswer(rrset: Int, owner: UnsafeRawBufferPointer, writer: inout MessageWriter) -> Bool {
+        guard let written = writeRRset(rrset, owner: owner, ttl: zone.rrsets[rrset].ttl, writer: &writer) else {
+            truncated = true
+            return false
+        }
+        counts.0 += written
+        if answeredCount < ResponderScratch.answeredCapacity {
+            scratch.answered[answeredCount] = Int32(rrset)
+            answeredCount += 1
+        }
+        return true
+    }
+
+    /// Writes a whole RRset or nothing; returns the number of records written.
+    private func writeRRset(_ index: Int, owner: UnsafeRawBufferPointer, ttl: UInt32, writer: inout MessageWriter) -> Int? {
+        let rrset = zone.rrsets[index]
+        let mark = writer.mark
+        let layout = RDataLayout.of(rrset.type)
+        let ok = zone.rdataBytes.withUnsafeBytes { bytes -> Bool in
+            for rdataIndex in Int(rrset.firstRData)..<Int(rrset.firstRData + rrset.rdataCount) {
+                let rdata = zone.rdatas[rdataIndex]
+                let start = Int(rdata.offset)
+                guard writer.writeName(owner),
+                      writer.writeUInt16(rrset.type.rawValue),
+                      writer.writeUInt16(RRClass.in.rawValue),
+                      writer.writeUInt32(ttl),
+                      writer.writeRData(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Int(rdata.length))]),
+                                        type: rrset.type, layout: layout)
+                else { return false }
+            }
+            return true
+        }
+        guard ok else {
+            writer.rollBack(to: mark)
+            return nil
+        }
+        return Int(rrset.rdataCount)
+    }
+
+    /// NXDOMAIN and NODATA carry the SOA, with the negative-caching TTL (RFC 2308 section 3).
+    private mutating func writeSOA(writer: inout MessageWriter) {
+        zone.origin.wire.withUnsafeBytes { origin in
+            if let written = writeRRset(zone.soaRRset, owner: origin, ttl: zone.negativeTTL, writer: &writer) {
+                counts.1 += written
+            } else {
+                truncated = true
+            }
+        }
+    }
+
+    /// A referral: the cut's NS RRset in authority and the addresses of its name servers
+    /// that this zone holds (glue) in additional. Without the glue the referral is useless,
+    /// so glue that does not fit sets TC (RFC 9471).
+    private mutating func writeReferral(node: Int, writer: inout MessageWriter) {
+        let ns = zone.rrset(of: node, type: .ns)
+        let written = zone.names.withName(node) { name in writeRRset(ns, owner: name, ttl: zone.rrsets[ns].ttl, writer: &writer) }
+        guard let written else {
+            truncated = true
+            return
+        }
+        counts.1 += written
+        if !addAddresses(forTargetsOf: ns, writer: &writer) { truncated = true }
+    }
+
+    /// A/AAAA of in-zone targets of the answer's NS, MX and SRV records (RFC 1035 3.3, RFC 2782).
+    /// Data below a zone cut is not ours to give as an answer's extra.
+    private mutating func writeAdditional(writer: inout MessageWriter) {
+        for index in 0..<answeredCount {
+            _ = addAddresses(forTargetsOf: Int(scratch.answered[index]), writer: &writer, authoritativeOnly: true)
+        }
+    }
+
+    /// Returns false when something did not fit.
+    private mutating func addAddresses(forTargetsOf rrsetIndex: Int, writer: inout MessageWriter, authoritativeOnly: Bool = false) -> Bool {
+        let rrset = zone.rrsets[rrsetIndex]
+        for rdataIndex in Int(rrset.firstRData)..<Int(rrset.firstRData + rrset.rdataCount) {
+            let target = Int(zone.rdatas[rdataIndex].additionalNode)
+            guard target >= 0 else { continue }
+            if authoritativeOnly && zone.nodes[target].flags.contains(.belowCut) { continue }
+            for family in 0..<2 {
+                let set = zone.rrset(of: target, type: family == 0 ? .a : .aaaa)
+                guard set >= 0 else { continue }
+                let written = zone.names.withName(target) { name in writeRRset(set, owner: name, ttl: zone.rrsets[set].ttl, writer: &writer) }
+                guard let written else { return false }
+                counts.2 += written
+            }
+        }
+        return true
+    }
+}

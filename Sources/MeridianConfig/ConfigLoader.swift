@@ -1,0 +1,776 @@
+import Yams
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension MeridianConfiguration {
+    /// Reads and validates a configuration file. Throws every problem found, each with the
+    /// file, line, column and key path.
+    public static func load(path: String) throws(ConfigErrors) -> MeridianConfiguration {
+        let text: String
+        do throws(ValueError) {
+            text = try readTextFile(path)
+        } catch {
+            throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, keyPath: "", message: error.message)])
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    /// Validates configuration text; `file` names it in errors and becomes ``sourceFile``.
+    public static func parse(yaml: String, file: String) throws(ConfigErrors) -> MeridianConfiguration {
+        var reader = ConfigReader(file: file)
+        let configuration = reader.read(yaml)
+        guard let configuration, reader.errors.isEmpty else { throw ConfigErrors(reader.errorsInFileOrder) }
+        return configuration
+    }
+}
+
+private func readTextFile(_ path: String) throws(ValueError) -> String {
+    guard let handle = fopen(path, "rb") else {
+        throw ValueError("cannot open: \(String(cString: strerror(errno)))")
+    }
+    defer { fclose(handle) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, handle)
+        bytes += chunk[..<count]
+        if count < chunk.count {
+            if ferror(handle) != 0 { throw ValueError("cannot read: \(String(cString: strerror(errno)))") }
+            break
+        }
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else { throw ValueError("the file is not UTF-8 text") }
+    return text
+}
+
+// MARK: - Reading YAML nodes
+
+/// One `key: value` pair of a mapping, with the key's node for positions.
+private struct Entry {
+    let name: String
+    let key: Node
+    let value: Node
+}
+
+/// The pairs of one mapping whose keys were all known.
+private struct Fields {
+    var entries: [Entry] = []
+
+    /// The entry for `name`, or `nil` when it is absent or its value is null (`key:` alone).
+    subscript(name: String) -> Entry? {
+        entries.first { $0.name == name && !$0.value.isNull }
+    }
+}
+
+extension Node {
+    fileprivate var isNull: Bool {
+        guard case .scalar(let scalar) = self, scalar.style == .plain || scalar.style == .any else { return false }
+        return ["", "~", "null", "Null", "NULL"].contains(scalar.string)
+    }
+
+    fileprivate var kindName: String {
+        switch self {
+        case .scalar: "text"
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .alias: "an alias"
+        }
+    }
+
+    /// A plain (unquoted) scalar's text: numbers and booleans must be written plain.
+    fileprivate var plainText: String? {
+        guard case .scalar(let scalar) = self, scalar.style == .plain || scalar.style == .any else { return nil }
+        return scalar.string
+    }
+}
+
+private func child(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+private func item(_ path: String, _ index: Int) -> String { path + "[\(index)]" }
+
+/// Walks the YAML tree once, building the configuration and collecting every error. A value
+/// that fails leaves its default in place; the result is only used when no error was found.
+private struct ConfigReader {
+    let file: String
+    private(set) var errors: [ConfigError] = []
+    /// Edge names as written, for references from pools and overrides.
+    private var edgeNames: [String] = []
+
+    init(file: String) { self.file = file }
+
+    var errorsInFileOrder: [ConfigError] {
+        errors.enumerated().sorted { a, b in
+            (a.element.line, a.element.column, a.offset) < (b.element.line, b.element.column, b.offset)
+        }.map(\.element)
+    }
+
+    mutating func fail(_ message: String, at node: Node?, _ path: String) {
+        fail(message, at: node?.mark, path)
+    }
+
+    mutating func fail(_ message: String, at mark: Mark?, _ path: String) {
+        fail(message, line: mark?.line ?? 0, column: mark?.column ?? 0, path)
+    }
+
+    mutating func fail(_ message: String, line: Int, column: Int, _ path: String) {
+        errors.append(ConfigError(file: file, line: line, column: column, keyPath: path, message: message))
+    }
+
+    // MARK: Document
+
+    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "edges", "pools"]
+
+    mutating func read(_ yaml: String) -> MeridianConfiguration? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
+        } catch {
+            report(yamlError: error)
+            return nil
+        }
+        guard let top = mapping(root, "", keys: Self.topKeys) else { return nil }
+        // Edges first: pools and overrides refer to them.
+        let edges = readEdges(top["edges"])
+        let dns = readDNS(top["dns"])
+        var configuration = MeridianConfiguration(
+            dns: dns,
+            stats: readStats(top["stats"], dnsListen: dns.listen),
+            control: ControlSettings(socket: readSocketPath(top["control"])),
+            zones: ZonesSettings(directory: readPath(top["zones"], section: "zones", key: "directory", default: "zones")),
+            geoip: readGeoIP(top["geoip"]),
+            health: HealthSettings(
+                stateFile: readPath(top["health"], section: "health", key: "state_file", default: "run/admin-state.json")),
+            edges: edges,
+            pools: readPools(top["pools"])
+        )
+        configuration.sourceFile = file
+        return configuration
+    }
+
+    mutating func report(yamlError error: any Error) {
+        guard let error = error as? YamlError else {
+            fail("cannot read YAML: \(error)", at: Mark?.none, "")
+            return
+        }
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            var message = "YAML syntax error: \(problem)"
+            if let context {
+                message += " (\(context.text) at \(context.mark.line):\(context.mark.column))"
+            }
+            fail(message, at: mark, "")
+        case .reader(let problem, let offset, _, let yaml):
+            var line = 1, column = 1
+            for character in yaml.prefix(offset ?? 0) {
+                if character.isNewline { line += 1; column = 1 } else { column += 1 }
+            }
+            fail("cannot read the text: \(problem)", line: offset == nil ? 0 : line, column: offset == nil ? 0 : column, "")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams marks the first occurrence; the one to look at is usually the later one.
+            let first = context.mark
+            if duplicates.count == 1, let again = Self.repetition(of: duplicates[0], after: first, in: context.text) {
+                fail("duplicate key \"\(duplicates[0])\" (first written at \(first.line):\(first.column))",
+                     line: again.line, column: again.column, "")
+            } else {
+                let keys = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+                fail("duplicate key \(keys) in this mapping", at: first, "")
+            }
+        default:
+            fail("cannot read YAML: \(error)", at: Mark?.none, "")
+        }
+    }
+
+    /// Where a block-mapping key written at `mark` is written again in the same mapping:
+    /// the next line indented like it that starts with the same key, before the mapping ends.
+    static func repetition(of key: String, after mark: Mark, in yaml: String) -> (line: Int, column: Int)? {
+        let indent = mark.column - 1
+        for (index, line) in yaml.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where index + 1 > mark.line {
+            let spaces = line.prefix { $0 == " " }.count
+            let rest = line.dropFirst(spaces)
+            if rest.isEmpty || rest.first == "#" { continue }
+            if spaces < indent { return nil }
+            guard spaces == indent, rest.hasPrefix(key) else { continue }
+            if rest.dropFirst(key.count).drop(while: { $0 == " " }).first == ":" { return (index + 1, mark.column) }
+        }
+        return nil
+    }
+
+    // MARK: Sections
+
+    mutating func readDNS(_ entry: Entry?) -> DNSSettings {
+        var settings = DNSSettings()
+        let path = "dns"
+        guard let fields = mapping(entry?.value, path, keys: ["listen", "udp_payload", "tcp_idle_timeout", "tcp_max_connections"])
+        else { return settings }
+        if let listen = fields["listen"] {
+            settings.listen = listenList(listen.value, child(path, "listen"))
+        }
+        if let payload = fields["udp_payload"] {
+            settings.udpPayload = integer(payload.value, child(path, "udp_payload"), in: DNSSettings.udpPayloadRange) ?? 0
+        }
+        if let timeout = fields["tcp_idle_timeout"] {
+            settings.tcpIdleTimeout = duration(timeout.value, child(path, "tcp_idle_timeout")) ?? .zero
+        }
+        if let connections = fields["tcp_max_connections"] {
+            settings.tcpMaxConnections = integer(connections.value, child(path, "tcp_max_connections"), in: 1...Int.max) ?? 0
+        }
+        return settings
+    }
+
+    mutating func listenList(_ node: Node, _ path: String) -> [ListenAddress] {
+        // A single address may be written without brackets around it.
+        let items: [(Node, String)]
+        switch node {
+        case .sequence(let sequence):
+            items = sequence.enumerated().map { ($1, item(path, $0)) }
+            if items.isEmpty { fail("needs at least one address", at: node, path) }
+        default:
+            items = [(node, path)]
+        }
+        var result: [ListenAddress] = []
+        for (itemNode, itemPath) in items {
+            guard let address = listenAddress(itemNode, itemPath) else { continue }
+            if result.contains(address) {
+                fail("\(address) is listed twice", at: itemNode, itemPath)
+            }
+            result.append(address)
+        }
+        return result
+    }
+
+    mutating func listenAddress(_ node: Node, _ path: String) -> ListenAddress? {
+        guard let text = text(node, path) else { return nil }
+        do throws(AddressSyntaxError) {
+            return try ListenAddress(parsing: text)
+        } catch {
+            fail(error.message, at: node, path)
+            return nil
+        }
+    }
+
+    mutating func readStats(_ entry: Entry?, dnsListen: [ListenAddress]) -> StatsSettings? {
+        guard let fields = mapping(entry?.value, "stats", keys: ["listen"]), let listen = fields["listen"],
+              let address = listenAddress(listen.value, "stats.listen") else { return nil }
+        // Both serve TCP: one of the two would fail to bind.
+        if dnsListen.contains(address) {
+            fail("\(address) is also a dns.listen address", at: listen.value, "stats.listen")
+        }
+        return StatsSettings(listen: address)
+    }
+
+    mutating func readSocketPath(_ entry: Entry?) -> String {
+        let (socket, node) = readPathAndNode(entry, section: "control", key: "socket", default: "run/meridian.sock")
+        // sockaddr_un.sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL.
+        if socket.utf8.count > 103 {
+            fail("the path is \(socket.utf8.count) bytes long; a Unix socket path may have at most 103", at: node, "control.socket")
+        }
+        return socket
+    }
+
+    /// A section holding one path, kept as written (relative to the working directory).
+    mutating func readPath(_ entry: Entry?, section: String, key: String, default defaultPath: String) -> String {
+        readPathAndNode(entry, section: section, key: key, default: defaultPath).path
+    }
+
+    mutating func readPathAndNode(_ entry: Entry?, section: String, key: String, default defaultPath: String)
+        -> (path: String, node: Node?) {
+        guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (defaultPath, nil) }
+        return (nonEmptyText(value.value, child(section, key)) ?? defaultPath, value.value)
+    }
+
+    mutating func readGeoIP(_ entry: Entry?) -> GeoIPSettings? {
+        let path = "geoip"
+        guard let entry, !entry.value.isNull,
+              let fields = mapping(entry.value, path, keys: ["database", "client_subnet", "overrides"]) else { return nil }
+        var settings = GeoIPSettings(database: "")
+        if let database = fields["database"] {
+            settings.database = nonEmptyText(database.value, child(path, "database")) ?? ""
+        } else {
+            fail("missing required key \"database\" (the MaxMind DB file)", at: entry.key, path)
+        }
+        if let subnet = fields["client_subnet"] {
+            settings.clientSubnet = bool(subnet.value, child(path, "client_subnet")) ?? true
+        }
+        if let overrides = fields["overrides"] {
+            settings.overrides = readOverrides(overrides.value, child(path, "overrides"))
+        }
+        return settings
+    }
+
+    mutating func readOverrides(_ node: Node, _ path: String) -> [GeoIPSettings.Override] {
+        guard let items = list(node, path) else { return [] }
+        var result: [GeoIPSettings.Override] = []
+        var seen: [IPNetwork: Int] = [:]
+        for (index, itemNode) in items.enumerated() {
+            let itemPath = item(path, index)
+            guard let fields = mapping(itemNode, itemPath, keys: ["network", "location", "edges"]) else { continue }
+            var network: IPNetwork?
+            if let entry = fields["network"], let text = text(entry.value, child(itemPath, "network")) {
+                do throws(AddressSyntaxError) {
+                    let parsed = try IPNetwork(parsing: text)
+                    if let line = seen[parsed] {
+                        fail("\(parsed) is already overridden on line \(line)", at: entry.value, child(itemPath, "network"))
+                    }
+                    seen[parsed] = entry.value.mark?.line ?? 0
+                    network = parsed
+                } catch {
+                    fail(error.message, at: entry.value, child(itemPath, "network"))
+                }
+            } else if fields["network"] == nil {
+                fail("missing required key \"network\"", at: itemNode, itemPath)
+            }
+            var target: GeoIPSettings.Override.Target?
+            switch (fields["location"], fields["edges"]) {
+            case (let location?, nil):
+                target = self.location(location.value, child(itemPath, "location")).map { .location($0) }
+            case (nil, let edges?):
+                target = edgeList(edges.value, child(itemPath, "edges"), within: nil).map { .edges($0) }
+            case (_?, let edges?):
+                fail("give either location or edges, not both", at: edges.key, itemPath)
+            case (nil, nil):
+                fail("an override needs a location or edges", at: itemNode, itemPath)
+            }
+            if let network, let target { result.append(.init(network: network, target: target)) }
+        }
+        return result
+    }
+
+    // MARK: Edges
+
+    static let edgeKeys = ["location", "addresses", "cname", "check"]
+
+    mutating func readEdges(_ entry: Entry?) -> [Edge] {
+        guard let fields = mapping(entry?.value, "edges", keys: nil) else { return [] }
+        edgeNames = fields.entries.map(\.name)
+        var edges: [Edge] = []
+        for edgeEntry in fields.entries {
+            let name = edgeEntry.name
+            let path = child("edges", name)
+            identifier(name, kind: "edge", at: edgeEntry.key, "edges")
+            guard let edgeFields = mapping(edgeEntry.value, path, keys: Self.edgeKeys) else { continue }
+            var edge = Edge(name: name, location: Location(latitude: 0, longitude: 0), addresses: [])
+            if let location = edgeFields["location"] {
+                edge.location = self.location(location.value, child(path, "location")) ?? edge.location
+            } else {
+                fail("missing required key \"location\" ([latitude, longitude])", at: edgeEntry.key, path)
+            }
+            if let addresses = edgeFields["addresses"] {
+                edge.addresses = addressList(addresses.value, child(path, "addresses"))
+            }
+            if let cname = edgeFields["cname"], let text = text(cname.value, child(path, "cname")) {
+                do throws(ValueError) {
+                    try NameText.checkHostName(text, absolute: true)
+                    edge.cname = text
+                } catch {
+                    fail("\"\(text)\" \(error.message)", at: cname.value, child(path, "cname"))
+                }
+            }
+            if edgeFields["addresses"] == nil, edgeFields["cname"] == nil {
+                fail("an edge needs addresses (for DYNA), a cname (for DYNC), or both", at: edgeEntry.key, path)
+            }
+            if let check = edgeFields["check"] {
+                edge.check = readCheck(check, child(path, "check"))
+            }
+            edges.append(edge)
+        }
+        return edges
+    }
+
+    mutating func addressList(_ node: Node, _ path: String) -> [IPAddress] {
+        guard let items = list(node, path) else { return [] }
+        var result: [IPAddress] = []
+        for (index, itemNode) in items.enumerated() {
+            let itemPath = item(path, index)
+            guard let text = text(itemNode, itemPath) else { continue }
+            do throws(AddressSyntaxError) {
+                let address = try IPAddress(parsing: text)
+                if result.contains(address) { fail("\(address) is listed twice", at: itemNode, itemPath) }
+                result.append(address)
+            } catch {
+                fail(error.message, at: itemNode, itemPath)
+            }
+        }
+        return result
+    }
+
+    static let checkKeys = ["http", "tcp", "expect_status", "expect_body", "host", "tls_verify", "interval", "timeout", "rise", "fall"]
+
+    mutating func readCheck(_ entry: Entry, _ path: String) -> HealthCheck? {
+        guard let fields = mapping(entry.value, path, keys: Self.checkKeys) else { return nil }
+        var check = HealthCheck(kind: .tcp(host: "", port: 0))
+        var isHTTP = false, isTLS = false, urlIsValid = false
+        switch (fields["http"], fields["tcp"]) {
+        case (let http?, nil):
+            isHTTP = true
+            if let url = text(http.value, child(path, "http")) {
+                do throws(ValueError) {
+                    let target = try HTTPCheckTarget(parsing: url)
+                    isTLS = target.isTLS
+                    urlIsValid = true
+                    check.kind = target.isTLS ? .https(url: url) : .http(url: url)
+                } catch {
+                    fail(error.message, at: http.value, child(path, "http"))
+                }
+            }
+        case (nil, let tcp?):
+            if let text = text(tcp.value, child(path, "tcp")) {
+                do throws(ValueError) {
+                    let (host, port) = try HostPort.split(Substring(text), defaultPort: nil, context: text)
+                    check.kind = .tcp(host: host, port: port)
+                } catch {
+                    fail(error.message, at: tcp.value, child(path, "tcp"))
+                }
+            }
+        case (_?, let tcp?):
+            fail("a check is either http or tcp, not both", at: tcp.key, path)
+        case (nil, nil):
+            fail("a check needs http: URL or tcp: \"HOST:PORT\"", at: entry.key, path)
+        }
+
+        // Options that mean nothing for this kind of check are errors, not silently ignored.
+        let isTCP = fields["tcp"] != nil && fields["http"] == nil
+        for key in ["expect_status", "expect_body", "host"] where isTCP {
+            if let misplaced = fields[key] { fail("\(key) applies only to http checks", at: misplaced.key, path) }
+        }
+        if let verify = fields["tls_verify"] {
+            if isTCP || (isHTTP && urlIsValid && !isTLS) {
+                fail("tls_verify applies only to https:// URLs", at: verify.key, path)
+            }
+            check.tlsVerify = bool(verify.value, child(path, "tls_verify")) ?? true
+        }
+        if isHTTP, let status = fields["expect_status"] {
+            check.expectStatus = statusList(status.value, child(path, "expect_status"))
+        }
+        if isHTTP, let body = fields["expect_body"] {
+            check.expectBody = nonEmptyText(body.value, child(path, "expect_body"))
+        }
+        if isHTTP, let host = fields["host"], let text = nonEmptyText(host.value, child(path, "host")) {
+            if text.utf8.allSatisfy({ (33...126).contains($0) }) {
+                check.host = text
+            } else {
+                fail("\"\(text)\" cannot be a Host header: use visible ASCII characters and no spaces", at: host.value, child(path, "host"))
+            }
+        }
+
+        // Compare interval and timeout only when both are known (written correctly, or defaults).
+        let intervalNode = fields["interval"]?.value, timeoutNode = fields["timeout"]?.value
+        var timingIsValid = true
+        if let intervalNode {
+            if let value = duration(intervalNode, child(path, "interval")) { check.interval = value } else { timingIsValid = false }
+        }
+        if let timeoutNode {
+            if let value = duration(timeoutNode, child(path, "timeout")) { check.timeout = value } else { timingIsValid = false }
+        }
+        if timingIsValid, check.timeout >= check.interval {
+            let (node, key) = timeoutNode.map { ($0, "timeout") } ?? (intervalNode ?? entry.key, "interval")
+            fail("timeout \(DurationText.format(check.timeout)) must be shorter than interval \(DurationText.format(check.interval))",
+                 at: node, child(path, key))
+        }
+        if let rise = fields["rise"] {
+            check.rise = integer(rise.value, child(path, "rise"), in: HealthCheck.thresholdRange) ?? check.rise
+        }
+        if let fall = fields["fall"] {
+            check.fall = integer(fall.value, child(path, "fall"), in: HealthCheck.thresholdRange) ?? check.fall
+        }
+        return check
+    }
+
+    mutating func statusList(_ node: Node, _ path: String) -> [Int] {
+        let items: [(Node, String)]
+        if case .sequence(let sequence) = node {
+            items = sequence.enumerated().map { ($1, item(path, $0)) }
+            if items.isEmpty { fail("needs at least one status code", at: node, path) }
+        } else {
+            items = [(node, path)]
+        }
+        return items.compactMap { integer($0.0, $0.1, in: 100...599) }
+    }
+
+    // MARK: Pools
+
+    static let poolKeys = ["edges", "policy", "answers", "fallback", "when_all_down", "map"]
+
+    mutating func readPools(_ entry: Entry?) -> [Pool] {
+        guard let fields = mapping(entry?.value, "pools", keys: nil) else { return [] }
+        var pools: [Pool] = []
+        for poolEntry in fields.entries {
+            let name = poolEntry.name
+            let path = child("pools", name)
+            identifier(name, kind: "pool", at: poolEntry.key, "pools")
+            guard let poolFields = mapping(poolEntry.value, path, keys: Self.poolKeys) else { continue }
+            var pool = Pool(name: name, edges: [], policy: .nearest)
+
+            var members: [String]?
+            if let edges = poolFields["edges"] {
+                members = edgeList(edges.value, child(path, "edges"), within: nil)
+                pool.edges = members ?? []
+            } else {
+                fail("missing required key \"edges\"", at: poolEntry.key, path)
+            }
+            let memberSet = members.map(Set.init)
+
+            var policy: Pool.Policy?
+            if let policyEntry = poolFields["policy"] {
+                policy = choice(policyEntry.value, child(path, "policy"), what: "policy")
+                pool.policy = policy ?? .nearest
+            } else {
+                fail("missing required key \"policy\" (nearest or map)", at: poolEntry.key, path)
+            }
+
+            if let answers = poolFields["answers"] {
+                let answersPath = child(path, "answers")
+                if let count = integer(answers.value, answersPath, in: 1...Int.max) {
+                    pool.answers = count
+                    if let members, count > members.count {
+                        fail("answers \(count) is more than the \(members.count) edges of this pool", at: answers.value, answersPath)
+                    }
+                }
+            }
+
+            if let fallback = poolFields["fallback"] {
+                pool.fallback = readFallback(fallback.value, child(path, "fallback"), within: memberSet)
+            }
+            if let whenAllDown = poolFields["when_all_down"] {
+                pool.whenAllDown = choice(whenAllDown.value, child(path, "when_all_down"), what: "when_all_down value") ?? .all
+            }
+
+            switch (policy, poolFields["map"]) {
+            case (.map, let map?):
+                let entries = readMap(map.value, child(path, "map"), within: memberSet)
+                pool.map = Dictionary(entries.map { ($0.key, $0.edges) }, uniquingKeysWith: { first, _ in first })
+                pool.mapOrder = entries.map(\.key)
+            case (.map, nil):
+                fail("policy map needs a map (region codes to edges)", at: poolFields["policy"]?.value, child(path, "policy"))
+            case (.nearest, let map?):
+                fail("map is only used with policy: map", at: map.key, path)
+            default:
+                break
+            }
+            pools.append(pool)
+        }
+        return pools
+    }
+
+    mutating func readFallback(_ node: Node, _ path: String, within members: Set<String>?) -> Pool.Fallback? {
+        guard let items = list(node, path) else { return nil }
+        let numeric = items.filter { $0.plainText.flatMap(NumberText.decimal) != nil }
+        if !numeric.isEmpty {
+            if items.count == 2, numeric.count == 2 {
+                return location(node, path).map { .location($0) }
+            }
+            fail("expected [latitude, longitude] or a list of edge names", at: node, path)
+            return nil
+        }
+        return edgeList(node, path, within: members).map { .edges($0) }
+    }
+
+    mutating func readMap(_ node: Node, _ path: String, within members: Set<String>?) -> [(key: String, edges: [String])] {
+        guard let fields = mapping(node, path, keys: nil) else { return [] }
+        if fields.entries.isEmpty { fail("needs at least one region", at: node, path) }
+        var result: [(key: String, edges: [String])] = []
+        for entry in fields.entries {
+            do throws(ValueError) {
+                try RegionCode.check(entry.name)
+            } catch {
+                fail(error.message, at: entry.key, path)
+            }
+            if entry.value.isNull {
+                fail("needs a list of edges", at: entry.value, child(path, entry.name))
+                continue
+            }
+            if let edges = edgeList(entry.value, child(path, entry.name), within: members) {
+                result.append((entry.name, edges))
+            }
+        }
+        return result
+    }
+
+    /// A non-empty list of distinct, defined edge names; with `members`, each must also be one of them.
+    mutating func edgeList(_ node: Node, _ path: String, within members: Set<String>?) -> [String]? {
+        guard let items = list(node, path) else { return nil }
+        if items.isEmpty {
+            fail("needs at least one edge", at: node, path)
+            return nil
+        }
+        var result: [String] = []
+        var failed = false
+        for (index, itemNode) in items.enumerated() {
+            let itemPath = item(path, index)
+            guard let name = text(itemNode, itemPath) else { failed = true; continue }
+            if !edgeNames.contains(name) {
+                let known = edgeNames.isEmpty ? " (no edges are defined)" : " (edges: \(edgeNames.joined(separator: ", ")))"
+                let hint = Suggestion.closest(to: name, in: edgeNames).map { "; did you mean \"\($0)\"?" } ?? known
+                fail("unknown edge \"\(name)\"" + hint, at: itemNode, itemPath)
+                failed = true
+            } else if let members, !members.contains(name) {
+                fail("edge \"\(name)\" is not in this pool's edges", at: itemNode, itemPath)
+                failed = true
+            } else if result.contains(name) {
+                fail("edge \"\(name)\" is listed twice", at: itemNode, itemPath)
+                failed = true
+            }
+            result.append(name)
+        }
+        return failed ? nil : result
+    }
+
+    // MARK: Values
+
+    /// The fields of a mapping, reporting unknown keys (with a suggestion) when `keys` is given.
+    /// A missing or null node reads as an empty mapping; `nil` when the node is not a mapping.
+    mutating func mapping(_ node: Node?, _ path: String, keys: [String]?) -> Fields? {
+        guard let node, !node.isNull else { return Fields() }
+        guard case .mapping(let mapping) = node else {
+            fail("expected a mapping (key: value lines), not \(node.kindName)", at: node, path)
+            return nil
+        }
+        var fields = Fields()
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode, !keyNode.isNull else {
+                fail("keys must be text, not \(keyNode.isNull ? "empty" : keyNode.kindName)", at: keyNode, path)
+                continue
+            }
+            let name = scalar.string
+            if let keys, !keys.contains(name) {
+                let hint = Suggestion.closest(to: name, in: keys).map { "; did you mean \"\($0)\"?" }
+                    ?? " (expected \(keys.joined(separator: ", ")))"
+                fail("unknown key \"\(name)\"" + hint, at: keyNode, path)
+                continue
+            }
+            fields.entries.append(Entry(name: name, key: keyNode, value: value))
+        }
+        return fields
+    }
+
+    mutating func list(_ node: Node, _ path: String) -> [Node]? {
+        guard case .sequence(let sequence) = node else {
+            fail("expected a list, not \(node.kindName)", at: node, path)
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    mutating func text(_ node: Node, _ path: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            fail("expected text, not \(node.kindName)", at: node, path)
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func nonEmptyText(_ node: Node, _ path: String) -> String? {
+        guard let text = text(node, path) else { return nil }
+        if text.isEmpty || text.allSatisfy(\.isWhitespace) {
+            fail("must not be empty", at: node, path)
+            return nil
+        }
+        return text
+    }
+
+    mutating func integer(_ node: Node, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard case .scalar(let scalar) = node else {
+            fail("expected a whole number, not \(node.kindName)", at: node, path)
+            return nil
+        }
+        guard let text = node.plainText else {
+            fail("expected a whole number, not the quoted text \"\(scalar.string)\"", at: node, path)
+            return nil
+        }
+        guard let value = NumberText.integer(text) else {
+            fail("expected a whole number, not \"\(text)\"", at: node, path)
+            return nil
+        }
+        guard range.contains(value) else {
+            fail(range.upperBound == Int.max ? "must be at least \(range.lowerBound), not \(value)"
+                     : "\(value) is outside \(range.lowerBound)...\(range.upperBound)",
+                 at: node, path)
+            return nil
+        }
+        return value
+    }
+
+    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+        switch node.plainText {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default:
+            fail("expected true or false, not \(node.scalar.map { "\"\($0.string)\"" } ?? node.kindName)", at: node, path)
+            return nil
+        }
+    }
+
+    mutating func duration(_ node: Node, _ path: String) -> Duration? {
+        guard let text = text(node, path) else { return nil }
+        do throws(ValueError) {
+            let value = try DurationText.parse(text)
+            guard value > .zero else {
+                fail("must be longer than 0", at: node, path)
+                return nil
+            }
+            return value
+        } catch {
+            fail(error.message, at: node, path)
+            return nil
+        }
+    }
+
+    mutating func choice<Value: RawRepresentable & CaseIterable>(_ node: Node, _ path: String, what: String) -> Value?
+    where Value.RawValue == String {
+        guard let text = text(node, path) else { return nil }
+        if let value = Value(rawValue: text) { return value }
+        let names = Value.allCases.map(\.rawValue)
+        let hint = Suggestion.closest(to: text, in: names).map { "; did you mean \"\($0)\"?" }
+            ?? " (expected \(names.joined(separator: " or ")))"
+        fail("unknown \(what) \"\(text)\"" + hint, at: node, path)
+        return nil
+    }
+
+    /// `[latitude, longitude]` in degrees.
+    mutating func location(_ node: Node, _ path: String) -> Location? {
+        guard case .sequence(let sequence) = node, sequence.count == 2 else {
+            fail("expected [latitude, longitude]", at: node, path)
+            return nil
+        }
+        let latitudeNode = sequence[sequence.startIndex], longitudeNode = sequence[sequence.startIndex + 1]
+        func number(_ node: Node, _ name: String) -> (Double, String)? {
+            guard let text = node.plainText, let value = NumberText.decimal(text) else { return nil }
+            return (value, text)
+        }
+        let latitude = number(latitudeNode, "latitude"), longitude = number(longitudeNode, "longitude")
+        var valid = true
+        if let (value, text) = latitude, !(-90...90).contains(value) {
+            fail("latitude \(text) outside -90...90", at: latitudeNode, path)
+            valid = false
+        } else if latitude == nil {
+            fail("latitude must be a number, not \(latitudeNode.scalar.map { "\"\($0.string)\"" } ?? latitudeNode.kindName)",
+                 at: latitudeNode, path)
+            valid = false
+        }
+        if let (value, text) = longitude, !(-180...180).contains(value) {
+            fail("longitude \(text) outside -180...180", at: longitudeNode, path)
+            valid = false
+        } else if longitude == nil {
+            fail("longitude must be a number, not \(longitudeNode.scalar.map { "\"\($0.string)\"" } ?? longitudeNode.kindName)",
+                 at: longitudeNode, path)
+            valid = false
+        }
+        guard valid, let latitude, let longitude else { return nil }
+        return Location(latitude: latitude.0, longitude: longitude.0)
+    }
+
+    mutating func identifier(_ name: String, kind: String, at node: Node, _ path: String) {
+        do throws(ValueError) {
+            try NameText.checkIdentifier(name, kind: kind)
+        } catch {
+            fail(error.message, at: node, path)
+        }
+    }
+}

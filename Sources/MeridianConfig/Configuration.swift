@@ -1,0 +1,264 @@
+/// The whole of `meridian.yaml`, validated. Build one with ``load(path:)`` or
+/// ``parse(yaml:file:)``; every value here has already been checked, so the rest of the
+/// server can use it without second-guessing (pools name known edges, durations are positive,
+/// and so on).
+///
+/// Relative paths (`zones.directory`, `control.socket`, `geoip.database`,
+/// `health.state_file`) are kept as written and resolve against the working directory the
+/// server was started from, as with gdnsd and Knot started from a project root.
+public struct MeridianConfiguration: Sendable, Equatable {
+    public var dns: DNSSettings
+    /// `nil` when the stats port is disabled (no `stats` section, or no `stats.listen`).
+    public var stats: StatsSettings?
+    public var control: ControlSettings
+    public var zones: ZonesSettings
+    /// `nil` when there is no `geoip` section: every client is then "location unknown".
+    public var geoip: GeoIPSettings?
+    public var health: HealthSettings
+    public var edges: [String: Edge]
+    /// Edge names in the order the file lists them.
+    public var edgeOrder: [String]
+    public var pools: [String: Pool]
+    /// Pool names in the order the file lists them.
+    public var poolOrder: [String]
+    /// The path the configuration was loaded from, as given.
+    public var sourceFile: String
+
+    public init(
+        dns: DNSSettings = .init(), stats: StatsSettings? = nil, control: ControlSettings = .init(),
+        zones: ZonesSettings = .init(), geoip: GeoIPSettings? = nil, health: HealthSettings = .init(),
+        edges: [Edge] = [], pools: [Pool] = [], sourceFile: String = ""
+    ) {
+        self.dns = dns
+        self.stats = stats
+        self.control = control
+        self.zones = zones
+        self.geoip = geoip
+        self.health = health
+        self.edges = Dictionary(edges.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.edgeOrder = edges.map(\.name)
+        self.pools = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+        self.poolOrder = pools.map(\.name)
+        self.sourceFile = sourceFile
+    }
+
+    /// The edges in file order.
+    public var orderedEdges: [Edge] { edgeOrder.compactMap { edges[$0] } }
+    /// The pools in file order.
+    public var orderedPools: [Pool] { poolOrder.compactMap { pools[$0] } }
+}
+
+public struct DNSSettings: Sendable, Equatable {
+    /// Each address serves both UDP and TCP.
+    public var listen: [ListenAddress]
+    /// Largest UDP response sent to EDNS clients (512...4096).
+    public var udpPayload: Int
+    public var tcpIdleTimeout: Duration
+    public var tcpMaxConnections: Int
+
+    public static let defaultListen = [ListenAddress(host: .v4(0x7F00_0001), port: 5300)]
+    public static let udpPayloadRange = 512...4096
+
+    public init(
+        listen: [ListenAddress] = defaultListen, udpPayload: Int = 1232,
+        tcpIdleTimeout: Duration = .seconds(10), tcpMaxConnections: Int = 1024
+    ) {
+        self.listen = listen
+        self.udpPayload = udpPayload
+        self.tcpIdleTimeout = tcpIdleTimeout
+        self.tcpMaxConnections = tcpMaxConnections
+    }
+}
+
+public struct StatsSettings: Sendable, Equatable {
+    /// Where the HTTP stats server listens.
+    public var listen: ListenAddress
+
+    public init(listen: ListenAddress) { self.listen = listen }
+}
+
+public struct ControlSettings: Sendable, Equatable {
+    /// Path of the Unix socket `dnsctl` talks to.
+    public var socket: String
+
+    public init(socket: String = "run/meridian.sock") { self.socket = socket }
+}
+
+public struct ZonesSettings: Sendable, Equatable {
+    /// Directory of master files, one per zone, named `ORIGIN.zone`.
+    public var directory: String
+
+    public init(directory: String = "zones") { self.directory = directory }
+}
+
+public struct HealthSettings: Sendable, Equatable {
+    /// Where drains (admin state) persist across restarts.
+    public var stateFile: String
+
+    public init(stateFile: String = "run/admin-state.json") { self.stateFile = stateFile }
+}
+
+/// A point on the globe in degrees.
+public struct Location: Sendable, Hashable {
+    public var latitude: Double
+    public var longitude: Double
+
+    public init(latitude: Double, longitude: Double) {
+        self.latitude = latitude
+        self.longitude = longitude
+    }
+}
+
+public struct GeoIPSettings: Sendable, Equatable {
+    /// A MaxMind DB file (City and/or Country data).
+    public var database: String
+    /// Use EDNS Client Subnet (RFC 7871) when a query carries one.
+    public var clientSubnet: Bool
+    /// Networks placed by hand, in file order; consulted before the database.
+    public var overrides: [Override]
+
+    public init(database: String, clientSubnet: Bool = true, overrides: [Override] = []) {
+        self.database = database
+        self.clientSubnet = clientSubnet
+        self.overrides = overrides
+    }
+
+    public struct Override: Sendable, Equatable {
+        public enum Target: Sendable, Equatable {
+            /// Treat clients in the network as if they were at this point.
+            case location(Location)
+            /// Send clients in the network to these edges, in this order.
+            case edges([String])
+        }
+
+        public var network: IPNetwork
+        public var target: Target
+
+        public init(network: IPNetwork, target: Target) {
+            self.network = network
+            self.target = target
+        }
+    }
+}
+
+/// A site that can answer for a pool: where it is, what to answer with, how to tell it is up.
+public struct Edge: Sendable, Equatable {
+    public var name: String
+    public var location: Location
+    /// A and AAAA answers, in file order.
+    public var addresses: [IPAddress]
+    /// Absolute target (with the trailing dot) for DYNC answers.
+    public var cname: String?
+    /// `nil` for an edge that is always up.
+    public var check: HealthCheck?
+
+    public init(name: String, location: Location, addresses: [IPAddress], cname: String? = nil, check: HealthCheck? = nil) {
+        self.name = name
+        self.location = location
+        self.addresses = addresses
+        self.cname = cname
+        self.check = check
+    }
+
+    public var ipv4: [IPAddress] { addresses.filter(\.isIPv4) }
+    public var ipv6: [IPAddress] { addresses.filter(\.isIPv6) }
+}
+
+public struct HealthCheck: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case http(url: String)
+        case https(url: String)
+        /// `host` is a name or an address (IPv6 without brackets).
+        case tcp(host: String, port: Int)
+    }
+
+    public var kind: Kind
+    /// HTTP status codes that count as a pass.
+    public var expectStatus: [Int]
+    /// When set, the response body must contain this text.
+    public var expectBody: String?
+    /// Host header to send instead of the URL's host.
+    public var host: String?
+    /// Verify the certificate of an `https` check.
+    public var tlsVerify: Bool
+    public var interval: Duration
+    public var timeout: Duration
+    /// Consecutive passes for a down edge to come up.
+    public var rise: Int
+    /// Consecutive failures for an up edge to go down.
+    public var fall: Int
+
+    public static let thresholdRange = 1...100
+
+    public init(
+        kind: Kind, expectStatus: [Int] = [200], expectBody: String? = nil, host: String? = nil,
+        tlsVerify: Bool = true, interval: Duration = .seconds(5), timeout: Duration = .seconds(2),
+        rise: Int = 2, fall: Int = 3
+    ) {
+        self.kind = kind
+        self.expectStatus = expectStatus
+        self.expectBody = expectBody
+        self.host = host
+        self.tlsVerify = tlsVerify
+        self.interval = interval
+        self.timeout = timeout
+        self.rise = rise
+        self.fall = fall
+    }
+}
+
+/// A set of edges a dynamic record (DYNA/DYNC) answers from, and how to choose among them.
+public struct Pool: Sendable, Equatable {
+    public enum Policy: String, Sendable, Equatable, CaseIterable {
+        /// By great-circle distance from the client's location.
+        case nearest
+        /// By the client's subdivision, country or continent, else `default`.
+        case map
+    }
+
+    /// Where clients go when their location is unknown.
+    public enum Fallback: Sendable, Equatable {
+        /// These edges, in this order.
+        case edges([String])
+        /// Edges ordered by distance from this point.
+        case location(Location)
+    }
+
+    public enum WhenAllDown: String, Sendable, Equatable, CaseIterable {
+        /// Answer with every edge (fail open).
+        case all
+        /// Answer SERVFAIL.
+        case servfail
+    }
+
+    public var name: String
+    /// Member edges, in file order.
+    public var edges: [String]
+    public var policy: Policy
+    /// How many healthy edges go into one answer.
+    public var answers: Int
+    /// `nil`: the `edges` order.
+    public var fallback: Fallback?
+    public var whenAllDown: WhenAllDown
+    /// For `.map`: region key (`EU`, `DE`, `US-CA`, `default`) to edges in preference order.
+    public var map: [String: [String]]
+    /// The map's keys in file order.
+    public var mapOrder: [String]
+
+    public init(
+        name: String, edges: [String], policy: Policy, answers: Int = 1, fallback: Fallback? = nil,
+        whenAllDown: WhenAllDown = .all, map: [(key: String, edges: [String])] = []
+    ) {
+        self.name = name
+        self.edges = edges
+        self.policy = policy
+        self.answers = answers
+        self.fallback = fallback
+        self.whenAllDown = whenAllDown
+        self.map = Dictionary(map.map { ($0.key, $0.edges) }, uniquingKeysWith: { _, last in last })
+        self.mapOrder = map.map(\.key)
+    }
+
+    /// The continent codes a map key may use (as in MaxMind's `continent.code`).
+    public static let continentCodes: Set<String> = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"]
+}

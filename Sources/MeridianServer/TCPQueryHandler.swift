@@ -1,0 +1,104 @@
+import Atomics
+import MeridianAuthority
+import MeridianWire
+import NIOCore
+
+/// Answers length-framed queries on one TCP connection (RFC 7766): queries may be
+/// pipelined, answers go out in order. The connection closes when no complete query has
+/// arrived for the idle timeout, so a client that trickles bytes cannot hold it, and reading
+/// pauses while the client does not read its answers, so it cannot make us buffer without end.
+final class TCPQueryHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let loop: LoopContext
+    private let idleTimeout: TimeAmount
+    private let connections: ManagedAtomic<Int>
+    private var idleTask: Scheduled<Void>?
+    private var client = ClientAddress.unspecifiedIPv4
+    private var pendingFlush = false
+    private var readPending = false
+
+    init(loop: LoopContext, idleTimeout: TimeAmount, connections: ManagedAtomic<Int>) {
+        self.loop = loop
+        self.idleTimeout = idleTimeout
+        self.connections = connections
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        client = ClientAddress(context.channel.remoteAddress)
+        if context.channel.isActive { armIdleTimer(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer(context: context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTask?.cancel()
+        idleTask = nil
+        connections.wrappingDecrement(ordering: .relaxed)
+        context.fireChannelInactive()
+    }
+
+    private func armIdleTimer(context: ChannelHandlerContext) {
+        idleTask?.cancel()
+        let channel = context.channel
+        idleTask = context.eventLoop.scheduleTask(in: idleTimeout) {
+            channel.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let outcome = loop.answer(frame, from: client, over: .tcp)
+        armIdleTimer(context: context)
+        guard outcome.length > 0 else { return }
+        var response = context.channel.allocator.buffer(capacity: outcome.length + 2)
+        response.writeInteger(UInt16(outcome.length))
+        response.writeBytes(UnsafeRawBufferPointer(rebasing: loop.output[0..<outcome.length]))
+        context.write(wrapOutboundOut(response), promise: nil)
+        pendingFlush = true
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if pendingFlush {
+            pendingFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    // Back-pressure: hold reads while our answers are not being taken.
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, readPending {
+            readPending = false
+            context.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Shutting down: every query read so far has been answered, so flush and close.
+        if event is ChannelShouldQuiesceEvent {
+            context.flush()
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

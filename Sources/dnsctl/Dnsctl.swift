@@ -1,0 +1,29 @@
+import ArgumentParser
+
+/// `dnsctl`: Meridian's operator tool. Offline commands work on files; the others talk to a
+/// running server through its control socket.
+
+struct Dnsctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dnsctl",
+        abstract: "Check, inspect and control the Meridian DNS server.",
+        discussion: """
+        Offline: check, dump-zone.
+        Exit codes: 0 success, 1 rejected input or unknown name, 2 no server answering.
+        """,
+        subcommands: [Check.self, DumpZone.self]
+    )
+}
+
+/// Options every command accepts.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: $MERIDIAN_CONFIG or ./meridian.yaml).")
+    var config: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
+    var json = false
+
+    var configPath: String {
+        config ?? ProcessEnvironment.value("MERIDIAN_CONFIG") ?? "meridian.yaml"
+    }
+}

@@ -1,0 +1,50 @@
+import MeridianAuthority
+import MeridianWire
+import MeridianZoneFile
+import Testing
+
+/// Builds a snapshot from zone-file text and asks it questions through the real responder.
+struct ZoneFixture: Sendable {
+    let snapshot: AuthoritySnapshot
+
+    init(_ zones: [(origin: String, text: String)], udpPayloadSize: Int = 1232) throws {
+        var built: [Zone] = []
+        for zone in zones {
+            let origin = try DNSName(parsing: zone.origin)
+            let parsed = ZoneParser.parse(text: zone.text, fileName: "\(zone.origin)zone", origin: origin)
+            let errors = parsed.errors + ZoneValidator.check(records: parsed.records, origin: origin, file: "\(zone.origin)zone")
+            guard errors.isEmpty else { throw FixtureError(errors: errors.map(\.description)) }
+            built.append(ZoneBuilder.build(origin: origin, records: parsed.records))
+        }
+        snapshot = AuthoritySnapshot(zones: built, udpPayloadSize: udpPayloadSize)
+    }
+
+    struct FixtureError: Error, CustomStringConvertible {
+        var errors: [String]
+        var description: String { errors.joined(separator: "\n") }
+    }
+
+    /// Sends raw bytes; returns the raw response (empty when dropped).
+    func respond(raw query: [UInt8], over transport: Transport = .udp) -> [UInt8] {
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
+        defer { output.deallocate() }
+        // Scratch memory belongs to one thread at a time; tests run in parallel.
+        let scratch = ResponderScratch()
+        let outcome = query.withUnsafeBytes { bytes in
+            Responder.respond(to: bytes, from: ClientAddress(ipv4: 192, 0, 2, 99), over: transport,
+                              using: snapshot, scratch: scratch, into: output)
+        }
+        return Array(output[0..<outcome.length])
+    }
+
+    func ask(_ name: String, _ type: RRType, edns: EDNS? = EDNS(), over transport: Transport = .udp) throws -> Message {
+        let query = Message.query(id: 0x1234, name: try DNSName(parsing: name), type: type, edns: edns)
+        let response = respond(raw: query.encode(), over: transport)
+        return try Message.decode(response)
+    }
+}
+
+/// Records as `owner TTL TYPE RDATA` lines, sorted, for readable comparisons.
+func lines(_ records: [ResourceRecord]) -> [String] {
+    records.map { "\($0.name.description.lowercased()) \($0.ttl) \($0.type) \(RDataText.format(type: $0.type, rdata: $0.rdata))" }.sorted()
+}

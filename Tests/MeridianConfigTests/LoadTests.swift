@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import MeridianConfig
+
+@Suite struct LoadTests {
+    /// A fresh directory for one test, removed afterwards.
+    func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-config-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try body(directory)
+    }
+
+    func loadErrors(_ path: String) -> [String] {
+        do {
+            _ = try MeridianConfiguration.load(path: path)
+            return []
+        } catch {
+            return error.errors.map(\.description)
+        }
+    }
+
+    @Test func keepsRelativePathsAsWritten() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/meridian.yaml"
+            try "zones: {directory: zones}\ngeoip: {database: data/x.mmdb}\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let config = try MeridianConfiguration.load(path: path)
+            #expect(config.sourceFile == path)
+            #expect(config.zones.directory == "zones")
+            #expect(config.geoip?.database == "data/x.mmdb")
+            #expect(config.control.socket == "run/meridian.sock")
+        }
+    }
+
+    @Test func errorsNameTheFileAsGiven() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/bad.yaml"
+            try "dns:\n  udp_payload: 100\n".write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(loadErrors(path) == ["\(path):2:16: dns.udp_payload: 100 is outside 512...4096"])
+        }
+    }
+
+    @Test func missingFile() throws {
+        try withTemporaryDirectory { directory in
+            #expect(loadErrors(directory + "/nope.yaml") == ["\(directory)/nope.yaml: cannot open: No such file or directory"])
+        }
+    }
+
+    @Test func directoryInsteadOfFile() throws {
+        try withTemporaryDirectory { directory in
+            let errors = loadErrors(directory)
+            #expect(errors.count == 1)
+            #expect(errors.first?.hasPrefix("\(directory): cannot") == true)
+            #expect(errors.first?.hasSuffix("Is a directory") == true)
+        }
+    }
+
+    @Test func notUTF8() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/latin1.yaml"
+            try Data([0x7A, 0x6F, 0x6E, 0x65, 0x73, 0x3A, 0x20, 0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
+            #expect(loadErrors(path) == ["\(path): the file is not UTF-8 text"])
+        }
+    }
+}
