@@ -226,7 +226,7 @@ private struct ConfigReader {
     }
 
     mutating func listenList(_ node: Node, _ path: String) -> [ListenAddress] {
-        // A single address may be written without brackets around it.
+        // A single address may be written on its own rather than as a one-item list.
         let items: [(Node, String)]
         switch node {
         case .sequence(let sequence):
@@ -318,8 +318,9 @@ private struct ConfigReader {
                     let parsed = try IPNetwork(parsing: text)
                     if let line = seen[parsed] {
                         fail("\(parsed) is already overridden on line \(line)", at: entry.value, child(itemPath, "network"))
+                    } else {
+                        seen[parsed] = entry.value.mark?.line ?? 0
                     }
-                    seen[parsed] = entry.value.mark?.line ?? 0
                     network = parsed
                 } catch {
                     fail(error.message, at: entry.value, child(itemPath, "network"))
