@@ -5,61 +5,16 @@ import MeridianWire
 /// the RFC 3597 generic form for types without a layout or RDATA that does not fit its layout.
 public enum RDataText {
     public static func format(type: RRType, rdata: [UInt8]) -> String {
-        if type == .dyna || type == .dync {
-            return RDataParser.isPoolName(rdata) ? String(decoding: rdata, as: UTF8.self) : generic(rdata)
-        }
-        guard let layout = RDataLayout.of(type), let ranges = RDataWire.fields(rdata, layout: layout) else {
-            return generic(rdata)
-        }
-        var text = ""
-        for (field, range) in zip(layout.fields, ranges) {
-            if !text.isEmpty { text.append(" ") }
-            let bytes = rdata[range]
-            switch field {
-            case .name:
-                text.append(DNSName(uncheckedWire: Array(bytes)).description)
-            case .uint8:
-                text.append(String(bytes[range.lowerBound]))
-            case .uint16:
-                text.append(String(UInt16(bytes[range.lowerBound]) << 8 | UInt16(bytes[range.lowerBound + 1])))
-            case .uint32, .period:
-                text.append(String(readUInt32(bytes)))
-            case .ipv4:
-                TextFields.formatIPv4(bytes, into: &text)
-            case .ipv6:
-                TextFields.formatIPv6(bytes, into: &text)
-            case .characterString:
-                TextFields.appendQuoted(bytes.dropFirst(), to: &text)
-            case .characterStrings:
-                var offset = range.lowerBound
-                while offset < range.upperBound {
-                    if offset > range.lowerBound { text.append(" ") }
-                    let length = Int(rdata[offset])
-                    TextFields.appendQuoted(rdata[(offset + 1)..<(offset + 1 + length)], to: &text)
-                    offset += 1 + length
-                }
-            case .caaTag:
-                let tag = bytes.dropFirst()
-                guard tag.allSatisfy(TextFields.isAlphanumeric) else { return generic(rdata) }
-                text.append(String(decoding: tag, as: UTF8.self))
-            case .textRemainder:
-                TextFields.appendQuoted(bytes, to: &text)
-            case .hexRemainder:
-                guard !bytes.isEmpty else { return generic(rdata) }
-                TextFields.appendHex(bytes, to: &text)
-            }
-        }
-        return text
+        var writer = PresentationWriter(capacity: rdata.count * 2 + 16)
+        writer.rdata(type: type, rdata)
+        return writer.string
     }
 
     /// `\# LENGTH HEX` (RFC 3597 section 5); `\# 0` for empty RDATA.
     public static func generic(_ rdata: [UInt8]) -> String {
-        var text = "\\# \(rdata.count)"
-        if !rdata.isEmpty {
-            text.append(" ")
-            TextFields.appendHex(rdata[...], to: &text)
-        }
-        return text
+        var writer = PresentationWriter(capacity: rdata.count * 2 + 16)
+        writer.generic(rdata)
+        return writer.string
     }
 
     /// Parses RDATA text of one record (what follows the type in a zone file), with names

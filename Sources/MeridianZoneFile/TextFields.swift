@@ -165,58 +165,6 @@ enum TextFields {
         return true
     }
 
-    static func formatIPv4(_ bytes: ArraySlice<UInt8>, into text: inout String) {
-        var first = true
-        for byte in bytes {
-            if !first { text.append(".") }
-            text.append(String(byte))
-            first = false
-        }
-    }
-
-    /// RFC 5952 text: lower case, no leading zeros, the longest run of two or more zero
-    /// groups shortened to `::`; IPv4-mapped addresses end in a dotted quad.
-    static func formatIPv6(_ bytes: ArraySlice<UInt8>, into text: inout String) {
-        let base = bytes.startIndex
-        var groups: [UInt16] = []
-        groups.reserveCapacity(8)
-        for index in 0..<8 {
-            groups.append(UInt16(bytes[base + 2 * index]) << 8 | UInt16(bytes[base + 2 * index + 1]))
-        }
-        if groups[0..<5].allSatisfy({ $0 == 0 }) && groups[5] == 0xFFFF {
-            text.append("::ffff:")
-            formatIPv4(bytes[(base + 12)...], into: &text)
-            return
-        }
-        var bestStart = -1
-        var bestLength = 0
-        var runStart = -1
-        for index in 0...8 {
-            if index < 8 && groups[index] == 0 {
-                if runStart < 0 { runStart = index }
-            } else if runStart >= 0 {
-                let length = index - runStart
-                if length > bestLength {
-                    bestStart = runStart
-                    bestLength = length
-                }
-                runStart = -1
-            }
-        }
-        if bestLength < 2 { bestStart = -1 }
-        var index = 0
-        while index < 8 {
-            if index == bestStart {
-                text.append(index == 0 ? "::" : ":")
-                index += bestLength
-                continue
-            }
-            text.append(String(groups[index], radix: 16))
-            if index < 7 { text.append(":") }
-            index += 1
-        }
-    }
-
     // MARK: Names
 
     /// A domain name in presentation format. `@` is the origin; a name without a trailing dot
@@ -323,29 +271,12 @@ enum TextFields {
         }
     }
 
-    /// Appends a quoted character-string: `"` + escaped octets + `"`.
-    static func appendQuoted(_ bytes: ArraySlice<UInt8>, to text: inout String) {
-        text.append("\"")
-        for byte in bytes { appendEscaped(byte, to: &text, quoteSafe: true) }
-        text.append("\"")
-    }
-
     @inline(__always) static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: byte - 0x30
         case 0x41...0x46: byte - 0x41 + 10
         case 0x61...0x66: byte - 0x61 + 10
         default: nil
-        }
-    }
-
-    static let hexDigits: [Character] = Array("0123456789ABCDEF")
-
-    static func appendHex(_ bytes: ArraySlice<UInt8>, to text: inout String) {
-        text.reserveCapacity(text.utf8.count + bytes.count * 2)
-        for byte in bytes {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
         }
     }
 

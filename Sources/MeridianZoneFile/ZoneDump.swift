@@ -13,18 +13,19 @@ public enum ZoneDump {
             if left != right { return left < right }
             return a < b
         }
-        var text = ""
-        text.reserveCapacity(records.count * 48)
+        var writer = PresentationWriter(capacity: records.count * 48)
         for index in order {
-            text.append(line(records[index]))
-            text.append("\n")
+            writer.record(records[index])
+            writer.byte(0x0A)
         }
-        return text
+        return writer.string
     }
 
     /// One record in presentation format, without a newline.
     public static func line(_ record: ZoneRecord) -> String {
-        "\(record.owner) \(record.ttl) \(record.class) \(record.type) \(RDataText.format(type: record.type, rdata: record.rdata))"
+        var writer = PresentationWriter()
+        writer.record(record)
+        return writer.string
     }
 
     /// The SOA first, then by type number.

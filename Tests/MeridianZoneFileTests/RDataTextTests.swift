@@ -101,3 +101,17 @@ func formatsAndParsesBack(_ sample: RDataCase) throws {
         try RDataText.parse(type: .mx, text: "10")
     }
 }
+
+/// Names print exactly as `DNSName.description` does, whatever their octets.
+@Test func namesPrintLikeDNSNameDescription() throws {
+    for start in stride(from: 0, to: 256, by: 50) {
+        let label = (start..<min(start + 50, 256)).map { UInt8($0) }
+        let wire = [UInt8(label.count)] + label + [3, 0x41, 0x2E, 0x5C, 0]
+        let expected = DNSName(uncheckedWire: wire).description
+        #expect(RDataText.format(type: .ns, rdata: wire) == expected)
+        let record = ZoneRecord(owner: DNSName(uncheckedWire: wire), ttl: 1, type: .ns, rdata: wire,
+                                position: SourcePosition(file: "x", line: 1, column: 1))
+        #expect(ZoneDump.line(record) == "\(expected) 1 IN NS \(expected)")
+    }
+    #expect(RDataText.format(type: .ns, rdata: [0]) == ".")
+}
