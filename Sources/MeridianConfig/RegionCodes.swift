@@ -6,10 +6,10 @@
 /// The seven continent codes always mean continents; four of them (AF, AS, NA, SA) are also
 /// country codes, of Afghanistan, American Samoa, Namibia and Saudi Arabia, which a map can
 /// therefore only reach through their continent or a subdivision such as `SA-01`.
-enum RegionCode {
+public enum RegionCode {
     /// ISO 3166-1 alpha-2, the 249 officially assigned codes (as in the iso-codes package's
     /// iso_3166-1.json), plus XK (Kosovo), which MaxMind uses.
-    static let countries: Set<String> = Set("""
+    public static let countries: Set<String> = Set("""
         AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ \
         BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM \
         DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS \
@@ -22,7 +22,7 @@ enum RegionCode {
         """.split(separator: " ").map(String.init))
 
     /// Checks one map key; the error says what the key should look like.
-    static func check(_ key: String) throws(ValueError) {
+    public static func check(_ key: String) throws(ValueError) {
         if key == "default" || Pool.continentCodes.contains(key) || countries.contains(key) { return }
         if key.lowercased() == "default" { throw ValueError("write \"default\" in lower case") }
         let upper = key.uppercased()

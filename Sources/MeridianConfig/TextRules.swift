@@ -1,21 +1,21 @@
 // Small text grammars of the configuration file, kept free of YAML so they are easy to test.
 
 /// A value that does not fit its grammar; the loader adds file, position and key path.
-struct ValueError: Error {
-    let message: String
-    init(_ message: String) { self.message = message }
+public struct ValueError: Error {
+    public let message: String
+    public init(_ message: String) { self.message = message }
 }
 
 // MARK: Durations
 
-enum DurationText {
+public enum DurationText {
     private static let units: [(name: String, milliseconds: Int64)] = [
         ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
     ]
 
     /// Parses `250ms`, `10s`, `5m`, `1h`, or a combination from largest to smallest unit
     /// such as `1m30s`. Bare numbers are refused: `10` could mean seconds or milliseconds.
-    static func parse(_ text: String) throws(ValueError) -> Duration {
+    public static func parse(_ text: String) throws(ValueError) -> Duration {
         let hint = "expected a duration such as 250ms, 10s, 1m30s or 1h"
         if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
             throw ValueError("\"\(text)\" needs a unit: write \(text)s or \(text)ms (units: ms, s, m, h)")
@@ -51,7 +51,7 @@ enum DurationText {
     }
 
     /// The shortest text `parse` reads back as the same duration (whole milliseconds).
-    static func format(_ duration: Duration) -> String {
+    public static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         var milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         if milliseconds <= 0 { return "\(milliseconds)ms" }
@@ -66,17 +66,17 @@ enum DurationText {
 
 // MARK: Numbers
 
-enum NumberText {
+public enum NumberText {
     /// A decimal integer: optional sign, then digits only (no `0x`, `1_000` or `1:30`, which
     /// YAML 1.1 would also read as numbers).
-    static func integer(_ text: String) -> Int? {
+    public static func integer(_ text: String) -> Int? {
         let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : Substring(text)
         guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
         return Int(text)
     }
 
     /// A finite decimal number such as `50.11`, `-122.4`, `1e3` (no `nan`, `inf` or hex).
-    static func decimal(_ text: String) -> Double? {
+    public static func decimal(_ text: String) -> Double? {
         var rest = Substring(text)
         if rest.first == "-" || rest.first == "+" { rest = rest.dropFirst() }
         let whole = rest.prefix { $0.isASCII && $0.isNumber }
@@ -102,10 +102,10 @@ enum NumberText {
 
 // MARK: Names
 
-enum NameText {
+public enum NameText {
     /// Edge and pool names: they appear in zone files, `dnsctl` arguments and metric labels,
     /// so they are short words: a letter, then letters, digits, `-` or `_`.
-    static func checkIdentifier(_ name: String, kind: String) throws(ValueError) {
+    public static func checkIdentifier(_ name: String, kind: String) throws(ValueError) {
         guard let first = name.first, first.isASCII, first.isLetter else {
             throw ValueError("\(kind) name \"\(name)\" must start with a letter")
         }
@@ -118,7 +118,7 @@ enum NameText {
     /// A host name in presentation form: labels of letters, digits, `-` and `_`, each 1...63
     /// octets, 253 octets in all. With `absolute`, a trailing dot is required. The message
     /// completes a sentence that starts with the quoted name.
-    static func checkHostName(_ name: String, absolute: Bool) throws(ValueError) {
+    public static func checkHostName(_ name: String, absolute: Bool) throws(ValueError) {
         if absolute, !name.hasSuffix(".") {
             throw ValueError("must be absolute, ending with a dot: \"\(name).\"")
         }
@@ -137,11 +137,11 @@ enum NameText {
 
 // MARK: Suggestions
 
-enum Suggestion {
+public enum Suggestion {
     /// The candidate closest to `word` within two edits (insert, delete, substitute, swap of
     /// neighbours), or `nil`. Candidates shorter than five characters allow one edit only, so
     /// `fail` does not suggest `all`.
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         var best: (candidate: String, distance: Int)?
         for candidate in candidates where candidate != word {
             let distance = editDistance(word, candidate)
@@ -153,12 +153,12 @@ enum Suggestion {
     }
 
     /// `; did you mean "x"?` or nothing.
-    static func hint(for word: String, in candidates: some Sequence<String>) -> String {
+    public static func hint(for word: String, in candidates: some Sequence<String>) -> String {
         closest(to: word, in: candidates).map { "; did you mean \"\($0)\"?" } ?? ""
     }
 
     /// Optimal string alignment distance.
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

@@ -1,5 +1,5 @@
 import Testing
-@testable import MeridianConfig
+import MeridianConfig
 
 @Suite struct IPAddressTests {
     /// Input text and its canonical RFC 5952 form (examples mostly from RFC 5952 itself).

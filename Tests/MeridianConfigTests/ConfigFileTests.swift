@@ -1,5 +1,5 @@
 import Testing
-@testable import MeridianConfig
+import MeridianConfig
 
 /// Every problem `parse` reports for `yaml`, as printed (`t.yaml:LINE:COL: KEYPATH: message`).
 func problems(_ yaml: String) -> [String] {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MeridianConfig
+import MeridianConfig
 
 @Suite struct LoadTests {
     /// A fresh directory for one test, removed afterwards.

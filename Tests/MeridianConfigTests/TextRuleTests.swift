@@ -1,5 +1,5 @@
 import Testing
-@testable import MeridianConfig
+import MeridianConfig
 
 @Suite struct DurationTextTests {
     @Test(arguments: [
