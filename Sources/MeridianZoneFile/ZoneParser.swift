@@ -116,6 +116,14 @@ struct ZoneLoader {
                 let position = SourcePosition(file: file, line: error.line,
                                               column: column(of: error.offset, lineStart: error.lineStart, in: bytes))
                 result.errors.append(ZoneFileError(error.message, at: position))
+                // The entry is dropped, but lines after it that inherit its owner should still
+                // get that owner, not an older one.
+                if !entry.startsWithBlank, let first = tokens.first, !first.quoted,
+                   bytes[first.contentStart] != UInt8(ascii: "$") {
+                    state.owner = try? TextFields.name(state.content(first), origin: state.origin)
+                    state.ownerBroken = state.owner == nil
+                    state.ownerText = state.owner == nil ? nil : first.contentStart..<first.contentEnd
+                }
                 continue
             }
             guard let first = tokens.first else { continue }

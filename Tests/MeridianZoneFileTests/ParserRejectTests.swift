@@ -140,6 +140,12 @@ func rejects(_ zone: ZoneCase) {
     #expect(result.errors.count == 1)
 }
 
+@Test func linesAfterALexicalErrorInheritItsOwner() {
+    let result = parse("$TTL 1\nfirst A 192.0.2.1\nsecond TXT \"open\n  A 192.0.2.2\n")
+    #expect(located(result.errors) == ["3:12: unterminated quoted string"])
+    #expect(lines(result.records) == ["first.example. 1 IN A 192.0.2.1", "second.example. 1 IN A 192.0.2.2"])
+}
+
 @Test func linesInheritingABrokenOwnerAreSkippedQuietly() {
     let result = parse("$TTL 1\na..b A 192.0.2.1\n  AAAA ::1\nok A 192.0.2.2\n  AAAA ::2\n")
     #expect(located(result.errors) == ["2:1: bad owner name \"a..b\": empty label in domain name"])
