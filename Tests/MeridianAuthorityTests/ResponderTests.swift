@@ -132,8 +132,11 @@ import Testing
         #expect(try Message.decode(Self.fixture.respond(raw: try query("big.test.", .axfr), over: .tcp)).rcode == .refused)
     }
 
-    /// The claim the server's speed rests on: answering allocates nothing.
-    @Test func answeringAllocatesNothing() throws {
+    /// The claim the server's speed rests on: answering allocates nothing. Only optimized
+    /// builds are held to it (`make test` builds release); debug builds box values the
+    /// optimizer keeps on the stack.
+    @Test(.enabled(if: !_isDebugAssertConfiguration(), "allocation counts hold for optimized builds"))
+    func answeringAllocatesNothing() throws {
         #expect(malloc_counter_active() == 1, "the malloc counter is not linked into the test binary")
         let zone = try ZoneFixture([("example.test.", exampleZone)])
         let queries: [[UInt8]] = try [
