@@ -32,6 +32,8 @@ public final class DNSListeners: Sendable {
             for address in settings.listen {
                 let socketAddress = try SocketAddress(ipAddress: address.host.description, port: Int(address.port))
                 let isIPv6 = socketAddress.protocol == .inet6
+                // Keep [::] from also taking the IPv4 port, so both families can be listed.
+                let v6Only = ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only)
                 for context in contexts {
                     let channel = try await DatagramBootstrap(group: context.eventLoop)
                         .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -42,7 +44,7 @@ public final class DNSListeners: Sendable {
                         .channelInitializer { channel in
                             channel.eventLoop.makeCompletedFuture {
                                 if isIPv6 {
-                                    try channel.syncOptions?.setOption(.socketOption(.ipv6_v6only), value: 1)
+                                    try channel.syncOptions?.setOption(v6Only, value: 1)
                                 }
                                 try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(loop: context))
                             }
@@ -60,7 +62,7 @@ public final class DNSListeners: Sendable {
                     .serverChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             if isIPv6 {
-                                try channel.syncOptions?.setOption(.socketOption(.ipv6_v6only), value: 1)
+                                try channel.syncOptions?.setOption(v6Only, value: 1)
                             }
                             try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                         }
