@@ -36,7 +36,14 @@ let package = Package(
         // Pure layers: no sockets, no C libraries, no Foundation.
         .target(name: "MeridianWire", swiftSettings: swiftSettings),
         .target(name: "MeridianZoneFile", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
-        .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianZoneFile"], swiftSettings: swiftSettings),
+        .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianZoneFile", "MeridianRouting"], swiftSettings: swiftSettings),
+
+        // Geo routing: client location -> ordered edges. Pure; the GeoIP adapter fills it.
+        .target(name: "MeridianRouting", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
+
+        // libmaxminddb, read at load time only.
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
+        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),
 
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
@@ -44,7 +51,7 @@ let package = Package(
         // The shell: sockets, signals, reloads.
         .target(
             name: "MeridianServer",
-            dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig",
+            dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianGeoIP",
                            nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
@@ -54,7 +61,8 @@ let package = Package(
                                                           .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "dnsctl",
-            dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire", argumentParser],
+            dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
+                           "MeridianGeoIP", "MeridianRouting", argumentParser],
             swiftSettings: swiftSettings
         ),
 
@@ -66,6 +74,12 @@ let package = Package(
         .testTarget(
             name: "MeridianAuthorityTests",
             dependencies: ["MeridianAuthority", "MeridianZoneFile", "MeridianWire", "CMallocCounter"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MeridianRoutingTests", dependencies: ["MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeridianGeoIPTests",
+            dependencies: ["MeridianGeoIP", "MeridianRouting", "MeridianWire", "CMaxMindDB"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
