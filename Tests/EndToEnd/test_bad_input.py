@@ -64,6 +64,8 @@ class Fuzzer:
                 options.append(harness.ecs_option("192.0.2.0", 24))
             if rng.random() < 0.2:
                 options.append((10, self.rbytes(8)))  # client cookie
+            if rng.random() < 0.2:
+                options.append((12, bytes(rng.randrange(0, 600))))  # padding: big queries
             edns = {"payload": rng.choice([0, 512, 1232, 4096, 65535]), "options": options,
                     "do": rng.random() < 0.3}
         return make_query(rng.choice(NAMES), rng.choice(QTYPES[:9]), qid=qid, edns=edns,
@@ -206,6 +208,12 @@ KINDS = [k for k, _ in KIND_WEIGHTS]
 WEIGHTS = [w for _, w in KIND_WEIGHTS]
 
 
+def short_hex(data, limit=64):
+    if len(data) <= limit:
+        return data.hex()
+    return "%s...(%d octets)" % (data[:limit].hex(), len(data))
+
+
 def expectation(wire):
     """What may come back for ``wire``: None (no reply allowed) or a dict of constraints."""
     if len(wire) < 12:
@@ -264,7 +272,7 @@ class BadInputTest(harness.E2ECase):
             return
         kind, wire = sent[qid]
         exp = expectation(wire)
-        context = "kind=%s sent=%s reply=%s" % (kind, wire.hex(), data.hex())
+        context = "kind=%s sent=%s reply=%s" % (kind, short_hex(wire), short_hex(data))
         if exp is None:
             errors.append("reply to a packet without readable header or with QR=1: " + context)
             return
@@ -378,7 +386,9 @@ class BadInputTest(harness.E2ECase):
             print("    %-16s %s" % (kind, " ".join(parts)), file=sys.stderr)
 
         self.assertTrue(self.server.alive(), "meridian died under the flood:\n" + self.server.log()[-4000:])
-        self.assertEqual(errors, [], "%d bad replies, first ones:\n%s" % (len(errors), "\n".join(errors[:20])))
+        if errors:
+            self.fail("%d bad replies (checking stops at 50), first ones:\n%s"
+                      % (len(errors), "\n".join(errors[:20])))
         self.assertGreaterEqual(total, PACKETS, "only %d packets sent within %.0fs" % (total, UDP_BUDGET))
         self.assertGreater(replies, total // 20, "almost nothing was answered")
         self.assert_server_healthy()
@@ -445,7 +455,8 @@ class BadInputTest(harness.E2ECase):
                 break
             answered += 1
             self.check_tcp_reply(data, sent, errors)
-        self.assertEqual(errors, [], "\n".join(errors[:20]))
+        if errors:
+            self.fail("%d bad TCP replies:\n%s" % (len(errors), "\n".join(errors[:20])))
 
         self.assertTrue(harness.connection_closed(slow, max(0.1, 3.0 - (time.monotonic() - slow_start))),
                         "a connection stalled inside a frame was not closed by the idle timeout")
@@ -455,7 +466,7 @@ class BadInputTest(harness.E2ECase):
         try:
             msg = Message.parse(data)
         except ParseError as e:
-            errors.append("malformed TCP reply (%s): %s" % (e, data.hex()))
+            errors.append("malformed TCP reply (%s): %s" % (e, short_hex(data)))
             return
         if msg.id not in sent:
             errors.append("TCP reply with unknown ID %d" % msg.id)
@@ -464,7 +475,7 @@ class BadInputTest(harness.E2ECase):
         exp = expectation(wire)
         if exp is None:
             errors.append("TCP reply to a packet without readable header or with QR=1 (%s): %s"
-                          % (kind, wire.hex()))
+                          % (kind, short_hex(wire)))
             return
         if msg.rcode in (1, 4, 5) and not msg.questions:
             return

@@ -19,6 +19,13 @@ Normalisations of the NSD side, each a documented policy difference and nothing 
   ``normalise_nsd`` removes it, and removes from the additional section those A/AAAA
   records that were added only for it (owners that are apex NS targets but not targets of
   an NS/MX/SRV record in the answer section).
+
+* Referrals whose in-bailiwick glue does not fit a UDP answer: NSD 4.6 packs as many glue
+  records as fit and leaves TC clear; RFC 9471 (section 3) requires TC=1 when not all
+  in-domain glue fits, which is what Meridian does. For exactly that case (referral over UDP,
+  Meridian TC=1, NSD TC=0) ``glue_truncation_ok`` checks, instead of equality, that both
+  have the same NS RRset, that NSD really dropped glue (so TC was due), and that Meridian's
+  glue is made of whole RRsets taken from the full referral (fetched over TCP).
 """
 
 import os
@@ -136,6 +143,11 @@ naptr           IN NAPTR 102 10 "U" "E2U+sip" "!^.*$!sip:info@example.net!" .
 generic         IN TYPE65000 \# 4 0a000001
 generic         IN TYPE65000 \# 3 abcdef
 ptr             IN PTR  www
+dot\.inside     IN A    192.0.2.111
+sp\032ace       IN TXT  "space in the owner name"
+\@at            IN A    192.0.2.112
+bin\000ary      IN A    192.0.2.113
+cup             IN CNAME WWW.Diff.Test.
 hinfo           IN HINFO "PC" "Linux"
 """ % {
     "big": _big_txt("big", 30, 100),
@@ -215,6 +227,14 @@ NAMES = {
     "generic": ["TYPE65000", "A"],
     "ptr": ["PTR"],
     "hinfo": ["HINFO"],
+    # escaped and binary labels
+    "dot\\.inside": ["A", "TXT"],
+    "inside": ["A"],
+    "sp\\032ace": ["TXT"],
+    "\\@at": ["A"],
+    "bin\\000ary": ["A"],
+    "bin": ["A"],
+    "cup": ["A", "CNAME"],
 }
 
 # Names outside the zone (REFUSED from both).
@@ -265,6 +285,35 @@ def normalise_nsd(msg, apex_ns_targets):
                               and r.name.lower() in apex_ns_targets
                               and r.name.lower() not in wanted)]
     return msg
+
+
+def is_referral(msg):
+    return (msg.rcode == 0 and not msg.aa and not msg.answer
+            and any(r.type == TYPES["NS"] for r in msg.authority))
+
+
+def rrsets(records):
+    out = {}
+    for r in records:
+        out.setdefault((r.name.lower(), r.type), set()).add(r.key())
+    return out
+
+
+def glue_truncation_ok(ours, theirs, full):
+    """See the module doc: RFC 9471 truncation of a referral whose glue does not fit."""
+    if not (is_referral(ours) and is_referral(theirs) and is_referral(full)):
+        return False
+    if not ours.tc or theirs.tc or full.tc:
+        return False
+    if summary(ours)["authority"] != summary(theirs)["authority"]:
+        return False
+    full_glue = rrsets(full.additional)
+    if rrsets(theirs.additional) == full_glue:
+        return False  # NSD sent all the glue: Meridian had no reason to truncate
+    for key, records in rrsets(ours.additional).items():
+        if full_glue.get(key) != records:
+            return False  # partial or foreign RRset in Meridian's additional section
+    return True
 
 
 def summary(msg):
@@ -332,12 +381,21 @@ class DifferentialTest(harness.E2ECase):
                 self.assertTrue(ours.qr)
                 theirs = normalise_nsd(theirs, self.apex_ns_targets)
                 a, b = summary(ours), summary(theirs)
+                if a != b and not tcp and ours.tc and is_referral(ours):
+                    full = self.exchange(self.nsd, name, qtype, True, edns, qid)
+                    if glue_truncation_ok(ours, theirs, full):
+                        self.normalised.append("%s %s (%s)" % (name, qtype, label))
+                        continue
                 if a != b:
                     mismatches.append("%s %s (%s):\n%s" % (name, qtype, label, diff_text(a, b)))
         return count, mismatches
 
     def test_differential_all_names_and_types(self):
+        self.normalised = []
         count, mismatches = self.compare_all(all_questions(), VARIANTS)
+        # the RFC 9471 normalisation must stay narrow: only the big delegation needs it
+        for entry in self.normalised:
+            self.assertIn("bigdel", entry)
         self.assertGreaterEqual(count, 300)
         if mismatches:
             self.fail("%d of %d responses differ from NSD:\n\n%s"

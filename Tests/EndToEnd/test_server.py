@@ -329,6 +329,60 @@ class ServerTest(harness.E2ECase):
             self.assertRcode(m, rcode)
             self.assertIsNotNone(m.opt, str(m))
 
+    def test_do_bit_copied_and_unknown_options_ignored(self):
+        for do in (True, False):
+            m = query(self.port, "api.inference.example.", "A", edns={"do": do})
+            self.assertEqual(bool(m.opt.ttl & 0x8000), do, "DO is copied (RFC 3225)\n%s" % m)
+        m = query(self.port, "api.inference.example.", "A",
+                  edns={"options": [(65001, b"abc"), (harness.OPT_COOKIE, b"\x01" * 8)]})
+        self.assertRcode(m, "NOERROR")
+        self.assertEqual([x.text for x in m.answer], ["192.0.2.10"])
+        self.assertNotIn(65001, [code for code, _ in m.edns_options], str(m))
+
+    def test_dig_and_kdig_client_subnet(self):
+        for tool, opts in CLIENTS:
+            with self.subTest(tool=tool, opts=opts):
+                res = run_dig(self.port, "api.inference.example.", "A", "+subnet=192.0.2.0/24",
+                              *opts, tool=tool)
+                self.assertEqual(res.status, "NOERROR", str(res))
+                self.assertRegex(res.output, r"CLIENT-SUBNET: 192\.0\.2\.0/24/0\b", str(res))
+
+    def test_zone_transfers_refused(self):
+        for qtype in ("AXFR", "IXFR"):
+            with self.subTest(qtype=qtype):
+                m = query(self.port, ZONE_NAME, qtype, tcp=True)
+                self.assertIn(m.rcode_name, ("REFUSED", "NOTIMP"), str(m))
+                self.assertEqual(m.answer, [], str(m))
+
+    def test_longest_names(self):
+        # 3 labels of 63, one of 43, then inference.example.: exactly 255 octets
+        labels = [b"a" * 63, b"b" * 63, b"c" * 63, b"d" * 43] + harness.split_name(ZONE_NAME)
+        self.assertEqual(len(encode_name(labels)), 255)
+        for tcp in (False, True):
+            with self.subTest(tcp=tcp):
+                wire = header(0x0255) + encode_name(labels) + struct.pack("!HH", 1, 1)
+                m = harness.tcp_query(self.port, wire) if tcp else harness.udp_query(self.port, wire)
+                self.assertRcode(m, "NXDOMAIN")
+                self.assertEqual(harness.split_name(m.questions[0][0]), labels)
+                # one octet more is not a name
+                longer = labels[:3] + [b"d" * 44] + labels[4:]
+                wire = header(0x0256) + encode_name(longer) + struct.pack("!HH", 1, 1)
+                m = harness.tcp_query(self.port, wire) if tcp else harness.udp_query(self.port, wire)
+                self.assertEqual(m.id, 0x0256)
+                self.assertRcode(m, "FORMERR")
+
+    def test_large_queries_over_udp(self):
+        # queries are not limited to 128 or 512 octets: EDNS padding (option 12) makes them big
+        for pad in (0, 100, 200, 468, 1000, 3000):
+            for tcp in (False, True):
+                with self.subTest(padding=pad, tcp=tcp):
+                    wire = make_query("api.inference.example.", "A", qid=pad,
+                                      edns={"options": [(12, b"\x00" * pad)]})
+                    m = harness.tcp_query(self.port, wire) if tcp else harness.udp_query(self.port, wire)
+                    self.assertEqual(m.id, pad)
+                    self.assertRcode(m, "NOERROR", "query of %d octets" % len(wire))
+                    self.assertEqual([x.text for x in m.answer], ["192.0.2.10"])
+
     def test_badvers_for_edns_version_1(self):
         for tcp in (False, True):
             m = query(self.port, "api.inference.example.", "A", tcp=tcp, edns={"version": 1})
@@ -565,6 +619,22 @@ class LifecycleTest(harness.E2ECase):
         self.assertRcode(m, "NOERROR")
         self.assertEqual([x.text for x in m.answer], ["192.0.2.77"])
         self.assertTrue(server.alive())
+
+    def test_sighup_adds_and_removes_zones(self):
+        server = harness.Meridian(self, {ZONE_NAME: inference_zone()}).start(self)
+        self.assertRcode(query(server.port, "other.test.", "SOA"), "REFUSED")
+        server.write_zone("other.test.", OTHER_ZONE)
+        server.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: query(server.port, "other.test.", "SOA").rcode == 0, 15,
+                   message="the added zone")
+        m = query(server.port, "ns.other.test.", "A")
+        self.assertFlags(m, aa=True)
+        self.assertEqual([x.text for x in m.answer], ["192.0.2.200"])
+        os.unlink(server.zone_path("other.test."))
+        server.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: query(server.port, "other.test.", "SOA").rcode == 5, 15,
+                   message="REFUSED for the removed zone")
+        self.assertRcode(query(server.port, "api.inference.example.", "A"), "NOERROR")
 
     def test_sighup_with_broken_zone_keeps_old_data(self):
         server = harness.Meridian(self, {ZONE_NAME: inference_zone()}).start(self)
