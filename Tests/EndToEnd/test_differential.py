@@ -148,6 +148,23 @@ sp\032ace       IN TXT  "space in the owner name"
 \@at            IN A    192.0.2.112
 bin\000ary      IN A    192.0.2.113
 cup             IN CNAME WWW.Diff.Test.
+
+; master-file syntax variations
+ttlfirst        120 IN A 192.0.2.120
+classfirst      IN 121 A 192.0.2.121
+noclass         122 A 192.0.2.122
+lower           in a 192.0.2.123
+units           1w2d3h4m5s IN TXT "ttl with units"
+                IN A 192.0.2.124                 ; blank owner: same name, default TTL
+atsign          IN CNAME @
+v4mapped        IN AAAA ::ffff:192.0.2.125
+zeros           IN AAAA 2001:0db8:0000:0000:0000:0000:0000:0001
+$ORIGIN sub2.diff.test.
+host            IN A 192.0.2.126
+@               IN TXT "origin changed"
+$ORIGIN diff.test.
+$TTL 2h
+later           IN A 192.0.2.127
 hinfo           IN HINFO "PC" "Linux"
 """ % {
     "big": _big_txt("big", 30, 100),
@@ -235,6 +252,18 @@ NAMES = {
     "bin\\000ary": ["A"],
     "bin": ["A"],
     "cup": ["A", "CNAME"],
+    # syntax variations
+    "ttlfirst": ["A"],
+    "classfirst": ["A"],
+    "noclass": ["A"],
+    "lower": ["A"],
+    "units": ["TXT", "A"],
+    "atsign": ["MX", "SOA"],
+    "v4mapped": ["AAAA"],
+    "zeros": ["AAAA"],
+    "host.sub2": ["A"],
+    "sub2": ["TXT", "A"],
+    "later": ["A"],
 }
 
 # Names outside the zone (REFUSED from both).

@@ -152,6 +152,30 @@ class DnsctlTest(harness.E2ECase):
         got = sorted(normalise_line(l) for l in out.splitlines() if l.strip() and not l.startswith(";"))
         self.assertEqual(got, sorted(normalise_line(l) for l in GOOD_DUMP[:-1]))
 
+    def test_dump_zone_follows_include(self):
+        # the included file sits next to the zone file, which is also the working directory,
+        # so the relative path means the same thing however it is resolved
+        self.write(os.path.join(self.dir, "hosts.inc"), "h1 IN A 192.0.2.41\nh2 60 IN A 192.0.2.42\n")
+        self.write(os.path.join(self.dir, "more.inc"), "@ IN TXT \"included with origin\"\n")
+        zone = ("$ORIGIN inc.test.\n$TTL 300\n@ IN SOA ns hostmaster 1 3600 600 86400 300\n"
+                "@ IN NS ns\nns IN A 192.0.2.40\n$INCLUDE hosts.inc\n"
+                "$INCLUDE %s other.inc.test.\nafter IN A 192.0.2.43\n"
+                % os.path.join(self.dir, "more.inc"))
+        path = self.write(os.path.join(self.dir, "inc.test.zone"), zone)
+        code, out, err = self.dnsctl("dump-zone", path)
+        self.assertEqual(code, 0, err)
+        got = sorted(normalise_line(l) for l in out.splitlines() if l.strip() and not l.startswith(";"))
+        expected = [
+            "inc.test. 300 IN SOA ns.inc.test. hostmaster.inc.test. 1 3600 600 86400 300",
+            "inc.test. 300 IN NS ns.inc.test.",
+            "ns.inc.test. 300 IN A 192.0.2.40",
+            "h1.inc.test. 300 IN A 192.0.2.41",
+            "h2.inc.test. 60 IN A 192.0.2.42",
+            'other.inc.test. 300 IN TXT "included with origin"',
+            "after.inc.test. 300 IN A 192.0.2.43",
+        ]
+        self.assertEqual(got, sorted(normalise_line(l) for l in expected))
+
     def test_dump_zone_broken_file(self):
         cases = {
             "bad address": ("www IN A 192.0.2.256", (4,)),

@@ -655,13 +655,20 @@ class LifecycleTest(harness.E2ECase):
         wait_until(lambda: self.soa_serial(server) == SERIAL + 6, 15, message="the fixed zone")
 
     def test_sigterm_exits_zero(self):
-        server = harness.Meridian(self, {ZONE_NAME: inference_zone()}).start(self)
+        server = harness.Meridian(self, {ZONE_NAME: inference_zone()},
+                                  tcp_idle_timeout="60s").start(self)
+        # an open, idle TCP connection must not hold up the shutdown
+        idle = harness.tcp_connect(server.port)
+        self.addCleanup(idle.close)
+        idle.sendall(tcp_frame(make_query("api.inference.example.", "A", qid=9)))
+        self.assertEqual(Message.parse(tcp_read_message(idle)).id, 9)
         start = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
         code = server.proc.wait(timeout=10)
         self.assertEqual(code, 0, server.log())
         self.assertLess(time.monotonic() - start, 5, "SIGTERM should stop promptly")
         self.assertFalse(os.path.exists(server.socket_path), "control socket removed on exit")
+        self.assertTrue(harness.connection_closed(idle, 1.0))
 
     def test_startup_with_broken_zone_exits_1(self):
         zone = inference_zone()
