@@ -7,6 +7,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 import unittest
 
@@ -22,6 +23,18 @@ SERIAL = 2026112501
 
 def big_txt_lines(owner, count, size):
     return "\n".join('%s IN TXT "%s"' % (owner, ("%03d" % i) + "b" * (size - 3)) for i in range(count))
+
+
+# TXT RRsets whose answers are a little under, at and over the 512 and 1232 octet limits
+BOUNDARY_SIZES = list(range(3, 13))
+
+
+def boundary_records():
+    lines = []
+    for n in BOUNDARY_SIZES:
+        for i in range(n):
+            lines.append('tb%d IN TXT "%s"' % (n, ("%02d" % i) * 50))
+    return "\n".join(lines)
 
 
 def inference_zone(serial=SERIAL, extra=""):
@@ -57,7 +70,8 @@ _https._tcp.api IN SRV 10 5 443 api
 """ % {
         "serial": serial,
         "big": big_txt_lines("big", 60, 100),
-        "medium": "\n".join("medium IN A 10.9.0.%d" % i for i in range(1, 41)),
+        "medium": "\n".join("medium IN A 10.9.0.%d" % i for i in range(1, 41))
+                  + "\n" + boundary_records(),
         "extra": extra,
     }
 
@@ -502,6 +516,30 @@ class ServerTest(harness.E2ECase):
             self.assertIsNotNone(m.opt)
             self.assert_whole_rrsets(m, self.full_rrsets("big.inference.example.", "TXT")[1])
 
+    def test_tc_exactly_when_the_answer_does_not_fit(self):
+        # For RRsets without optional data: TC=1 if and only if the complete response is larger
+        # than the limit (512 without EDNS, else max(512, min(payload, 1232))).
+        checked = 0
+        for n in BOUNDARY_SIZES:
+            name = "tb%d.inference.example." % n
+            full_plain = len(query(self.port, name, "TXT", tcp=True).raw)
+            full_edns = len(query(self.port, name, "TXT", tcp=True, edns=True).raw)
+            m = query(self.port, name, "TXT")
+            self.assertEqual(m.tc, full_plain > 512, "%s: %d octets in full\n%s" % (name, full_plain, m))
+            self.assertLessEqual(len(m.raw), 512)
+            payloads = {512, 1232, 4096, full_edns - 1, full_edns, full_edns + 1}
+            payloads.update(range(512, 1233, 90))
+            for payload in sorted(p for p in payloads if 0 < p < 65536):
+                m = query(self.port, name, "TXT", edns={"payload": payload})
+                limit = max(512, min(payload, 1232))
+                self.assertEqual(m.tc, full_edns > limit, "%s payload %d: %d octets in full\n%s"
+                                 % (name, payload, full_edns, m))
+                self.assertLessEqual(len(m.raw), limit)
+                if not m.tc:
+                    self.assertEqual(len(m.answer), n)
+                checked += 1
+        self.assertGreater(checked, 100)
+
     def test_dig_retries_truncated_answer_over_tcp(self):
         for opts in (("+noedns",), ()):
             res = run_dig(self.port, "big.inference.example.", "TXT", *opts)
@@ -536,6 +574,22 @@ class ServerTest(harness.E2ECase):
             # the connection is still usable afterwards
             s.sendall(tcp_frame(make_query(ZONE_NAME, "SOA", qid=1)))
             self.assertEqual(Message.parse(tcp_read_message(s)).id, 1)
+
+    def test_tcp_pipelining_with_large_answers(self):
+        # 300 queries whose answers are ~6 kB each: the server has to cope with a client that
+        # writes faster than it reads
+        count = 300
+        data = b"".join(tcp_frame(make_query("big.inference.example.", "TXT", qid=i))
+                        for i in range(count))
+        with harness.tcp_connect(self.port, timeout=20) as s:
+            sender = threading.Thread(target=s.sendall, args=(data,), daemon=True)
+            sender.start()
+            for i in range(count):
+                m = Message.parse(tcp_read_message(s))
+                self.assertEqual(m.id, i)
+                self.assertEqual(len(m.answer), 60)
+            sender.join(timeout=20)
+            self.assertFalse(sender.is_alive())
 
     def test_tcp_query_split_across_writes(self):
         wire = tcp_frame(make_query("api.inference.example.", "A", qid=0x0101))
