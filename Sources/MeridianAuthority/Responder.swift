@@ -31,6 +31,8 @@ public final class ResponderScratch {
     /// RRsets put in the answer section whose targets may need additional records.
     let answered: UnsafeMutablePointer<Int32>
     static let answeredCapacity = 16
+    /// Edges chosen for a dynamic answer.
+    let chosenEdges: UnsafeMutablePointer<UInt16>
     /// Offset of each label of the name being looked up.
     let labelOffsets: UnsafeMutablePointer<Int>
 
@@ -41,6 +43,7 @@ public final class ResponderScratch {
         targetOriginal = .allocate(byteCount: 256, alignment: 8)
         target = .allocate(byteCount: 256, alignment: 8)
         answered = .allocate(capacity: Self.answeredCapacity)
+        chosenEdges = .allocate(capacity: Int(UInt16.max) + 1)
         labelOffsets = .allocate(capacity: 130)
     }
 
@@ -51,6 +54,7 @@ public final class ResponderScratch {
         targetOriginal.deallocate()
         target.deallocate()
         answered.deallocate()
+        chosenEdges.deallocate()
         labelOffsets.deallocate()
     }
 }
@@ -111,18 +115,32 @@ public enum Responder {
             return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         let qname = UnsafeRawBufferPointer(rebasing: scratch.qname[0..<questionLength])
-        let zoneIndex = findZone(qname, in: snapshot, scratch: scratch)
+        let zoneIndex = findZone(qname, in: snapshot, parentSideForDS: request.qtype == .ds)
         guard zoneIndex >= 0 else {
             return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         let zone = snapshot.zones[zoneIndex]
+        // Whom the answer is for: the ECS network when allowed and given (RFC 7871 7.1.2:
+        // source prefix 0 means "use the resolver's address"), else the packet's source.
+        var routedClient = client
+        if !snapshot.useClientSubnet {
+            request.edns.clientSubnet = nil
+        } else if let subnet = request.edns.clientSubnet, subnet.sourcePrefix > 0 {
+            routedClient = ClientAddress(family: subnet.family == .ipv4 ? .ipv4 : .ipv6, octets: subnet.address)
+        }
         writer.limit = responseLimit(request: request, transport: transport, snapshot: snapshot)
         writeHeaderAndQuestion(request: request, questionLength: questionLength, writer: &writer, scratch: scratch)
-        var answer = AnswerBuilder(zone: zone, qtype: request.qtype, scratch: scratch)
+        var answer = AnswerBuilder(zone: zone, snapshot: snapshot, qtype: request.qtype, client: routedClient, scratch: scratch)
         answer.build(qnameLength: questionLength, writer: &writer)
         var flags = Header.Flags.qr
         if answer.authoritative { flags.insert(.aa) }
         if answer.truncated { flags.insert(.tc) }
+        if var subnet = request.edns.clientSubnet {
+            // The scope is the network over which this answer holds, never finer than what
+            // the client revealed; 0 for answers that do not depend on the client.
+            subnet.scopePrefix = subnet.sourcePrefix == 0 ? 0 : UInt8(min(answer.scope, Int(subnet.sourcePrefix)))
+            request.edns.clientSubnet = subnet
+        }
         return finish(request: request, rcode: answer.rcode, flags: flags, counts: answer.counts,
                       payload: snapshot.udpPayloadSize, writer: &writer)
     }
@@ -196,14 +214,20 @@ public enum Responder {
     // MARK: - Zone selection
 
     /// The closest enclosing zone: the longest suffix of `qname` that is a zone origin.
+    /// DS records live on the parent side of a cut (RFC 4035 section 3.1.4.1), so a DS query
+    /// for a zone's apex goes to the parent zone when it is served here too.
     @inline(__always)
-    static func findZone(_ qname: UnsafeRawBufferPointer, in snapshot: AuthoritySnapshot, scratch: ResponderScratch) -> Int {
+    static func findZone(_ qname: UnsafeRawBufferPointer, in snapshot: AuthoritySnapshot, parentSideForDS: Bool) -> Int {
         var offset = 0
+        var apexMatch = -1
         while true {
             let index = snapshot.apexes.find(UnsafeRawBufferPointer(rebasing: qname[offset...]))
-            if index >= 0 { return index }
+            if index >= 0 {
+                guard parentSideForDS && offset == 0 && qname[0] != 0 else { return index }
+                apexMatch = index
+            }
             let length = Int(qname[offset])
-            if length == 0 { return -1 }
+            if length == 0 { return apexMatch }
             offset += 1 + length
         }
     }

@@ -1,3 +1,4 @@
+import MeridianRouting
 import MeridianWire
 
 /// Where a name lands inside one zone (RFC 1034 section 4.3.2, RFC 4592 for wildcards).
@@ -61,18 +62,25 @@ extension Zone {
 /// Fills the answer, authority and additional sections for a query that landed in `zone`.
 struct AnswerBuilder {
     let zone: Zone
+    let snapshot: AuthoritySnapshot
     let qtype: RRType
+    /// The address routing decides for (ECS network or packet source).
+    let client: ClientAddress
     let scratch: ResponderScratch
 
     var rcode = RCode.noError
     var authoritative = true
     var truncated = false
     var counts = (0, 0, 0)
+    /// ECS scope: prefix length over which a dynamic answer holds; 0 for static data.
+    var scope = 0
     private var answeredCount = 0
 
-    init(zone: Zone, qtype: RRType, scratch: ResponderScratch) {
+    init(zone: Zone, snapshot: AuthoritySnapshot, qtype: RRType, client: ClientAddress, scratch: ResponderScratch) {
         self.zone = zone
+        self.snapshot = snapshot
         self.qtype = qtype
+        self.client = client
         self.scratch = scratch
     }
 
@@ -96,7 +104,22 @@ struct AnswerBuilder {
                 referral = node
                 break resolution
             case .node(let node, _):
-                let exact = qtype == .any ? firstRRset(of: node) : zone.rrset(of: node, type: qtype)
+                // Dynamic names: DYNC answers every type with a CNAME to the chosen edge;
+                // DYNA answers A and AAAA (and ANY, minimally, with A) from its pool.
+                let dync = zone.rrset(of: node, type: .dync)
+                if dync >= 0 {
+                    writeDynamic(rrset: dync, kind: .cname, owner: owner, writer: &writer)
+                    break resolution
+                }
+                if qtype == .a || qtype == .aaaa || qtype == .any {
+                    let dyna = zone.rrset(of: node, type: .dyna)
+                    if dyna >= 0 {
+                        writeDynamic(rrset: dyna, kind: qtype == .aaaa ? .ipv6 : .ipv4, owner: owner, writer: &writer)
+                        break resolution
+                    }
+                }
+                let exact = qtype == .any ? firstRRset(of: node)
+                    : (qtype == .dyna || qtype == .dync) ? -1 : zone.rrset(of: node, type: qtype)
                 if exact >= 0 {
                     guard writeAnswer(rrset: exact, owner: owner, writer: &writer) else { return }
                     break resolution
@@ -125,6 +148,7 @@ struct AnswerBuilder {
                 guard hop < Responder.maxCNAMEHops, isInZone(current) else { break resolution }
             }
         }
+        if rcode == .servFail { return }
         if negative {
             writeSOA(writer: &writer)
         } else if referral >= 0 {
@@ -141,7 +165,67 @@ struct AnswerBuilder {
 
     /// ANY is answered minimally (RFC 8482 section 4.1): one RRset of the name.
     private func firstRRset(of node: Int) -> Int {
-        zone.nodes[node].rrsetCount > 0 ? Int(zone.nodes[node].firstRRset) : -1
+        let entry = zone.nodes[node]
+        for index in Int(entry.firstRRset)..<Int(entry.firstRRset + entry.rrsetCount) {
+            let type = zone.rrsets[index].type
+            if type != .dyna && type != .dync { return index }
+        }
+        return -1
+    }
+
+    /// Answers from a pool: the first healthy edges nearest to the client. TTL is halved
+    /// when a nearer edge was passed over as down, so clients return to it soon after it
+    /// recovers (INTERFACE.md). A pool whose edges lack the asked family gives NODATA.
+    private mutating func writeDynamic(rrset index: Int, kind: AnswerKind, owner: UnsafeRawBufferPointer, writer: inout MessageWriter) {
+        let rrset = zone.rrsets[index]
+        let routing = snapshot.routing
+        let pool = Int(rrset.pool)
+        guard pool >= 0 else {
+            rcode = .servFail
+            return
+        }
+        let decision = routing.decide(pool: pool, client: client)
+        scope = decision.scope
+        let selection = routing.select(pool: pool, list: decision.list, kind: kind, health: snapshot.health, into: scratch.chosenEdges)
+        if selection.servfail {
+            rcode = .servFail
+            return
+        }
+        guard selection.count > 0 else {
+            writeSOA(writer: &writer)
+            return
+        }
+        let ttl = selection.skippedNearer ? max(1, rrset.ttl / 2) : rrset.ttl
+        let mark = writer.mark
+        var written = 0
+        var fits = true
+        records: for position in 0..<selection.count {
+            let edge = routing.edges[Int(scratch.chosenEdges[position])]
+            switch kind {
+            case .cname:
+                guard let target = edge.cname else { continue }
+                fits = writer.writeName(owner) && writer.writeUInt16(RRType.cname.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
+                    && writer.writeUInt32(ttl)
+                    && target.wire.withUnsafeBytes { writer.writeRData($0, type: .cname, layout: RDataLayout.of(.cname)) }
+                written += 1
+            case .ipv4, .ipv6:
+                let addresses = kind == .ipv4 ? edge.ipv4 : edge.ipv6
+                for address in addresses {
+                    fits = writer.writeName(owner) && writer.writeUInt16(kind == .ipv4 ? RRType.a.rawValue : RRType.aaaa.rawValue)
+                        && writer.writeUInt16(RRClass.in.rawValue) && writer.writeUInt32(ttl)
+                        && writer.writeUInt16(UInt16(address.count)) && address.withUnsafeBytes { writer.writeBytes($0) }
+                    guard fits else { break records }
+                    written += 1
+                }
+            }
+            guard fits else { break }
+        }
+        guard fits else {
+            writer.rollBack(to: mark)
+            truncated = true
+            return
+        }
+        counts.0 += written
     }
 
     private func isInZone(_ name: UnsafeRawBufferPointer) -> Bool {

@@ -1,3 +1,4 @@
+import MeridianRouting
 import MeridianWire
 
 /// One zone, frozen: flat arrays of nodes, RRsets and RDATA built once at load time.
@@ -42,6 +43,8 @@ public final class Zone: Sendable {
         var ttl: UInt32
         var firstRData: Int32
         var rdataCount: Int32
+        /// For DYNA/DYNC: the pool's index in the routing table.
+        var pool: Int32 = -1
     }
 
     struct RData: Sendable {
@@ -83,17 +86,41 @@ public final class Zone: Sendable {
     }
 }
 
-/// Every zone Meridian serves, frozen together. A reload builds a new one and swaps it in.
+/// Everything a query reads, frozen together: zones, routing and the edges' health. A
+/// reload builds a new one and swaps it in; a health change makes a copy with a new
+/// health table that shares the rest.
 public final class AuthoritySnapshot: Sendable {
     public let zones: [Zone]
     let apexes: NameTable
     /// Largest UDP payload advertised to EDNS clients (`dns.udp_payload`).
     public let udpPayloadSize: Int
+    public let routing: RoutingTable
+    public let health: HealthTable
+    /// `geoip.client_subnet`: locate clients by their ECS option when they send one.
+    public let useClientSubnet: Bool
 
-    public init(zones: [Zone], udpPayloadSize: Int = 1232) {
+    public init(zones: [Zone], udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
+                health: HealthTable? = nil, useClientSubnet: Bool = true) {
         self.zones = zones
         self.apexes = NameTable(names: zones.map(\.origin.wire))
         self.udpPayloadSize = udpPayloadSize
+        self.routing = routing
+        self.health = health ?? .allUp(edges: routing.edges.count)
+        self.useClientSubnet = useClientSubnet
+    }
+
+    private init(copying other: AuthoritySnapshot, health: HealthTable) {
+        self.zones = other.zones
+        self.apexes = other.apexes
+        self.udpPayloadSize = other.udpPayloadSize
+        self.routing = other.routing
+        self.health = health
+        self.useClientSubnet = other.useClientSubnet
+    }
+
+    /// The same data with another health table.
+    public func with(health: HealthTable) -> AuthoritySnapshot {
+        AuthoritySnapshot(copying: self, health: health)
     }
 
     public static let empty = AuthoritySnapshot(zones: [])

@@ -4,7 +4,9 @@ import MeridianZoneFile
 /// Freezes validated zone-file records into a `Zone`.
 public enum ZoneBuilder {
     /// `records` must have passed `ZoneValidator` (one SOA at the apex, data in zone).
-    public static func build(origin: DNSName, records: [ZoneRecord]) -> Zone {
+    /// `pools` gives the routing index of each pool a DYNA/DYNC record may name; a name it
+    /// does not know leaves the record unrouted (callers check with `unknownPools` first).
+    public static func build(origin: DNSName, records: [ZoneRecord], pools: [String: Int] = [:]) -> Zone {
         let origin = origin.lowercased
         // Group by owner and type, in first-seen order; drop duplicate RDATA (RFC 2181 5).
         var nodeIndex: [DNSName: Int] = [:]
@@ -78,7 +80,12 @@ public enum ZoneBuilder {
                     serial = readUInt32(soa, at: soa.count - 20)
                     negativeTTL = min(set.ttl, readUInt32(soa, at: soa.count - 4))
                 }
-                rrsets.append(Zone.RRSet(type: type, ttl: set.ttl, firstRData: Int32(rdatas.count), rdataCount: Int32(set.rdatas.count)))
+                var pool: Int32 = -1
+                if type == .dyna || type == .dync {
+                    pool = Int32(pools[String(decoding: set.rdatas[0], as: UTF8.self)] ?? -1)
+                }
+                rrsets.append(Zone.RRSet(type: type, ttl: set.ttl, firstRData: Int32(rdatas.count),
+                                         rdataCount: Int32(set.rdatas.count), pool: pool))
                 for rdata in set.rdatas {
                     let target = additionalTarget(type: type, rdata: rdata)
                     var additional: Int32 = -1
@@ -93,6 +100,15 @@ public enum ZoneBuilder {
         }
         return Zone(origin: origin, serial: serial, recordCount: recordCount, names: names, nodes: nodes, rrsets: rrsets,
                     rdatas: rdatas, rdataBytes: bytes, apexNode: 0, soaRRset: soaRRset, negativeTTL: negativeTTL)
+    }
+
+    /// DYNA/DYNC records naming a pool that is not configured: `dnsctl check` and reloads
+    /// reject them.
+    public static func unknownPools(in records: [ZoneRecord], pools: [String: Int]) -> [ZoneFileError] {
+        records.compactMap { record in
+            guard let pool = record.poolName, pools[pool] == nil else { return nil }
+            return ZoneFileError("\(record.type) names pool \"\(pool)\", which meridian.yaml does not define", at: record.position)
+        }
     }
 
     /// The host name whose addresses RFC 1035 section 3.3 asks to add to the additional

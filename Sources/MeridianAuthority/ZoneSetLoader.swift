@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MeridianRouting
 import MeridianWire
 import MeridianZoneFile
 
@@ -17,7 +18,9 @@ public enum ZoneSetLoader {
         public var zones: [(origin: DNSName, serial: UInt32, records: Int)]
     }
 
-    public static func load(directory: String, udpPayloadSize: Int = 1232) -> Result {
+    public static func load(directory: String, udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
+                            useClientSubnet: Bool = true) -> Result {
+        let pools = Dictionary(routing.pools.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         var errors: [ZoneFileError] = []
         var files: [String] = []
         guard let dir = opendir(directory) else {
@@ -53,15 +56,17 @@ public enum ZoneSetLoader {
             }
             let parsed = ZoneParser.parse(file: path, origin: origin, includeRoot: directory)
             let problems = parsed.errors + ZoneValidator.check(records: parsed.records, origin: origin, file: path)
+                + ZoneBuilder.unknownPools(in: parsed.records, pools: pools)
             if !problems.isEmpty {
                 errors += problems
                 continue
             }
-            let zone = ZoneBuilder.build(origin: origin, records: parsed.records)
+            let zone = ZoneBuilder.build(origin: origin, records: parsed.records, pools: pools)
             zones.append(zone)
             summaries.append((origin, zone.serial, zone.recordCount))
         }
         guard errors.isEmpty else { return Result(snapshot: nil, errors: errors, zones: summaries) }
-        return Result(snapshot: AuthoritySnapshot(zones: zones, udpPayloadSize: udpPayloadSize), errors: [], zones: summaries)
+        let snapshot = AuthoritySnapshot(zones: zones, udpPayloadSize: udpPayloadSize, routing: routing, useClientSubnet: useClientSubnet)
+        return Result(snapshot: snapshot, errors: [], zones: summaries)
     }
 }

@@ -20,6 +20,11 @@ public final class DNSListeners: Sendable {
     let connections: ManagedAtomic<Int>
     let logger: Logger
 
+    static let datagramsPerRead = 16
+    /// Largest UDP query read whole; longer datagrams are cut and answered FORMERR. Real
+    /// queries are a few hundred bytes; EDNS padding and cookies stay far below this.
+    static let largestUDPQuery = 16 * 1024
+
     /// Binds everything or fails with the address that could not be bound.
     public static func start(settings: DNSSettings, snapshot: AuthoritySnapshot, threads: Int,
                              logger: Logger) async throws -> DNSListeners {
@@ -38,9 +43,12 @@ public final class DNSListeners: Sendable {
                     let channel = try await DatagramBootstrap(group: context.eventLoop)
                         .channelOption(.socketOption(.so_reuseaddr), value: 1)
                         .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                        .channelOption(.datagramVectorReadMessageCount, value: 32)
-                        .channelOption(.maxMessagesPerRead, value: 32)
-                        .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 4096))
+                        // Vector reads (recvmmsg) split one receive buffer evenly across the
+                        // messages, so the buffer holds a full-size query for each of them.
+                        .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
+                        .channelOption(.maxMessagesPerRead, value: UInt(Self.datagramsPerRead))
+                        .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
+                            capacity: Self.datagramsPerRead * Self.largestUDPQuery))
                         .channelInitializer { channel in
                             channel.eventLoop.makeCompletedFuture {
                                 if isIPv6 {

@@ -52,17 +52,17 @@ LoggingSystem.bootstrap { label in
 let logger = Logger(label: "meridian")
 
 let configuration: MeridianConfiguration
-let zones: ZoneSetLoader.Result
+let loaded: ServerData.Loaded
 do {
     configuration = try ServerData.loadConfiguration(path: configPath)
-    zones = try ServerData.loadZones(configuration)
+    loaded = try ServerData.loadAll(configuration)
 } catch {
     for line in error.lines { printError("\(line)") }
     printError("meridian: not started: \(error.lines.count) error(s)")
     exit(1)
 }
 
-let service = MeridianService(configPath: configPath, configuration: configuration, zones: zones,
+let service = MeridianService(configPath: configPath, configuration: configuration, loaded: loaded,
                               threads: System.coreCount, logger: logger)
 let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 do {

@@ -1,0 +1,387 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The operator's CSV of networks and where they are, as `dnsctl geoip build` reads it:
+///
+///     # comment lines and blank lines are skipped; the header line is optional
+///     network,latitude,longitude,country,continent,subdivision
+///     81.2.69.0/24,51.5,-0.12,GB,EU,ENG
+///     2001:db8::/32,,,,EU,
+///
+/// Latitude and longitude are given together or both left empty (a record without a
+/// location); country (ISO 3166-1 alpha-2), continent (AF AN AS EU NA OC SA) and
+/// subdivision (ISO 3166-2 after the hyphen, `ENG`; `GB-ENG` is accepted too) may each be
+/// empty. A subdivision needs a country. Fields may be wrapped in double quotes.
+public enum GeoCSV {
+    public static let columns = ["network", "latitude", "longitude", "country", "continent", "subdivision"]
+    public static let continents: Set<String> = ["AF", "AN", "AS", "EU", "NA", "OC", "SA"]
+
+    /// Reads and parses a file. A file that cannot be read is one error on line 1.
+    public static func read(file path: String) -> GeoCSVResult {
+        switch readFile(path) {
+        case .success(let bytes):
+            return parse(bytes, file: path)
+        case .failure(let reason):
+            return GeoCSVResult(rows: [], errors: [GeoCSVError(file: path, line: 1, message: "cannot read: \(reason.message)")])
+        }
+    }
+
+    /// Parses CSV text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) -> GeoCSVResult {
+        parse(Array(text.utf8), file: file)
+    }
+
+    /// Parses CSV bytes (UTF-8; a line that is not is an error). Every problem is reported,
+    /// several per line when a line has several.
+    public static func parse(_ bytes: [UInt8], file: String) -> GeoCSVResult {
+        var rows: [GeoCSVRow] = []
+        var errors: [GeoCSVError] = []
+        var firstLine: [MMDBNetwork: Int] = [:]
+        var seenContent = false
+        var lineNumber = 0
+        var start = 0
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }  // a byte order mark
+        while start < bytes.count {
+            lineNumber += 1
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            var slice = bytes[start..<end]
+            start = end + 1
+            if slice.last == UInt8(ascii: "\r") { slice = slice.dropLast() }
+            guard let line = String(validating: slice, as: UTF8.self) else {
+                errors.append(GeoCSVError(file: file, line: lineNumber, message: "the line is not UTF-8 text"))
+                seenContent = true
+                continue
+            }
+            let trimmed = line.trimmingSpaces
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            let fields = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { Self.unquoted($0.trimmingSpaces) }
+            let isFirst = !seenContent
+            seenContent = true
+            if isFirst, fields.first?.lowercased() == "network" {
+                if fields.map({ $0.lowercased() }) != columns {
+                    errors.append(GeoCSVError(file: file, line: lineNumber,
+                                              message: "the header must be \(columns.joined(separator: ","))"))
+                }
+                continue
+            }
+            switch parseRow(fields, line: lineNumber) {
+            case .success(let row):
+                if let first = firstLine[row.network] {
+                    errors.append(GeoCSVError(file: file, line: lineNumber,
+                                              message: "duplicate network \(row.network) (first on line \(first))"))
+                } else {
+                    firstLine[row.network] = lineNumber
+                    rows.append(row)
+                }
+            case .failure(let problems):
+                errors += problems.messages.map { GeoCSVError(file: file, line: lineNumber, message: $0) }
+            }
+        }
+        return GeoCSVResult(rows: rows, errors: errors)
+    }
+
+    /// A MaxMind DB writer holding every row, for a City-shaped database.
+    public static func writer(for rows: [GeoCSVRow], description: String, buildEpoch: UInt64? = nil) -> MMDBWriter {
+        var writer = MMDBWriter(databaseType: "Meridian-City", description: description, buildEpoch: buildEpoch)
+        for row in rows {
+            do {
+                try writer.insert(row.network, record: row.record)
+            } catch {
+                // Rows hold checked networks, short strings and unique keys: nothing to reject.
+                preconditionFailure("a parsed row was rejected: \(error)")
+            }
+        }
+        return writer
+    }
+
+    private struct Problems: Error {
+        var messages: [String]
+    }
+
+    private static func parseRow(_ fields: [String], line: Int) -> Result<GeoCSVRow, Problems> {
+        guard fields.count == columns.count else {
+            return .failure(Problems(messages: [
+                "expected \(columns.count) fields (\(columns.joined(separator: ","))), found \(fields.count)",
+            ]))
+        }
+        var problems: [String] = []
+        var network: MMDBNetwork?
+        do {
+            network = try MMDBNetwork(parsing: fields[0])
+        } catch {
+            problems.append(error.message)
+        }
+
+        var latitude: Double?
+        var longitude: Double?
+        switch (fields[1].isEmpty, fields[2].isEmpty) {
+        case (true, true):
+            break
+        case (false, false):
+            latitude = coordinate(fields[1], name: "latitude", limit: 90, problems: &problems)
+            longitude = coordinate(fields[2], name: "longitude", limit: 180, problems: &problems)
+        default:
+            problems.append("latitude and longitude must both be given or both be empty")
+        }
+
+        let country = fields[3], continent = fields[4]
+        var subdivision = fields[5]
+        if !country.isEmpty, !(country.utf8.count == 2 && country.utf8.allSatisfy(isUpperLetter)) {
+            problems.append("country \"\(country)\" is not two upper-case letters (ISO 3166-1 alpha-2)")
+        }
+        if !continent.isEmpty, !continents.contains(continent) {
+            problems.append("continent \"\(continent)\" is not one of \(continents.sorted().joined(separator: " "))")
+        }
+        if !subdivision.isEmpty {
+            if country.isEmpty {
+                problems.append("a subdivision needs a country")
+            } else if let hyphen = subdivision.firstIndex(of: "-"), subdivision[..<hyphen] != country {
+                problems.append("subdivision \"\(subdivision)\" does not belong to country \"\(country)\"")
+            } else {
+                if let hyphen = subdivision.firstIndex(of: "-") {
+                    subdivision = String(subdivision[subdivision.index(after: hyphen)...])
+                }
+                if !((1...3).contains(subdivision.utf8.count) && subdivision.utf8.allSatisfy({ isUpperLetter($0) || isDigit($0) })) {
+                    problems.append("subdivision \"\(fields[5])\" is not 1 to 3 upper-case letters or digits (ISO 3166-2 after the hyphen)")
+                }
+            }
+        }
+
+        guard problems.isEmpty, let network else { return .failure(Problems(messages: problems)) }
+        return .success(GeoCSVRow(line: line, network: network,
+                                  latitude: latitude, longitude: longitude,
+                                  country: country.isEmpty ? nil : country,
+                                  continent: continent.isEmpty ? nil : continent,
+                                  subdivision: subdivision.isEmpty ? nil : subdivision))
+    }
+
+    /// A decimal number without exponent (`51.5`, `-0.12`, `+8`) within ±limit.
+    private static func coordinate(_ text: String, name: String, limit: Double, problems: inout [String]) -> Double? {
+        var digits = Substring(text)
+        if let sign = digits.first, sign == "+" || sign == "-" { digits = digits.dropFirst() }
+        let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+        let wellFormed = (1...2).contains(parts.count) && parts.allSatisfy { $0.utf8.allSatisfy(isDigit) }
+            && !parts.allSatisfy(\.isEmpty)
+        guard wellFormed, let value = Double(text) else {
+            problems.append("\(name) \"\(text)\" is not a decimal number")
+            return nil
+        }
+        guard value.magnitude <= limit else {
+            problems.append("\(name) \(text) is outside -\(Int(limit))...\(Int(limit))")
+            return nil
+        }
+        return value
+    }
+
+    private static func unquoted(_ field: String) -> String {
+        guard field.utf8.count >= 2, field.hasPrefix("\""), field.hasSuffix("\"") else { return field }
+        return String(field.dropFirst().dropLast()).trimmingSpaces
+    }
+
+    private struct ReadFailure: Error {
+        var message: String
+    }
+
+    private static func readFile(_ path: String) -> Result<[UInt8], ReadFailure> {
+        guard let handle = fopen(path, "rb") else {
+            return .failure(ReadFailure(message: String(cString: strerror(errno))))
+        }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, handle)
+            bytes += chunk[..<count]
+            if count < chunk.count {
+                if ferror(handle) != 0 { return .failure(ReadFailure(message: String(cString: strerror(errno)))) }
+                return .success(bytes)
+            }
+        }
+    }
+}
+
+/// One accepted row.
+public struct GeoCSVRow: Hashable, Sendable {
+    public var line: Int
+    public var network: MMDBNetwork
+    public var latitude: Double?
+    public var longitude: Double?
+    public var country: String?
+    public var continent: String?
+    /// The part after the hyphen of ISO 3166-2 (`ENG` for GB-ENG).
+    public var subdivision: String?
+
+    public init(line: Int, network: MMDBNetwork, latitude: Double? = nil, longitude: Double? = nil,
+                country: String? = nil, continent: String? = nil, subdivision: String? = nil) {
+        self.line = line
+        self.network = network
+        self.latitude = latitude
+        self.longitude = longitude
+        self.country = country
+        self.continent = continent
+        self.subdivision = subdivision
+    }
+
+    /// The row as a GeoIP2 City record, with only the parts the row gives:
+    /// `{"location": {"latitude", "longitude"}, "country": {"iso_code"}, "continent": {"code"},
+    /// "subdivisions": [{"iso_code"}]}`.
+    public var record: MMDBValue {
+        var entries: [(key: String, value: MMDBValue)] = []
+        if let latitude, let longitude {
+            entries.append((key: "location", value: ["latitude": .double(latitude), "longitude": .double(longitude)]))
+        }
+        if let country { entries.append((key: "country", value: ["iso_code": .string(country)])) }
+        if let continent { entries.append((key: "continent", value: ["code": .string(continent)])) }
+        if let subdivision { entries.append((key: "subdivisions", value: [["iso_code": .string(subdivision)]])) }
+        return .map(entries)
+    }
+}
+
+public struct GeoCSVResult: Sendable {
+    /// Accepted rows in file order.
+    public var rows: [GeoCSVRow]
+    /// Every problem, in file order.
+    public var errors: [GeoCSVError]
+}
+
+/// A problem with one line, printed `FILE:LINE: message`.
+public struct GeoCSVError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var message: String
+
+    public init(file: String, line: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { "\(file):\(line): \(message)" }
+}
+
+/// Why text is not a network or address.
+public struct NetworkSyntaxError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension MMDBNetwork {
+    /// Parses `81.2.69.0/24` or `2001:db8::/32`: a strict dotted quad (no leading zeros) or
+    /// RFC 4291 IPv6 text (with `::` and an optional trailing dotted quad, no zone index),
+    /// then a prefix length. Host bits beyond the prefix are an error, not masked.
+    public init(parsing text: String) throws(NetworkSyntaxError) {
+        guard let slash = text.firstIndex(of: "/") else {
+            throw NetworkSyntaxError("\"\(text)\" is not a network: missing prefix length (e.g. 10.0.0.0/8)")
+        }
+        let addressText = String(text[..<slash])
+        let lengthText = text[text.index(after: slash)...]
+        let address = try Self.parseAddress(addressText)
+        let maximum = address.count * 8
+        guard !lengthText.isEmpty, lengthText.utf8.count <= 3, lengthText.utf8.allSatisfy(isDigit),
+              let length = Int(lengthText), length <= maximum else {
+            throw NetworkSyntaxError("\"\(text)\" is not a network: prefix length \"\(lengthText)\" is not a number 0...\(maximum)")
+        }
+        do {
+            try self.init(address: address, prefixLength: length)
+        } catch {
+            throw NetworkSyntaxError("\"\(text)\": \(error)")
+        }
+    }
+
+    /// Parses an IPv4 or IPv6 address into 4 or 16 bytes.
+    public static func parseAddress(_ text: String) throws(NetworkSyntaxError) -> [UInt8] {
+        if text.isEmpty { throw NetworkSyntaxError("empty address") }
+        if text.contains(":") { return try parseIPv6(text) }
+        return try parseIPv4(Substring(text), whole: text)
+    }
+
+    private static func parseIPv4(_ text: Substring, whole: String) throws(NetworkSyntaxError) -> [UInt8] {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else {
+            throw NetworkSyntaxError("\"\(whole)\" is not an IPv4 address: expected four numbers separated by dots")
+        }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.utf8.count <= 3, part.utf8.allSatisfy(isDigit), let octet = UInt8(part) else {
+                throw NetworkSyntaxError("\"\(whole)\" is not an IPv4 address: \"\(part)\" is not a number 0...255")
+            }
+            if part.utf8.count > 1, part.hasPrefix("0") {
+                throw NetworkSyntaxError("\"\(whole)\" is not an IPv4 address: \"\(part)\" has a leading zero")
+            }
+            bytes.append(octet)
+        }
+        return bytes
+    }
+
+    private static func parseIPv6(_ text: String) throws(NetworkSyntaxError) -> [UInt8] {
+        func invalid(_ why: String) -> NetworkSyntaxError {
+            NetworkSyntaxError("\"\(text)\" is not an IPv6 address: \(why)")
+        }
+        if text.contains("%") { throw invalid("zone indexes are not allowed") }
+        let head: Substring
+        var tail: Substring?
+        if let gap = text.firstRange(of: "::") {
+            head = text[..<gap.lowerBound]
+            tail = text[gap.upperBound...]
+            if tail!.contains("::") { throw invalid("\"::\" may appear only once") }
+        } else {
+            head = Substring(text)
+        }
+
+        // One side of "::" as 16-bit groups; a dotted quad may end the address.
+        func groups(_ side: Substring, endsAddress: Bool) throws(NetworkSyntaxError) -> [UInt16] {
+            if side.isEmpty { return [] }
+            let parts = side.split(separator: ":", omittingEmptySubsequences: false)
+            var result: [UInt16] = []
+            for (index, part) in parts.enumerated() {
+                if endsAddress, index == parts.count - 1, part.contains(".") {
+                    let quad = try parseIPv4(part, whole: String(part))
+                    result.append(UInt16(quad[0]) << 8 | UInt16(quad[1]))
+                    result.append(UInt16(quad[2]) << 8 | UInt16(quad[3]))
+                    continue
+                }
+                if part.isEmpty { throw invalid("empty group") }
+                guard part.utf8.count <= 4, part.allSatisfy(\.isHexDigit), let group = UInt16(part, radix: 16) else {
+                    throw invalid("\"\(part)\" is not a group of 1 to 4 hex digits")
+                }
+                result.append(group)
+            }
+            return result
+        }
+
+        let left = try groups(head, endsAddress: tail == nil)
+        let all: [UInt16]
+        if let tail {
+            let right = try groups(tail, endsAddress: true)
+            guard left.count + right.count <= 7 else { throw invalid("too many groups") }
+            all = left + Array(repeating: 0, count: 8 - left.count - right.count) + right
+        } else {
+            guard left.count == 8 else { throw invalid("expected 8 groups or \"::\"") }
+            all = left
+        }
+        return all.flatMap { [UInt8(truncatingIfNeeded: $0 >> 8), UInt8(truncatingIfNeeded: $0)] }
+    }
+}
+
+@inline(__always)
+private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+@inline(__always)
+private func isUpperLetter(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    fileprivate var trimmingSpaces: String {
+        let bytes = Array(utf8)
+        var lower = 0, upper = bytes.count
+        while lower < upper, bytes[lower] == 0x20 || bytes[lower] == 0x09 { lower += 1 }
+        while upper > lower, bytes[upper - 1] == 0x20 || bytes[upper - 1] == 0x09 { upper -= 1 }
+        return String(decoding: bytes[lower..<upper], as: UTF8.self)
+    }
+}

@@ -1,0 +1,294 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MeridianWire
+
+/// An edge as routing sees it: where it is and what to answer with.
+public struct EdgeSpec: Sendable {
+    public var name: String
+    public var latitude: Double
+    public var longitude: Double
+    /// IPv4 addresses, 4 octets each, and IPv6, 16 octets each.
+    public var ipv4: [[UInt8]]
+    public var ipv6: [[UInt8]]
+    /// DYNC target in uncompressed wire form, if any.
+    public var cname: DNSName?
+
+    public init(name: String, latitude: Double, longitude: Double, ipv4: [[UInt8]], ipv6: [[UInt8]], cname: DNSName?) {
+        self.name = name
+        self.latitude = latitude
+        self.longitude = longitude
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.cname = cname
+    }
+}
+
+public struct PoolSpec: Sendable {
+    public enum Policy: Sendable, Equatable {
+        case nearest
+        /// Keys: `US-CA`, `US`, `NA`, `default`; values: edge indices in order.
+        case map([(key: String, edges: [Int])])
+
+        public static func == (a: Policy, b: Policy) -> Bool {
+            switch (a, b) {
+            case (.nearest, .nearest): true
+            case (.map(let x), .map(let y)): x.map(\.key) == y.map(\.key) && x.map(\.edges) == y.map(\.edges)
+            default: false
+            }
+        }
+    }
+
+    public enum Fallback: Sendable, Equatable {
+        /// The pool's own edge order.
+        case listed
+        case edges([Int])
+        case location(latitude: Double, longitude: Double)
+    }
+
+    public var name: String
+    /// Edge indices into the routing table's edges.
+    public var edges: [Int]
+    public var policy: Policy
+    public var answers: Int
+    public var fallback: Fallback
+    public var servfailWhenAllDown: Bool
+
+    public init(name: String, edges: [Int], policy: Policy, answers: Int, fallback: Fallback, servfailWhenAllDown: Bool) {
+        self.name = name
+        self.edges = edges
+        self.policy = policy
+        self.answers = answers
+        self.fallback = fallback
+        self.servfailWhenAllDown = servfailWhenAllDown
+    }
+}
+
+/// A network the operator placed by hand; checked before the database, most specific first.
+public struct OverrideSpec: Sendable {
+    public enum Target: Sendable {
+        case location(latitude: Double, longitude: Double)
+        case edges([Int])
+    }
+
+    public var family: ClientAddress.Family
+    /// Network octets, left-aligned, bits past the prefix zero.
+    public var octets: (UInt64, UInt64)
+    public var prefixLength: Int
+    public var target: Target
+
+    public init(family: ClientAddress.Family, octets: (UInt64, UInt64), prefixLength: Int, target: Target) {
+        self.family = family
+        self.octets = octets
+        self.prefixLength = prefixLength
+        self.target = target
+    }
+
+    func contains(_ address: ClientAddress) -> Bool {
+        guard address.family == family else { return false }
+        let high = address.octets.0.bigEndian
+        let low = address.octets.1.bigEndian
+        let netHigh = octets.0.bigEndian
+        let netLow = octets.1.bigEndian
+        let highMask: UInt64 = prefixLength >= 64 ? .max : (prefixLength == 0 ? 0 : ~(UInt64.max >> UInt64(prefixLength)))
+        let lowBits = max(0, prefixLength - 64)
+        let lowMask: UInt64 = lowBits >= 64 ? .max : (lowBits == 0 ? 0 : ~(UInt64.max >> UInt64(lowBits)))
+        return high & highMask == netHigh & highMask && low & lowMask == netLow & lowMask
+    }
+}
+
+/// Edges, pools and the compiled geo table, frozen. For every pool and every location the
+/// database knows, the ordered edge list is computed at load time; a query does one trie
+/// walk and one array index.
+public final class RoutingTable: Sendable {
+    public let edges: [EdgeSpec]
+    public let pools: [PoolSpec]
+    public let geo: GeoTrie?
+    let overrides: [OverrideSpec]
+
+    /// All distinct ordered edge lists, back to back.
+    let listEdges: [UInt16]
+    let listStart: [Int32]
+    let listLength: [UInt16]
+    /// Per pool: list for each location of `geo`; -1 when the location does not decide
+    /// (no coordinates for `nearest`, no matching key for `map`) and the fallback applies.
+    let listForLocation: [[Int32]]
+    /// Per pool: list for clients without a usable location.
+    let fallbackList: [Int32]
+    /// Per pool: list for each override.
+    let listForOverride: [[Int32]]
+
+    public static let empty = RoutingTable(edges: [], pools: [], geo: nil, overrides: [])
+
+    public init(edges: [EdgeSpec], pools: [PoolSpec], geo: GeoTrie?, overrides: [OverrideSpec]) {
+        self.edges = edges
+        self.pools = pools
+        self.geo = geo
+        // Most specific first, so the first match wins.
+        self.overrides = overrides.enumerated().sorted {
+            $0.element.prefixLength != $1.element.prefixLength ? $0.element.prefixLength > $1.element.prefixLength : $0.offset < $1.offset
+        }.map(\.element)
+
+        var interned: [[UInt16]: Int32] = [:]
+        var listEdges: [UInt16] = []
+        var listStart: [Int32] = []
+        var listLength: [UInt16] = []
+        func intern(_ list: [Int]) -> Int32 {
+            let key = list.map { UInt16($0) }
+            if let index = interned[key] { return index }
+            let index = Int32(listStart.count)
+            interned[key] = index
+            listStart.append(Int32(listEdges.count))
+            listLength.append(UInt16(key.count))
+            listEdges += key
+            return index
+        }
+        var perLocation: [[Int32]] = []
+        var fallback: [Int32] = []
+        var perOverride: [[Int32]] = []
+        for pool in pools {
+            let order = PoolOrdering(pool: pool, edges: edges)
+            fallback.append(intern(order.fallback()))
+            var lists: [Int32] = []
+            if let geo {
+                lists.reserveCapacity(geo.locations.count)
+                // Many locations share coordinates or codes; compute each distinct one once.
+                var memo: [GeoLocation: Int32] = [:]
+                for location in geo.locations {
+                    if let known = memo[location] {
+                        lists.append(known)
+                        continue
+                    }
+                    let list = order.list(for: location).map(intern) ?? -1
+                    memo[location] = list
+                    lists.append(list)
+                }
+            }
+            perLocation.append(lists)
+            perOverride.append(self.overrides.map { override in
+                switch override.target {
+                case .edges(let chosen):
+                    let inPool = chosen.filter { pool.edges.contains($0) }
+                    return inPool.isEmpty ? fallback.last! : intern(inPool)
+                case .location(let latitude, let longitude):
+                    let location = GeoLocation(latitude: latitude, longitude: longitude, hasCoordinates: true)
+                    return order.list(for: location).map(intern) ?? fallback.last!
+                }
+            })
+        }
+        self.listEdges = listEdges
+        self.listStart = listStart
+        self.listLength = listLength
+        self.listForLocation = perLocation
+        self.fallbackList = fallback
+        self.listForOverride = perOverride
+    }
+
+    /// Where a client's answer comes from.
+    public enum Source: Sendable, Equatable {
+        case override(index: Int)
+        case database(location: Int)
+        /// The database has nothing (or no coordinates) for the client: the pool's fallback.
+        case fallback
+    }
+
+    /// A routing decision: the ordered edge list and the network it holds for.
+    public struct Decision: Sendable {
+        public var list: Int32
+        /// Prefix length over which the same decision holds (the ECS scope).
+        public var scope: Int
+        public var source: Source
+    }
+
+    /// Orders a pool's edges for a client. Allocation-free.
+    @inline(__always)
+    public func decide(pool: Int, client: ClientAddress) -> Decision {
+        for (index, override) in overrides.enumerated() where override.contains(client) {
+            return Decision(list: listForOverride[pool][index], scope: override.prefixLength, source: .override(index: index))
+        }
+        guard let geo else { return Decision(list: fallbackList[pool], scope: 0, source: .fallback) }
+        let match = geo.lookup(client)
+        guard match.location >= 0 else {
+            return Decision(list: fallbackList[pool], scope: match.prefixLength, source: .fallback)
+        }
+        let list = listForLocation[pool][match.location]
+        guard list >= 0 else { return Decision(list: fallbackList[pool], scope: match.prefixLength, source: .fallback) }
+        return Decision(list: list, scope: match.prefixLength, source: .database(location: match.location))
+    }
+
+    /// The edges of a list, nearest or preferred first.
+    @inline(__always)
+    public func withList<R>(_ list: Int32, _ body: (UnsafeBufferPointer<UInt16>) -> R) -> R {
+        listEdges.withUnsafeBufferPointer { all in
+            let start = Int(listStart[Int(list)])
+            return body(UnsafeBufferPointer(rebasing: all[start..<(start + Int(listLength[Int(list)]))]))
+        }
+    }
+
+    public func edgeList(_ list: Int32) -> [Int] {
+        withList(list) { $0.map(Int.init) }
+    }
+
+    public func poolIndex(named name: String) -> Int? {
+        pools.firstIndex { $0.name == name }
+    }
+}
+
+/// How one pool orders its edges for a location.
+struct PoolOrdering {
+    let pool: PoolSpec
+    let edges: [EdgeSpec]
+
+    func fallback() -> [Int] {
+        switch pool.fallback {
+        case .listed: pool.edges
+        case .edges(let list): list + pool.edges.filter { !list.contains($0) }
+        case .location(let latitude, let longitude): byDistance(latitude: latitude, longitude: longitude)
+        }
+    }
+
+    /// nil when the location does not decide (no coordinates for `nearest`).
+    func list(for location: GeoLocation) -> [Int]? {
+        switch pool.policy {
+        case .nearest:
+            guard location.hasCoordinates else { return nil }
+            return byDistance(latitude: location.latitude, longitude: location.longitude)
+        case .map(let entries):
+            var keys: [String] = []
+            if let country = location.countryCode {
+                if let subdivision = location.subdivisionCode { keys.append("\(country)-\(subdivision)") }
+                keys.append(country)
+            }
+            if let continent = location.continentCode { keys.append(continent) }
+            keys.append("default")
+            for key in keys {
+                if let entry = entries.first(where: { $0.key == key }) { return entry.edges }
+            }
+            return nil
+        }
+    }
+
+    func byDistance(latitude: Double, longitude: Double) -> [Int] {
+        pool.edges.enumerated().map { (position, edge) in
+            (edge, greatCircleKilometres(latitude, longitude, edges[edge].latitude, edges[edge].longitude), position)
+        }
+        .sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.2 < $1.2 }
+        .map(\.0)
+    }
+}
+
+/// Haversine distance on a sphere of the Earth's mean radius (6371.0088 km).
+public func greatCircleKilometres(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double) -> Double {
+    let radians = Double.pi / 180
+    let dLat = (lat2 - lat1) * radians
+    let dLon = (lon2 - lon1) * radians
+    let a = sinHalfSquared(dLat) + cos(lat1 * radians) * cos(lat2 * radians) * sinHalfSquared(dLon)
+    return 2 * 6371.0088 * asin(min(1, a.squareRoot()))
+}
+
+@inline(__always) func sinHalfSquared(_ x: Double) -> Double {
+    let s = sin(x / 2)
+    return s * s
+}

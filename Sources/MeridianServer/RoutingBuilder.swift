@@ -1,0 +1,49 @@
+import MeridianConfig
+import MeridianGeoIP
+import MeridianRouting
+import MeridianWire
+
+/// Turns the configuration's edges, pools and overrides, plus the compiled GeoIP database,
+/// into the frozen `RoutingTable` the responder reads. Names become indices here.
+public enum RoutingBuilder {
+    public static func build(_ configuration: MeridianConfiguration, geo: GeoTrie?) -> RoutingTable {
+        let edgeNames = configuration.edgeOrder
+        let index = Dictionary(uniqueKeysWithValues: edgeNames.enumerated().map { ($1, $0) })
+        let edges = configuration.orderedEdges.map { edge in
+            EdgeSpec(name: edge.name, latitude: edge.location.latitude, longitude: edge.location.longitude,
+                     ipv4: edge.ipv4.map(\.bytes), ipv6: edge.ipv6.map(\.bytes),
+                     cname: edge.cname.flatMap { try? DNSName(parsing: $0) })
+        }
+        let pools = configuration.orderedPools.map { pool -> PoolSpec in
+            let members = pool.edges.compactMap { index[$0] }
+            let policy: PoolSpec.Policy
+            switch pool.policy {
+            case .nearest: policy = .nearest
+            case .map: policy = .map(pool.mapOrder.map { key in (key, (pool.map[key] ?? []).compactMap { index[$0] }) })
+            }
+            let fallback: PoolSpec.Fallback
+            switch pool.fallback {
+            case nil: fallback = .listed
+            case .edges(let names): fallback = .edges(names.compactMap { index[$0] })
+            case .location(let place): fallback = .location(latitude: place.latitude, longitude: place.longitude)
+            }
+            return PoolSpec(name: pool.name, edges: members, policy: policy, answers: pool.answers,
+                            fallback: fallback, servfailWhenAllDown: pool.whenAllDown == .servfail)
+        }
+        let overrides = (configuration.geoip?.overrides ?? []).map { override -> OverrideSpec in
+            let target: OverrideSpec.Target
+            switch override.target {
+            case .location(let place): target = .location(latitude: place.latitude, longitude: place.longitude)
+            case .edges(let names): target = .edges(names.compactMap { index[$0] })
+            }
+            let bytes = override.network.address.bytes
+            var octets: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &octets) { out in
+                for (position, byte) in bytes.enumerated() { out[position] = byte }
+            }
+            return OverrideSpec(family: bytes.count == 4 ? .ipv4 : .ipv6, octets: octets,
+                                prefixLength: override.network.prefixLength, target: target)
+        }
+        return RoutingTable(edges: edges, pools: pools, geo: geo, overrides: overrides)
+    }
+}
