@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "MeridianZoneFileTests", dependencies: ["MeridianZoneFile", "MeridianWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianAuthorityTests",
-            dependencies: ["MeridianAuthority", "MeridianZoneFile", "MeridianWire", "CMallocCounter"],
+            dependencies: ["MeridianAuthority", "MeridianZoneFile", "MeridianWire", "MeridianRouting", "CMallocCounter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianRoutingTests", dependencies: ["MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 import MeridianAuthority
+import MeridianRouting
 import MeridianWire
 import MeridianZoneFile
 import Testing
@@ -7,16 +8,19 @@ import Testing
 struct ZoneFixture: Sendable {
     let snapshot: AuthoritySnapshot
 
-    init(_ zones: [(origin: String, text: String)], udpPayloadSize: Int = 1232) throws {
+    init(_ zones: [(origin: String, text: String)], udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
+         health: HealthTable? = nil) throws {
+        let pools = Dictionary(uniqueKeysWithValues: routing.pools.enumerated().map { ($1.name, $0) })
         var built: [Zone] = []
         for zone in zones {
             let origin = try DNSName(parsing: zone.origin)
             let parsed = ZoneParser.parse(text: zone.text, fileName: "\(zone.origin)zone", origin: origin)
             let errors = parsed.errors + ZoneValidator.check(records: parsed.records, origin: origin, file: "\(zone.origin)zone")
+                + ZoneBuilder.unknownPools(in: parsed.records, pools: pools)
             guard errors.isEmpty else { throw FixtureError(errors: errors.map(\.description)) }
-            built.append(ZoneBuilder.build(origin: origin, records: parsed.records))
+            built.append(ZoneBuilder.build(origin: origin, records: parsed.records, pools: pools))
         }
-        snapshot = AuthoritySnapshot(zones: built, udpPayloadSize: udpPayloadSize)
+        snapshot = AuthoritySnapshot(zones: built, udpPayloadSize: udpPayloadSize, routing: routing, health: health)
     }
 
     struct FixtureError: Error, CustomStringConvertible {
@@ -25,21 +29,22 @@ struct ZoneFixture: Sendable {
     }
 
     /// Sends raw bytes; returns the raw response (empty when dropped).
-    func respond(raw query: [UInt8], over transport: Transport = .udp) -> [UInt8] {
+    func respond(raw query: [UInt8], over transport: Transport = .udp, from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99)) -> [UInt8] {
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
         defer { output.deallocate() }
         // Scratch memory belongs to one thread at a time; tests run in parallel.
         let scratch = ResponderScratch()
         let outcome = query.withUnsafeBytes { bytes in
-            Responder.respond(to: bytes, from: ClientAddress(ipv4: 192, 0, 2, 99), over: transport,
+            Responder.respond(to: bytes, from: client, over: transport,
                               using: snapshot, scratch: scratch, into: output)
         }
         return Array(output[0..<outcome.length])
     }
 
-    func ask(_ name: String, _ type: RRType, edns: EDNS? = EDNS(), over transport: Transport = .udp) throws -> Message {
+    func ask(_ name: String, _ type: RRType, edns: EDNS? = EDNS(), over transport: Transport = .udp,
+             from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99)) throws -> Message {
         let query = Message.query(id: 0x1234, name: try DNSName(parsing: name), type: type, edns: edns)
-        let response = respond(raw: query.encode(), over: transport)
+        let response = respond(raw: query.encode(), over: transport, from: client)
         return try Message.decode(response)
     }
 }
