@@ -6,7 +6,7 @@ SWIFT_BUILD_FLAGS ?=
 .PHONY: run test build release deps bench clean
 
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
-DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3
+DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip
 
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -24,7 +24,11 @@ release: deps
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
 
-run: release
+# The sample GeoLite2-City database (CC BY-SA 4.0, MaxMind) for the demo and the benchmark.
+data/GeoLite2-City.mmdb:
+	scripts/fetch-sample-geoip $@
+
+run: release data/GeoLite2-City.mmdb
 	@mkdir -p run
 	.build/release/meridian --config $(CONFIG)
 
