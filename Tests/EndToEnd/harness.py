@@ -206,7 +206,7 @@ class Meridian(ServerProcess):
     name = "meridian"
 
     def __init__(self, testcase, zones, udp_payload=1232, tcp_idle_timeout="2s",
-                 tcp_max_connections=64, workdir=None):
+                 tcp_max_connections=64, workdir=None, extra_config=""):
         require_executable(MERIDIAN_BIN, "meridian")
         workdir = workdir or make_tempdir(testcase)
         super().__init__(workdir, free_port())
@@ -217,6 +217,8 @@ class Meridian(ServerProcess):
         self.udp_payload = udp_payload
         self.tcp_idle_timeout = tcp_idle_timeout
         self.tcp_max_connections = tcp_max_connections
+        # Further top-level sections (geoip, edges, pools) as YAML text.
+        self.extra_config = extra_config
         for origin, text in zones.items():
             self.write_zone(origin, text)
         self.ready_name = next(iter(zones))
@@ -234,7 +236,7 @@ class Meridian(ServerProcess):
             f.write(meridian_config(self.port, self.zones_dir, self.socket_path,
                                     os.path.join(self.workdir, "admin-state.json"),
                                     self.udp_payload, self.tcp_idle_timeout,
-                                    self.tcp_max_connections))
+                                    self.tcp_max_connections) + self.extra_config)
 
     def start(self, testcase, wait=True):
         self._spawn([MERIDIAN_BIN, "--config", self.config_path])

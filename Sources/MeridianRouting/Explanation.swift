@@ -1,0 +1,60 @@
+/// Why a client gets the edges it gets: the data behind `dnsctl explain`. Built from the
+/// same decision and selection the query path uses, so it cannot disagree with it.
+public struct Explanation: Sendable {
+    public struct Candidate: Sendable {
+        public var edge: String
+        /// Great-circle distance from the client's location, when both are known.
+        public var kilometres: Double?
+        public var state: HealthTable.State
+        public var hasAddress: Bool
+        public var chosen: Bool
+    }
+
+    public var pool: String
+    public var policy: String
+    public var source: RoutingTable.Source
+    /// The database record or override location used, if any.
+    public var location: GeoLocation?
+    /// The prefix length of the deciding network (before clamping to the ECS source prefix).
+    public var networkPrefix: Int
+    public var candidates: [Candidate]
+    public var selection: Selection
+}
+
+extension RoutingTable {
+    public func explain(pool: Int, client: ClientAddress, kind: AnswerKind, health: HealthTable) -> Explanation {
+        let decision = decide(pool: pool, client: client)
+        var location: GeoLocation?
+        switch decision.source {
+        case .database(let index): location = geo?.locations[index]
+        case .override(let index):
+            if case .location(let latitude, let longitude) = overrides[index].target {
+                location = GeoLocation(latitude: latitude, longitude: longitude, hasCoordinates: true)
+            }
+        case .fallback:
+            let match = geo?.lookup(client)
+            if let match, match.location >= 0 { location = geo?.locations[match.location] }
+        }
+        let output = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, edges.count))
+        defer { output.deallocate() }
+        let selection = select(pool: pool, list: decision.list, kind: kind, health: health, into: output)
+        let chosen = Set((0..<selection.count).map { Int(output[$0]) })
+        let candidates = edgeList(decision.list).map { edge -> Explanation.Candidate in
+            let spec = edges[edge]
+            var kilometres: Double?
+            if let location, location.hasCoordinates {
+                kilometres = greatCircleKilometres(location.latitude, location.longitude, spec.latitude, spec.longitude)
+            }
+            return Explanation.Candidate(edge: spec.name, kilometres: kilometres,
+                                         state: edge < health.states.count ? health.states[edge] : [],
+                                         hasAddress: edgeHas(edge, kind), chosen: chosen.contains(edge))
+        }
+        let policy: String
+        switch pools[pool].policy {
+        case .nearest: policy = "nearest"
+        case .map: policy = "map"
+        }
+        return Explanation(pool: pools[pool].name, policy: policy, source: decision.source, location: location,
+                           networkPrefix: decision.scope, candidates: candidates, selection: selection)
+    }
+}
