@@ -1,3 +1,5 @@
+import MeridianWire
+
 /// Why a client gets the edges it gets: the data behind `dnsctl explain`. Built from the
 /// same decision and selection the query path uses, so it cannot disagree with it.
 public struct Explanation: Sendable {
