@@ -290,7 +290,7 @@ extension MMDBNetwork {
         do {
             try self.init(address: address, prefixLength: length)
         } catch {
-            throw NetworkSyntaxError("\"\(text)\": \(error)")
+            throw NetworkSyntaxError("network \(error)")
         }
     }
 

@@ -8,10 +8,10 @@ struct Dnsctl: ParsableCommand {
         commandName: "dnsctl",
         abstract: "Check, inspect and control the Meridian DNS server.",
         discussion: """
-        Offline: check, dump-zone.
+        Offline: check, dump-zone, geoip build.
         Exit codes: 0 success, 1 rejected input or unknown name, 2 no server answering.
         """,
-        subcommands: [Check.self, DumpZone.self]
+        subcommands: [Check.self, DumpZone.self, GeoIP.self]
     )
 }
 
