@@ -13,6 +13,12 @@ public struct Outcome: Sendable {
     public var rcode: RCode
     public var truncated: Bool
     public var authoritative: Bool
+    /// The question's type (0 when there was no readable question).
+    public var qtype: RRType = RRType(0)
+    /// For dynamic answers: the pool and how many edges went into the answer (their
+    /// indices are in `ResponderScratch.chosenEdges`).
+    public var pool: Int32 = -1
+    public var edgesChosen: Int32 = 0
 
     public static let dropped = Outcome(length: 0, rcode: .noError, truncated: false, authoritative: false)
 }
@@ -31,8 +37,8 @@ public final class ResponderScratch {
     /// RRsets put in the answer section whose targets may need additional records.
     let answered: UnsafeMutablePointer<Int32>
     static let answeredCapacity = 16
-    /// Edges chosen for a dynamic answer.
-    let chosenEdges: UnsafeMutablePointer<UInt16>
+    /// Edges chosen for the last dynamic answer.
+    public let chosenEdges: UnsafeMutablePointer<UInt16>
     /// Offset of each label of the name being looked up.
     let labelOffsets: UnsafeMutablePointer<Int>
 
@@ -141,8 +147,11 @@ public enum Responder {
             subnet.scopePrefix = subnet.sourcePrefix == 0 ? 0 : UInt8(min(answer.scope, Int(subnet.sourcePrefix)))
             request.edns.clientSubnet = subnet
         }
-        return finish(request: request, rcode: answer.rcode, flags: flags, counts: answer.counts,
-                      payload: snapshot.udpPayloadSize, writer: &writer)
+        var outcome = finish(request: request, rcode: answer.rcode, flags: flags, counts: answer.counts,
+                             payload: snapshot.udpPayloadSize, writer: &writer)
+        outcome.pool = answer.pool
+        outcome.edgesChosen = answer.edgesChosen
+        return outcome
     }
 
     // MARK: - Reading the rest of the query
@@ -306,6 +315,7 @@ public enum Responder {
         writer.patchUInt16(UInt16(counts.0), at: 6)
         writer.patchUInt16(UInt16(counts.1), at: 8)
         writer.patchUInt16(UInt16(additional), at: 10)
-        return Outcome(length: writer.position, rcode: rcode, truncated: flags.contains(.tc), authoritative: flags.contains(.aa))
+        return Outcome(length: writer.position, rcode: rcode, truncated: flags.contains(.tc), authoritative: flags.contains(.aa),
+                       qtype: request.qtype)
     }
 }

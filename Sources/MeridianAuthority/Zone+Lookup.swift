@@ -74,6 +74,9 @@ struct AnswerBuilder {
     var counts = (0, 0, 0)
     /// ECS scope: prefix length over which a dynamic answer holds; 0 for static data.
     var scope = 0
+    /// The pool of a dynamic answer and how many of its edges were used.
+    var pool: Int32 = -1
+    var edgesChosen: Int32 = 0
     private var answeredCount = 0
 
     init(zone: Zone, snapshot: AuthoritySnapshot, qtype: RRType, client: ClientAddress, scratch: ResponderScratch) {
@@ -226,6 +229,8 @@ struct AnswerBuilder {
             return
         }
         counts.0 += written
+        self.pool = Int32(pool)
+        edgesChosen = Int32(selection.count)
     }
 
     private func isInZone(_ name: UnsafeRawBufferPointer) -> Bool {
