@@ -5,6 +5,8 @@ import Atomics
 import Logging
 import MeridianAuthority
 import MeridianConfig
+import MeridianRouting
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOPosix
@@ -118,11 +120,38 @@ public final class DNSListeners: Sendable {
         self.logger = logger
     }
 
+    /// Answers per edge and pool name from routing tables no longer served.
+    private let retiredAnswers = NIOLockedValueBox<(edges: [String: Int], pools: [String: Int])>(([:], [:]))
+
     /// Makes every loop serve `snapshot`; returns once all of them do.
     public func publish(_ snapshot: AuthoritySnapshot) async throws {
         for context in contexts {
-            try await context.eventLoop.submit { context.snapshot = snapshot }.get()
+            let handed = try await context.eventLoop.submit { context.install(snapshot) }.get()
+            guard let handed else { continue }
+            retiredAnswers.withLockedValue { retired in
+                for (index, count) in handed.edgeAnswers.enumerated() where count > 0 {
+                    retired.edges[handed.old.routing.edges[index].name, default: 0] += count
+                }
+                for (index, count) in handed.poolAnswers.enumerated() where count > 0 {
+                    retired.pools[handed.old.routing.pools[index].name, default: 0] += count
+                }
+            }
         }
+    }
+
+    /// Dynamic answers per edge and pool name since start, across reloads.
+    public func answersByName() async throws -> (edges: [String: Int], pools: [String: Int]) {
+        var (edges, pools) = retiredAnswers.withLockedValue { $0 }
+        for context in contexts {
+            let (routing, counters) = try await context.eventLoop.submit { (context.snapshot.routing, context.counters) }.get()
+            for (index, count) in counters.edgeAnswers.enumerated() where index < routing.edges.count {
+                edges[routing.edges[index].name, default: 0] += count
+            }
+            for (index, count) in counters.poolAnswers.enumerated() where index < routing.pools.count {
+                pools[routing.pools[index].name, default: 0] += count
+            }
+        }
+        return (edges, pools)
     }
 
     /// Counters summed over all loops.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import MeridianAuthority
+import MeridianRouting
 import MeridianWire
 import NIOCore
 
@@ -15,11 +16,12 @@ public final class LoopContext: @unchecked Sendable {
     var snapshot: AuthoritySnapshot
     let scratch = ResponderScratch()
     let output: UnsafeMutableRawBufferPointer
-    var counters = QueryCounters()
+    var counters: QueryCounters
 
     init(eventLoop: any EventLoop, snapshot: AuthoritySnapshot) {
         self.eventLoop = eventLoop
         self.snapshot = snapshot
+        self.counters = QueryCounters(edges: snapshot.routing.edges.count, pools: snapshot.routing.pools.count)
         self.output = .allocate(byteCount: Responder.maxResponseSize, alignment: 16)
     }
 
@@ -28,56 +30,116 @@ public final class LoopContext: @unchecked Sendable {
     /// Answers one query; returns the response bytes' length in `output` (0: drop).
     @inline(__always)
     func answer(_ query: ByteBuffer, from client: ClientAddress, over transport: Transport) -> Outcome {
+        let start = monotonicNanoseconds()
         let outcome = query.withUnsafeReadableBytes { bytes in
             Responder.respond(to: bytes, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
         }
-        counters.count(outcome, transport: transport)
+        counters.count(outcome, transport: transport, nanoseconds: monotonicNanoseconds() - start, chosen: scratch.chosenEdges)
         return outcome
+    }
+
+    /// Swaps in a new snapshot (on this loop). Counters tied to the old routing table's
+    /// edge and pool indices are handed back so they can be carried over by name.
+    func install(_ new: AuthoritySnapshot) -> (old: AuthoritySnapshot, edgeAnswers: [Int], poolAnswers: [Int])? {
+        let old = snapshot
+        snapshot = new
+        guard old.routing !== new.routing else { return nil }
+        let handed = (old, counters.edgeAnswers, counters.poolAnswers)
+        counters.edgeAnswers = [Int](repeating: 0, count: new.routing.edges.count)
+        counters.poolAnswers = [Int](repeating: 0, count: new.routing.pools.count)
+        return handed
     }
 }
 
-/// Per-loop counters, summed when someone asks (single writer, no atomics).
+/// Per-loop counters, summed when someone asks (single writer, no atomics; gdnsd's
+/// `stats.h` idea). Arrays are sized once, so counting never allocates.
 public struct QueryCounters: Sendable {
     public var udpQueries = 0
     public var tcpQueries = 0
     public var dropped = 0
     public var truncated = 0
-    /// Indexed by the 4-bit header rcode; BADVERS is counted apart.
-    public var byRCode = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-    public var badVers = 0
+    /// By response code value (0...15 header codes, 16 BADVERS).
+    public var byRCode = [Int](repeating: 0, count: 17)
+    /// By query type, for `QueryCounters.countedTypes`; the last slot is every other type.
+    public var byQType = [Int](repeating: 0, count: QueryCounters.countedTypes.count + 1)
+    /// Response time histogram: counts per `responseBuckets` upper bound, the last slot +Inf.
+    public var responseTimes = [Int](repeating: 0, count: QueryCounters.responseBuckets.count + 1)
+    public var responseNanoseconds = 0
+    /// Dynamic answers per edge index of the loop's current routing table.
+    public var edgeAnswers: [Int] = []
+    /// Dynamic answers per pool index.
+    public var poolAnswers: [Int] = []
+
+    public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
+                                                .dnskey, RRType(64), RRType(65), .any]
+    /// Upper bounds in seconds, from 2 µs to 10 ms.
+    public static let responseBuckets: [Double] = [0.000002, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025,
+                                                   0.0005, 0.001, 0.0025, 0.01]
+    static let bucketNanoseconds: [Int] = responseBuckets.map { Int($0 * 1e9) }
+
+    init(edges: Int = 0, pools: Int = 0) {
+        edgeAnswers = [Int](repeating: 0, count: edges)
+        poolAnswers = [Int](repeating: 0, count: pools)
+    }
 
     @inline(__always)
-    mutating func count(_ outcome: Outcome, transport: Transport) {
+    mutating func count(_ outcome: Outcome, transport: Transport, nanoseconds: Int, chosen: UnsafeMutablePointer<UInt16>) {
         if transport == .udp { udpQueries += 1 } else { tcpQueries += 1 }
         guard outcome.length > 0 else {
             dropped += 1
             return
         }
         if outcome.truncated { truncated += 1 }
-        if outcome.rcode == .badVers {
-            badVers += 1
-            return
+        byRCode[min(Int(outcome.rcode.rawValue), 16)] += 1
+        var typeSlot = Self.countedTypes.count
+        for (index, type) in Self.countedTypes.enumerated() where type == outcome.qtype {
+            typeSlot = index
+            break
         }
-        withUnsafeMutableBytes(of: &byRCode) { raw in
-            let counts = raw.bindMemory(to: Int.self)
-            counts[Int(outcome.rcode.headerBits)] += 1
+        byQType[typeSlot] += 1
+        var bucket = Self.bucketNanoseconds.count
+        for (index, bound) in Self.bucketNanoseconds.enumerated() where nanoseconds <= bound {
+            bucket = index
+            break
+        }
+        responseTimes[bucket] += 1
+        responseNanoseconds += nanoseconds
+        if outcome.pool >= 0 {
+            if Int(outcome.pool) < poolAnswers.count { poolAnswers[Int(outcome.pool)] += 1 }
+            for position in 0..<Int(outcome.edgesChosen) {
+                let edge = Int(chosen[position])
+                if edge < edgeAnswers.count { edgeAnswers[edge] += 1 }
+            }
         }
     }
 
+    /// Adds another loop's counters; per-edge and per-pool slots only when both loops
+    /// serve the same routing table.
     public mutating func add(_ other: QueryCounters) {
         udpQueries += other.udpQueries
         tcpQueries += other.tcpQueries
         dropped += other.dropped
         truncated += other.truncated
-        badVers += other.badVers
-        withUnsafeMutableBytes(of: &byRCode) { mine in
-            withUnsafeBytes(of: other.byRCode) { theirs in
-                let a = mine.bindMemory(to: Int.self)
-                let b = theirs.bindMemory(to: Int.self)
-                for index in 0..<16 { a[index] += b[index] }
-            }
+        for index in byRCode.indices { byRCode[index] += other.byRCode[index] }
+        for index in byQType.indices { byQType[index] += other.byQType[index] }
+        for index in responseTimes.indices { responseTimes[index] += other.responseTimes[index] }
+        responseNanoseconds += other.responseNanoseconds
+        if edgeAnswers.count == other.edgeAnswers.count {
+            for index in edgeAnswers.indices { edgeAnswers[index] += other.edgeAnswers[index] }
+        }
+        if poolAnswers.count == other.poolAnswers.count {
+            for index in poolAnswers.indices { poolAnswers[index] += other.poolAnswers[index] }
         }
     }
+
+    public var queries: Int { udpQueries + tcpQueries }
+}
+
+@inline(__always)
+func monotonicNanoseconds() -> Int {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int(now.tv_sec) * 1_000_000_000 + Int(now.tv_nsec)
 }
 
 extension ClientAddress {
