@@ -28,9 +28,11 @@ build: deps
 data/GeoLite2-City.mmdb:
 	scripts/fetch-sample-geoip $@
 
+# The demo edges' health endpoints run beside the server and stop with it.
 run: release data/GeoLite2-City.mmdb
 	@mkdir -p run
-	.build/release/meridian --config $(CONFIG)
+	@scripts/demo-edges serve & demo=$$!; trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
+		.build/release/meridian --config $(CONFIG)
 
 test: release
 	swift build -c release --build-tests $(SWIFT_BUILD_FLAGS)
