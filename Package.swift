@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure layers: no sockets, no C libraries, no Foundation.
@@ -47,6 +49,16 @@ let package = Package(
 
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+
+        // Health checks: HTTP(S) and TCP probes, thresholds, drains; publishes health tables.
+        .target(
+            name: "MeridianHealth",
+            dependencies: ["MeridianConfig", "MeridianRouting", nioCore, nioPosix, logging,
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: swiftSettings
+        ),
 
         // The shell: sockets, signals, reloads.
         .target(
@@ -84,6 +96,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeridianHealthTests",
+            dependencies: ["MeridianHealth", "MeridianConfig", "MeridianRouting", nioCore, nioPosix, logging,
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

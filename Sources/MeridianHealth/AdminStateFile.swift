@@ -1,0 +1,143 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `health.state_file`: the edges an operator drained, kept across restarts as
+/// `{"drained":["fra1","sin1"]}` (names sorted). Written atomically: the new content goes
+/// to a temporary file in the same directory, is flushed to disk, and is renamed over the
+/// old file, so a crash leaves either the old or the new state, never half of one.
+public struct AdminStateFile: Sendable, Equatable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    private struct Contents: Codable {
+        var drained: [String]
+    }
+
+    /// The drained edge names. A missing file means nothing is drained; an unreadable or
+    /// malformed file is an error that says where.
+    public func load() throws(StateFileError) -> Set<String> {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
+            return []
+        } catch {
+            if !FileManager.default.fileExists(atPath: path) { return [] }
+            throw StateFileError(path: path, line: 0, message: "cannot read: \(Self.describe(error))")
+        }
+        let contents: Contents
+        do {
+            contents = try JSONDecoder().decode(Contents.self, from: data)
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
+            throw StateFileError(path: path, line: Self.syntaxErrorLine(data), message: "not valid JSON")
+        } catch {
+            throw StateFileError(
+                path: path, line: 1,
+                message: "expected {\"drained\": [\"EDGE\", ...]}, a list of edge names")
+        }
+        if let bad = contents.drained.first(where: { $0.isEmpty || $0.contains(where: \.isNewline) }) {
+            throw StateFileError(path: path, line: 1, message: "\"\(bad)\" is not an edge name")
+        }
+        return Set(contents.drained)
+    }
+
+    /// Replaces the file with `drained`, atomically; creates its directory when missing.
+    public func save(_ drained: Set<String>) throws(StateFileError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard var data = try? encoder.encode(Contents(drained: drained.sorted())) else {
+            throw StateFileError(path: path, line: 0, message: "cannot encode the admin state")
+        }
+        data.append(0x0A)
+        let file = URL(fileURLWithPath: path)
+        let directory = file.deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StateFileError(path: path, line: 0, message: "cannot create directory \(directory): \(Self.describe(error))")
+        }
+        let temporary = "\(directory)/.\(file.lastPathComponent).\(getpid()).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+        let written = data.withUnsafeBytes { bytes -> Bool in
+            var offset = 0
+            while offset < bytes.count {
+                let count = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
+            }
+            return true
+        }
+        let synced = written && fsync(descriptor) == 0
+        let error = failure("cannot write \(temporary)")
+        close(descriptor)
+        guard synced else {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = failure("cannot rename \(temporary) to \(path)")
+            unlink(temporary)
+            throw error
+        }
+        // Make the rename itself durable; failure here loses nothing already on disk.
+        let directoryDescriptor = open(directory, O_RDONLY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+
+    private func failure(_ what: String) -> StateFileError {
+        StateFileError(path: path, line: 0, message: "\(what): \(String(cString: strerror(errno)))")
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let error = error as? CocoaError, let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError,
+           underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return error.localizedDescription
+    }
+
+    /// The line of a JSON syntax error. The decoder does not say where; the serialization
+    /// parser says "around character N", which is turned into a line here. 1 when unknown.
+    private static func syntaxErrorLine(_ data: Data) -> Int {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+            guard let range = text.range(of: "character ") else { return 1 }
+            guard let offset = Int(text[range.upperBound...].prefix(while: \.isNumber)) else { return 1 }
+            return 1 + data.prefix(offset).count(where: { $0 == 0x0A })
+        }
+        return 1
+    }
+}
+
+/// A problem with the admin state file, printed `FILE:LINE: message` like every other file
+/// error of Meridian; line 0 when the problem is not in the content (permissions, disk).
+public struct StateFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var message: String
+
+    public init(path: String, line: Int, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { "\(path):\(line): \(message)" }
+}

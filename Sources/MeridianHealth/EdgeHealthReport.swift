@@ -1,0 +1,65 @@
+/// One edge as the stats port and `dnsctl edges` show it. Times are wall-clock seconds
+/// since 1970; JSON keys are snake_case. Answers served are counted by the server, not here.
+public struct EdgeHealthReport: Codable, Sendable, Equatable {
+    public enum AdminState: String, Codable, Sendable {
+        case active
+        case drained
+    }
+
+    public var edge: String
+    /// The checked URL or `tcp://HOST:PORT`; `nil` for an edge without a check (always up).
+    public var check: String?
+    /// What the probes say: `unknown` until the first result (routed to as if up).
+    public var state: EdgeHealth.State
+    public var adminState: AdminState
+    /// Whether answers may use the edge: not down and not drained.
+    public var routable: Bool
+    public var lastCheckTime: Double?
+    public var lastLatencyMs: Double?
+    /// `HTTP 200`, `connection refused`, `timeout after 2s`, …
+    public var lastResult: String?
+    public var lastPassed: Bool?
+    public var consecutivePasses: Int
+    public var consecutiveFailures: Int
+    /// Changes between up and down (the first result counts only when it is a failure).
+    public var transitions: Int
+    /// When the state last changed (health or admin), if it has since start.
+    public var lastTransitionTime: Double?
+    public var probes: Int
+
+    public init(
+        edge: String, check: String?, state: EdgeHealth.State, adminState: AdminState, routable: Bool,
+        lastCheckTime: Double?, lastLatencyMs: Double?, lastResult: String?, lastPassed: Bool?,
+        consecutivePasses: Int, consecutiveFailures: Int, transitions: Int, lastTransitionTime: Double?, probes: Int
+    ) {
+        self.edge = edge
+        self.check = check
+        self.state = state
+        self.adminState = adminState
+        self.routable = routable
+        self.lastCheckTime = lastCheckTime
+        self.lastLatencyMs = lastLatencyMs
+        self.lastResult = lastResult
+        self.lastPassed = lastPassed
+        self.consecutivePasses = consecutivePasses
+        self.consecutiveFailures = consecutiveFailures
+        self.transitions = transitions
+        self.lastTransitionTime = lastTransitionTime
+        self.probes = probes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case edge, check, state
+        case adminState = "admin_state"
+        case routable
+        case lastCheckTime = "last_check_time"
+        case lastLatencyMs = "last_latency_ms"
+        case lastResult = "last_result"
+        case lastPassed = "last_passed"
+        case consecutivePasses = "consecutive_passes"
+        case consecutiveFailures = "consecutive_failures"
+        case transitions
+        case lastTransitionTime = "last_transition_time"
+        case probes
+    }
+}

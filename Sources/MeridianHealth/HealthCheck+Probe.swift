@@ -1,0 +1,24 @@
+import AsyncHTTPClient
+import MeridianConfig
+import NIOCore
+
+extension HealthCheck {
+    /// The probe for this check. HTTP(S) probes share `client`; TCP probes connect on `eventLoopGroup`.
+    public func makeProbe(client: HTTPClient, eventLoopGroup: any EventLoopGroup) -> any HealthProbe {
+        switch kind {
+        case .http(let url), .https(let url):
+            HTTPProbe(url: url, expectStatus: expectStatus, expectBody: expectBody, host: host,
+                      tlsVerify: tlsVerify, timeout: timeout, client: client)
+        case .tcp(let host, let port):
+            TCPProbe(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
+        }
+    }
+
+    /// What the check looks at, for reports: the URL, or `tcp://HOST:PORT`.
+    var target: String {
+        switch kind {
+        case .http(let url), .https(let url): url
+        case .tcp(let host, let port): host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+        }
+    }
+}
