@@ -70,12 +70,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Control socket messages, server and client, shared by the daemon and dnsctl.
+        .target(name: "MeridianControl", dependencies: [nioCore, nioPosix, logging], swiftSettings: swiftSettings),
+
         .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianConfig", "MeridianAuthority", nioCore, logging, lifecycle,
                                                           .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "dnsctl",
             dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
-                           "MeridianGeoIP", "MeridianRouting", argumentParser],
+                           "MeridianGeoIP", "MeridianRouting", "MeridianControl", argumentParser],
             swiftSettings: swiftSettings
         ),
 
@@ -96,6 +99,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianHealthTests",
             dependencies: ["MeridianHealth", "MeridianConfig", "MeridianRouting", nioCore, nioPosix, logging,

@@ -1,0 +1,480 @@
+// The replies of the control socket. Their JSON (member names as the Swift properties,
+// times as seconds since the Unix epoch, absent optionals left out) is also what
+// `dnsctl --json` prints and what the stats port serves under `/api/v1/`, so renaming a
+// property changes an interface operators' scripts rely on.
+
+/// Health as the probes see it.
+public enum EdgeState: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Passing its checks, or an edge without checks (always up).
+    case up
+    /// Failing its checks (`fall` consecutive failures).
+    case down
+    /// Checked, but no verdict yet (the first `rise` probes have not all answered). Routing
+    /// treats it as up.
+    case unknown
+}
+
+/// What an operator decided, independent of health.
+public enum AdminState: String, Codable, Sendable, Hashable, CaseIterable {
+    case active
+    /// Treated as down whatever its checks say (`dnsctl drain`), persisted across restarts.
+    case drained
+}
+
+/// Why a control request could not be carried out: an unknown edge, a name that is not
+/// dynamic, a client address that does not parse. `dnsctl` prints `message` and exits with
+/// `exitCode`.
+public struct ControlFailure: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    public var message: String
+    /// The `dnsctl` exit status: 1 (rejected or unknown) unless the server says otherwise.
+    public var exitCode: Int32
+
+    public init(_ message: String, exitCode: Int32 = 1) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+
+    public var description: String { message }
+}
+
+// MARK: - reload
+
+/// The result of `reload`. The server answers only when the new data is being served
+/// (`ok`) or has been rejected with the old data still serving (`!ok`).
+public struct ReloadReply: Codable, Sendable, Hashable {
+    /// The new configuration, zones and database are live.
+    public var ok: Bool
+    /// What changed, one line each, e.g. `zone inference.example. serial 2026112501 → 2026112502`,
+    /// `zone new.example. added (serial 1)`, `edge lhr1 added`, `pool inference changed: edges`.
+    /// Empty when nothing changed.
+    public var changes: [String]
+    /// Things worth knowing that did not stop the reload, e.g. `dns.listen changed: restart
+    /// meridian to apply`.
+    public var notes: [String]
+    /// Every problem found, each as `FILE:LINE: message` (or `FILE:LINE:COL: message`).
+    /// Non-empty exactly when `ok` is false.
+    public var errors: [String]
+
+    public init(ok: Bool, changes: [String] = [], notes: [String] = [], errors: [String] = []) {
+        self.ok = ok
+        self.changes = changes
+        self.notes = notes
+        self.errors = errors
+    }
+}
+
+// MARK: - status
+
+/// The result of `status`, and the body of `GET /api/v1/status`.
+public struct StatusReply: Codable, Sendable, Hashable {
+    public struct Zone: Codable, Sendable, Hashable {
+        /// Absolute origin, with the trailing dot.
+        public var name: String
+        public var serial: UInt32
+        /// Records in the zone, as loaded.
+        public var records: Int
+
+        public init(name: String, serial: UInt32, records: Int) {
+            self.name = name
+            self.serial = serial
+            self.records = records
+        }
+    }
+
+    /// The outcome of the most recent reload (`dnsctl reload` or SIGHUP).
+    public struct LastReload: Codable, Sendable, Hashable {
+        /// When it finished, in seconds since the Unix epoch.
+        public var at: Double
+        public var ok: Bool
+        /// One line: what changed, or the first error and how many there were.
+        public var summary: String
+
+        public init(at: Double, ok: Bool, summary: String) {
+            self.at = at
+            self.ok = ok
+            self.summary = summary
+        }
+    }
+
+    /// The GeoIP database being served, as compiled at load.
+    public struct GeoIP: Codable, Sendable, Hashable {
+        public var path: String
+        /// The database's `database_type` metadata, e.g. `GeoLite2-City`.
+        public var type: String
+        /// Nodes of the compiled prefix tree.
+        public var nodes: Int
+        /// Distinct locations (leaves).
+        public var locations: Int
+        /// The database's `build_epoch` metadata (seconds since the Unix epoch).
+        public var buildEpoch: UInt64
+
+        public init(path: String, type: String, nodes: Int, locations: Int, buildEpoch: UInt64) {
+            self.path = path
+            self.type = type
+            self.nodes = nodes
+            self.locations = locations
+            self.buildEpoch = buildEpoch
+        }
+    }
+
+    /// The server's version (`meridian --version`).
+    public var version: String
+    public var uptimeSeconds: Double
+    /// Process start, in seconds since the Unix epoch.
+    public var startedAt: Double
+    /// Every zone served, in name order.
+    public var zones: [Zone]
+    /// Queries received per second over the last few seconds.
+    public var queriesPerSecond: Double
+    /// Queries received since start, over every transport (answered or dropped).
+    public var queriesTotal: UInt64
+    /// `nil` until the first reload.
+    public var lastReload: LastReload?
+    /// `nil` when no database is configured.
+    public var geoip: GeoIP?
+
+    public init(
+        version: String, uptimeSeconds: Double, startedAt: Double, zones: [Zone] = [],
+        queriesPerSecond: Double = 0, queriesTotal: UInt64 = 0, lastReload: LastReload? = nil, geoip: GeoIP? = nil
+    ) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.startedAt = startedAt
+        self.zones = zones
+        self.queriesPerSecond = queriesPerSecond
+        self.queriesTotal = queriesTotal
+        self.lastReload = lastReload
+        self.geoip = geoip
+    }
+}
+
+// MARK: - edges
+
+/// The result of `edges`, and the body of `GET /api/v1/edges`.
+public struct EdgesReply: Codable, Sendable, Hashable {
+    /// One edge: where it is, what it answers with, and what the health checker and the
+    /// operator say about it.
+    public struct Row: Codable, Sendable, Hashable {
+        public var name: String
+        /// Pools the edge belongs to, in configuration order.
+        public var pools: [String]
+        /// `[latitude, longitude]` in degrees.
+        public var location: [Double]
+        /// A and AAAA answer addresses, in configuration order.
+        public var addresses: [String]
+        /// Health as the probes see it (`up` for an edge without checks).
+        public var state: EdgeState
+        public var admin: AdminState
+        /// The edge has a health check; `false` for an edge that is always up, whose
+        /// `lastCheck`, `latencyMs` and `result` stay absent.
+        public var checked: Bool
+        /// When the last probe finished, in seconds since the Unix epoch.
+        public var lastCheck: Double?
+        /// How long the last probe took.
+        public var latencyMs: Double?
+        /// The last probe's outcome in a few words: `HTTP 200`, `HTTP 503`,
+        /// `connection refused`, `timeout after 2s`.
+        public var result: String?
+        /// When `state` last changed, in seconds since the Unix epoch.
+        public var since: Double?
+        /// Dynamic answers that included this edge since start.
+        public var answers: UInt64
+        /// Health state changes since start.
+        public var transitions: UInt64
+
+        public init(
+            name: String, pools: [String] = [], location: [Double], addresses: [String] = [],
+            state: EdgeState, admin: AdminState = .active, checked: Bool, lastCheck: Double? = nil,
+            latencyMs: Double? = nil, result: String? = nil, since: Double? = nil, answers: UInt64 = 0, transitions: UInt64 = 0
+        ) {
+            self.name = name
+            self.pools = pools
+            self.location = location
+            self.addresses = addresses
+            self.state = state
+            self.admin = admin
+            self.checked = checked
+            self.lastCheck = lastCheck
+            self.latencyMs = latencyMs
+            self.result = result
+            self.since = since
+            self.answers = answers
+            self.transitions = transitions
+        }
+
+        /// Routing's view: up and not drained.
+        public var isServing: Bool { state != .down && admin == .active }
+    }
+
+    /// In configuration order.
+    public var edges: [Row]
+
+    public init(edges: [Row]) { self.edges = edges }
+}
+
+// MARK: - explain
+
+/// The result of `explain`: the routing decision for one client, made by the same code that
+/// answers queries, and the answer that would be sent.
+public struct ExplainReply: Codable, Sendable, Hashable {
+    /// Where the client's location came from.
+    public enum ClientSource: String, Codable, Sendable, Hashable {
+        /// The EDNS Client Subnet option (`CLIENT/PREFIX` on the command line).
+        case ecs
+        /// The query's source address.
+        case source
+    }
+
+    /// What placed the client.
+    public enum LocationSource: String, Codable, Sendable, Hashable {
+        /// A record of the GeoIP database.
+        case database
+        /// A `geoip.overrides` entry.
+        case override
+        /// Nothing: the pool's fallback order.
+        case fallback
+    }
+
+    public struct Location: Codable, Sendable, Hashable {
+        /// Absent for a record without coordinates (a Country database).
+        public var latitude: Double?
+        public var longitude: Double?
+        /// ISO 3166-1 alpha-2, e.g. `GB`.
+        public var country: String?
+        /// Continent code, e.g. `EU`.
+        public var continent: String?
+        /// ISO 3166-2 subdivision code without the country, e.g. `ENG`.
+        public var subdivision: String?
+
+        public init(latitude: Double? = nil, longitude: Double? = nil, country: String? = nil,
+                    continent: String? = nil, subdivision: String? = nil) {
+            self.latitude = latitude
+            self.longitude = longitude
+            self.country = country
+            self.continent = continent
+            self.subdivision = subdivision
+        }
+    }
+
+    /// An edge in the order the policy ranked them for this client.
+    public struct Candidate: Codable, Sendable, Hashable {
+        public var edge: String
+        /// Great-circle distance from the client's location; absent when either has no coordinates.
+        public var km: Double?
+        public var state: EdgeState
+        public var admin: AdminState
+        /// Why the edge was passed over before the answer was complete, e.g. `down`,
+        /// `drained`, `no AAAA address`. Absent for chosen edges and for edges after the
+        /// answer was complete.
+        public var reason: String?
+        /// The edge's last probe outcome (`HTTP 503`), when it has one.
+        public var result: String?
+        /// When the edge's health state last changed, in seconds since the Unix epoch.
+        public var since: Double?
+        /// The edge is in the answer.
+        public var chosen: Bool
+
+        public init(edge: String, km: Double? = nil, state: EdgeState, admin: AdminState = .active, reason: String? = nil,
+                    result: String? = nil, since: Double? = nil, chosen: Bool) {
+            self.edge = edge
+            self.km = km
+            self.state = state
+            self.admin = admin
+            self.reason = reason
+            self.result = result
+            self.since = since
+            self.chosen = chosen
+        }
+    }
+
+    /// The query name, absolute.
+    public var name: String
+    /// The query type mnemonic (`A`, `AAAA`, …).
+    public var type: String
+    /// The client address as given.
+    public var client: String
+    /// The client prefix length: the ECS source prefix, or 32/128 for a source address.
+    public var prefix: Int
+    public var clientSource: ClientSource
+    /// The deciding network in CIDR form (`81.2.69.0/22`): the database record's or the
+    /// override's network; for `fallback`, the largest network the database knows nothing about.
+    public var network: String
+    public var source: LocationSource
+    /// The location used; `nil` when nothing placed the client.
+    public var location: Location?
+    /// The pool the dynamic record names.
+    public var pool: String
+    /// The pool's policy: `nearest` or `map`.
+    public var policy: String
+    /// How many edges go into one answer (the pool's `answers`).
+    public var poolAnswers: Int
+    /// The pool's edges in preference order for this client.
+    public var candidates: [Candidate]
+    /// The answer section in presentation format, one record per line.
+    public var answer: [String]
+    /// `NOERROR`, `SERVFAIL`, …
+    public var rcode: String
+    /// The answer's TTL (halved when a nearer edge was skipped).
+    public var ttl: UInt32
+    /// The ECS scope prefix length the response would carry.
+    public var scope: Int
+    /// Anything else that shaped the answer: `TTL halved: a nearer edge is down`,
+    /// `every edge is down: answering with all of them (when_all_down: all)`.
+    public var notes: [String]
+
+    public init(
+        name: String, type: String, client: String, prefix: Int, clientSource: ClientSource, network: String,
+        source: LocationSource, location: Location?, pool: String, policy: String, poolAnswers: Int,
+        candidates: [Candidate], answer: [String], rcode: String, ttl: UInt32, scope: Int, notes: [String] = []
+    ) {
+        self.name = name
+        self.type = type
+        self.client = client
+        self.prefix = prefix
+        self.clientSource = clientSource
+        self.network = network
+        self.source = source
+        self.location = location
+        self.pool = pool
+        self.policy = policy
+        self.poolAnswers = poolAnswers
+        self.candidates = candidates
+        self.answer = answer
+        self.rcode = rcode
+        self.ttl = ttl
+        self.scope = scope
+        self.notes = notes
+    }
+}
+
+// MARK: - stats
+
+/// The result of `stats`, the body of `GET /api/v1/stats`, and everything `/metrics`
+/// exports. Counters count from process start; reloads do not reset them.
+public struct StatsReply: Codable, Sendable, Hashable {
+    public struct Queries: Codable, Sendable, Hashable {
+        /// Queries received, answered or not: `udp`, `tcp`.
+        public var byTransport: [String: UInt64]
+        /// Answered queries by query type mnemonic (`A`, `AAAA`, …). The server counts a
+        /// fixed set of types and puts the rest under `OTHER`, so a client cannot grow
+        /// this (and the metric's label set) without bound.
+        public var byType: [String: UInt64]
+        /// Responses by RCODE mnemonic (`NOERROR`, `NXDOMAIN`, `REFUSED`, `BADVERS`, …).
+        public var byRcode: [String: UInt64]
+        /// Queries received but not answered (unparseable, or responses themselves).
+        public var dropped: UInt64
+        /// Responses sent with TC set.
+        public var truncated: UInt64
+
+        public init(byTransport: [String: UInt64] = [:], byType: [String: UInt64] = [:], byRcode: [String: UInt64] = [:],
+                    dropped: UInt64 = 0, truncated: UInt64 = 0) {
+            self.byTransport = byTransport
+            self.byType = byType
+            self.byRcode = byRcode
+            self.dropped = dropped
+            self.truncated = truncated
+        }
+
+        /// Every query received.
+        public var total: UInt64 { byTransport.values.reduce(0, +) }
+    }
+
+    public struct Edge: Codable, Sendable, Hashable {
+        public var name: String
+        public var state: EdgeState
+        public var drained: Bool
+        /// The last probe's duration; absent for an edge without checks or before its first probe.
+        public var probeLatencySeconds: Double?
+        /// Health state changes since start.
+        public var transitions: UInt64
+
+        public init(name: String, state: EdgeState, drained: Bool = false, probeLatencySeconds: Double? = nil,
+                    transitions: UInt64 = 0) {
+            self.name = name
+            self.state = state
+            self.drained = drained
+            self.probeLatencySeconds = probeLatencySeconds
+            self.transitions = transitions
+        }
+    }
+
+    /// A Prometheus-style histogram with per-bucket (not cumulative) counts.
+    public struct Histogram: Codable, Sendable, Hashable {
+        /// Upper bounds in seconds, ascending.
+        public var bucketsSeconds: [Double]
+        /// `counts[i]` observations fell in `(bucketsSeconds[i-1], bucketsSeconds[i]]`;
+        /// one more element than `bucketsSeconds`, the last for everything above the
+        /// largest bound.
+        public var counts: [UInt64]
+        /// Sum of all observations, in seconds.
+        public var sum: Double
+        /// Number of observations (the sum of `counts`).
+        public var count: UInt64
+
+        public init(bucketsSeconds: [Double], counts: [UInt64], sum: Double) {
+            self.bucketsSeconds = bucketsSeconds
+            self.counts = counts
+            self.sum = sum
+            self.count = counts.reduce(0, +)
+        }
+
+        /// Cumulative counts for each bound and then `+Inf`, as Prometheus writes them; a
+        /// short or long `counts` is padded with zeros or folded into `+Inf`.
+        public var cumulative: [UInt64] {
+            var result: [UInt64] = []
+            result.reserveCapacity(bucketsSeconds.count + 1)
+            var running: UInt64 = 0
+            for index in 0...bucketsSeconds.count {
+                if index < bucketsSeconds.count {
+                    running &+= index < counts.count ? counts[index] : 0
+                } else {
+                    running &+= counts.dropFirst(index).reduce(0, &+)
+                }
+                result.append(running)
+            }
+            return result
+        }
+    }
+
+    public struct Reloads: Codable, Sendable, Hashable {
+        public var ok: UInt64
+        public var failed: UInt64
+
+        public init(ok: UInt64 = 0, failed: UInt64 = 0) {
+            self.ok = ok
+            self.failed = failed
+        }
+    }
+
+    public var version: String
+    public var uptimeSeconds: Double
+    /// Process start, in seconds since the Unix epoch.
+    public var startedAt: Double
+    public var queries: Queries
+    /// Dynamic (DYNA/DYNC) answers by pool name.
+    public var answersByPool: [String: UInt64]
+    /// Dynamic answers that included each edge, by edge name (an answer with two edges
+    /// counts for both).
+    public var answersByEdge: [String: UInt64]
+    /// In configuration order.
+    public var edges: [Edge]
+    /// Time from receiving a query to having its response ready.
+    public var responseTime: Histogram
+    public var reloads: Reloads
+
+    public init(
+        version: String, uptimeSeconds: Double, startedAt: Double, queries: Queries = .init(),
+        answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
+        responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init()
+    ) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.startedAt = startedAt
+        self.queries = queries
+        self.answersByPool = answersByPool
+        self.answersByEdge = answersByEdge
+        self.edges = edges
+        self.responseTime = responseTime
+        self.reloads = reloads
+    }
+}
