@@ -60,10 +60,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // recvmmsg/sendmmsg for the UDP workers.
+        .target(name: "CMeridianIO"),
+
         // The shell: sockets, signals, reloads.
         .target(
             name: "MeridianServer",
             dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianGeoIP",
+                           "CMeridianIO",
                            nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")],

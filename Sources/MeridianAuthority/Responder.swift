@@ -68,8 +68,11 @@ public final class ResponderScratch {
 /// The one function that answers every query: UDP, TCP, tests and benchmarks all call it.
 /// It is pure over its inputs, never throws, and writes into memory the caller reuses.
 public enum Responder {
-    /// Size the caller's output buffer must have.
+    /// Output size that holds any response (TCP). UDP callers may pass less: what does not
+    /// fit is truncated like anything over the client's limit.
     public static let maxResponseSize = 65_535
+    /// The smallest output buffer accepted: a classic 512-byte message.
+    public static let minimumOutputSize = 512
     /// Classic DNS limit for clients without EDNS (RFC 1035 section 4.2.1).
     static let classicUDPLimit = 512
     /// CNAME hops followed inside a zone before giving up (loops end here too).
@@ -78,7 +81,7 @@ public enum Responder {
     public static func respond(to query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport,
                                using snapshot: AuthoritySnapshot, scratch: ResponderScratch,
                                into output: UnsafeMutableRawBufferPointer) -> Outcome {
-        precondition(output.count >= maxResponseSize)
+        precondition(output.count >= minimumOutputSize)
         // Anything shorter than a header, or a response, is dropped: there is no one to answer.
         guard query.count >= Header.size else { return .dropped }
         let id = UInt16(query[0]) << 8 | UInt16(query[1])

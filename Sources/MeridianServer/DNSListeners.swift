@@ -11,21 +11,20 @@ import NIOCore
 import NIOExtras
 import NIOPosix
 
-/// The DNS sockets: on every listen address one UDP socket per event loop (SO_REUSEPORT
-/// lets the kernel spread datagrams over the cores) and one TCP listener whose
-/// connections are spread over the loops.
+/// The DNS sockets: on every listen address one UDP socket per core, each served by its
+/// own batched worker thread (SO_REUSEPORT lets the kernel spread clients over them), and
+/// one TCP listener whose connections are spread over the NIO event loops.
 public final class DNSListeners: Sendable {
+    /// TCP: one context per event loop.
     public let contexts: [LoopContext]
+    /// UDP: batched workers, `threads` per address.
+    let workers: [UDPWorker]
     let group: MultiThreadedEventLoopGroup
     let channels: [any Channel]
     let quiesce: ServerQuiescingHelper
     let connections: ManagedAtomic<Int>
     let logger: Logger
 
-    static let datagramsPerRead = 16
-    /// Largest UDP query read whole; longer datagrams are cut and answered FORMERR. Real
-    /// queries are a few hundred bytes; EDNS padding and cookies stay far below this.
-    static let largestUDPQuery = 16 * 1024
 
     /// Binds everything or fails with the address that could not be bound.
     public static func start(settings: DNSSettings, snapshot: AuthoritySnapshot, threads: Int,
@@ -35,33 +34,22 @@ public final class DNSListeners: Sendable {
         let quiesce = ServerQuiescingHelper(group: group)
         let connections = ManagedAtomic(0)
         var channels: [any Channel] = []
+        var workers: [UDPWorker] = []
         do {
             for address in settings.listen {
                 let socketAddress = try SocketAddress(ipAddress: address.host.description, port: Int(address.port))
                 let isIPv6 = socketAddress.protocol == .inet6
                 // Keep [::] from also taking the IPv4 port, so both families can be listed.
                 let v6Only = ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only)
-                for context in contexts {
-                    let channel = try await DatagramBootstrap(group: context.eventLoop)
-                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                        .channelOption(ChannelOptions.Types.SocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
-                        // Vector reads (recvmmsg) split one receive buffer evenly across the
-                        // messages, so the buffer holds a full-size query for each of them.
-                        .channelOption(.datagramVectorReadMessageCount, value: Self.datagramsPerRead)
-                        .channelOption(.maxMessagesPerRead, value: UInt(Self.datagramsPerRead))
-                        .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
-                            capacity: Self.datagramsPerRead * Self.largestUDPQuery))
-                        .channelInitializer { channel in
-                            channel.eventLoop.makeCompletedFuture {
-                                if isIPv6 {
-                                    try channel.syncOptions?.setOption(v6Only, value: 1)
-                                }
-                                try channel.pipeline.syncOperations.addHandler(UDPQueryHandler(loop: context))
-                            }
-                        }
-                        .bind(to: socketAddress)
-                        .get()
-                    channels.append(channel)
+                var storage = sockaddr_storage()
+                let storageLength = socketAddress.withSockAddr { address, length in
+                    withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: address, count: length)) }
+                    return socklen_t(length)
+                }
+                for index in 0..<threads {
+                    let worker = try UDPWorker(address: storage, addressLength: storageLength, snapshot: snapshot,
+                                               name: "\(address)#\(index)")
+                    workers.append(worker)
                 }
                 let maxConnections = settings.tcpMaxConnections
                 let idle = TimeAmount.nanoseconds(Int64(settings.tcpIdleTimeout.components.seconds) * 1_000_000_000
@@ -99,21 +87,24 @@ public final class DNSListeners: Sendable {
                     .bind(to: socketAddress)
                     .get()
                 channels.append(tcp)
-                logger.info("listening", metadata: ["address": "\(address)", "udp_sockets": "\(contexts.count)"])
+                logger.info("listening", metadata: ["address": "\(address)", "udp_threads": "\(threads)"])
             }
         } catch {
+            for worker in workers { close(worker.fd) }
             for channel in channels { try? await channel.close() }
             try? await group.shutdownGracefully()
             throw error
         }
-        return DNSListeners(group: group, contexts: contexts, channels: channels, quiesce: quiesce,
+        for worker in workers { worker.start() }
+        return DNSListeners(group: group, contexts: contexts, workers: workers, channels: channels, quiesce: quiesce,
                             connections: connections, logger: logger)
     }
 
-    private init(group: MultiThreadedEventLoopGroup, contexts: [LoopContext], channels: [any Channel],
+    private init(group: MultiThreadedEventLoopGroup, contexts: [LoopContext], workers: [UDPWorker], channels: [any Channel],
                  quiesce: ServerQuiescingHelper, connections: ManagedAtomic<Int>, logger: Logger) {
         self.group = group
         self.contexts = contexts
+        self.workers = workers
         self.channels = channels
         self.quiesce = quiesce
         self.connections = connections
@@ -123,8 +114,9 @@ public final class DNSListeners: Sendable {
     /// Answers per edge and pool name from routing tables no longer served.
     private let retiredAnswers = NIOLockedValueBox<(edges: [String: Int], pools: [String: Int])>(([:], [:]))
 
-    /// Makes every loop serve `snapshot`; returns once all of them do.
+    /// Makes every loop and worker serve `snapshot`; returns once all of them do.
     public func publish(_ snapshot: AuthoritySnapshot) async throws {
+        let generations = workers.map { $0.publish(snapshot) }
         for context in contexts {
             let handed = try await context.eventLoop.submit { context.install(snapshot) }.get()
             guard let handed else { continue }
@@ -137,13 +129,36 @@ public final class DNSListeners: Sendable {
                 }
             }
         }
+        await waitForWorkers(generations)
+    }
+
+    /// Waits until every UDP worker answers from the generation it was given; an idle worker
+    /// wakes within `UDPWorker.wakeInterval`.
+    private func waitForWorkers(_ generations: [Int]) async {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            if zip(workers, generations).allSatisfy({ $0.serves(generation: $1) }) { return }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        logger.warning("a UDP worker did not pick up new data within 5 s")
     }
 
     /// Dynamic answers per edge and pool name since start, across reloads.
     public func answersByName() async throws -> (edges: [String: Int], pools: [String: Int]) {
         var (edges, pools) = retiredAnswers.withLockedValue { $0 }
+        for worker in workers {
+            let retired = worker.retiredAnswers.withLockedValue { $0 }
+            edges.merge(retired.edges, uniquingKeysWith: +)
+            pools.merge(retired.pools, uniquingKeysWith: +)
+        }
+        var perSource: [(RoutingTable, QueryCounters)] = workers.map { worker in
+            let (counters, snapshot) = worker.counters()
+            return (snapshot.routing, counters)
+        }
         for context in contexts {
-            let (routing, counters) = try await context.eventLoop.submit { (context.snapshot.routing, context.counters) }.get()
+            perSource.append(try await context.eventLoop.submit { (context.snapshot.routing, context.counters) }.get())
+        }
+        for (routing, counters) in perSource {
             for (index, count) in counters.edgeAnswers.enumerated() where index < routing.edges.count {
                 edges[routing.edges[index].name, default: 0] += count
             }
@@ -154,24 +169,31 @@ public final class DNSListeners: Sendable {
         return (edges, pools)
     }
 
-    /// Counters summed over all loops.
+    /// Counters summed over all loops and workers.
     public func counters() async throws -> QueryCounters {
         var total = QueryCounters()
+        for worker in workers {
+            var counts = worker.counters().0
+            counts.edgeAnswers = []
+            counts.poolAnswers = []
+            total.add(counts)
+        }
         for context in contexts {
             total.add(try await context.eventLoop.submit { context.counters }.get())
         }
         return total
     }
 
-    /// Stops accepting, lets open TCP connections finish their in-flight answers, closes
-    /// the UDP sockets and stops the loops.
+    /// Stops accepting, lets open TCP connections finish their in-flight answers, stops the
+    /// UDP workers and the loops.
     public func shutdown() async {
         let promise = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: promise)
+        for worker in workers { worker.stop() }
         try? await promise.futureResult.get()
-        // The TCP listeners are closed by now; this closes the UDP sockets.
-        for channel in channels {
-            try? await channel.close()
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !workers.allSatisfy(\.isFinished), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
         }
         try? await group.shutdownGracefully()
     }

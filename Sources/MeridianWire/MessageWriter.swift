@@ -4,8 +4,12 @@
 /// set TC instead of sending a cut record.
 public struct MessageWriter {
     public let buffer: UnsafeMutableRawBufferPointer
-    /// Bytes the message may use; at most `buffer.count`.
-    public var limit: Int
+    /// Bytes the message may use; never more than `buffer.count`.
+    public var limit: Int {
+        get { storedLimit }
+        set { storedLimit = min(newValue, buffer.count) }
+    }
+    private var storedLimit: Int
     public private(set) var position: Int
     private let table: UnsafeMutablePointer<UInt16>
     private let tableCapacity: Int
@@ -15,7 +19,7 @@ public struct MessageWriter {
     public init(buffer: UnsafeMutableRawBufferPointer, limit: Int,
                 compressionTable: UnsafeMutablePointer<UInt16>, compressionCapacity: Int) {
         self.buffer = buffer
-        self.limit = min(limit, buffer.count)
+        self.storedLimit = min(limit, buffer.count)
         self.position = 0
         self.table = compressionTable
         self.tableCapacity = compressionCapacity

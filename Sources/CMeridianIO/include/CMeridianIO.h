@@ -1,0 +1,20 @@
+#ifndef MERIDIAN_CMERIDIANIO_H
+#define MERIDIAN_CMERIDIANIO_H
+// Batched datagram I/O (recvmmsg/sendmmsg). glibc declares struct mmsghdr only with
+// _GNU_SOURCE, which Swift's Glibc module is built without, so this header declares a
+// struct of the same layout and the .c file checks that it matches.
+#include <sys/socket.h>
+#include <time.h>
+
+typedef struct {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} meridian_mmsghdr;
+
+int meridian_recvmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags, struct timespec *timeout);
+int meridian_sendmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags);
+
+/// MSG_WAITFORONE: block for the first datagram, then take what is queued.
+extern const int meridian_msg_waitforone;
+
+#endif

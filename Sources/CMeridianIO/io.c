@@ -1,0 +1,15 @@
+#define _GNU_SOURCE
+#include <sys/socket.h>
+#include "CMeridianIO.h"
+
+_Static_assert(sizeof(meridian_mmsghdr) == sizeof(struct mmsghdr), "meridian_mmsghdr must match struct mmsghdr");
+
+const int meridian_msg_waitforone = MSG_WAITFORONE;
+
+int meridian_recvmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags, struct timespec *timeout) {
+    return recvmmsg(fd, (struct mmsghdr *)messages, count, flags, timeout);
+}
+
+int meridian_sendmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags) {
+    return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
+}
