@@ -77,6 +77,13 @@ let package = Package(
         // Control socket messages, server and client, shared by the daemon and dnsctl.
         .target(name: "MeridianControl", dependencies: [nioCore, nioPosix, logging], swiftSettings: swiftSettings),
 
+        // The stats port: Prometheus metrics, JSON API and the dashboard.
+        .target(
+            name: "MeridianStats",
+            dependencies: ["MeridianControl", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
+            swiftSettings: swiftSettings
+        ),
+
         .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianConfig", "MeridianAuthority", nioCore, logging, lifecycle,
                                                           .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(
@@ -104,6 +111,11 @@ let package = Package(
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeridianStatsTests",
+            dependencies: ["MeridianStats", "MeridianControl", nioCore, nioPosix, logging],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MeridianHealthTests",
             dependencies: ["MeridianHealth", "MeridianConfig", "MeridianRouting", nioCore, nioPosix, logging,

@@ -1,0 +1,160 @@
+import MeridianControl
+
+/// Renders ``StatsReply`` in the Prometheus text exposition format, version 0.0.4: every
+/// family with `# HELP` and `# TYPE`, counters named `…_total`, the response-time histogram
+/// as cumulative `_bucket{le=…}` series ending in `+Inf`, then `_sum` and `_count`.
+///
+/// Metric objects are not kept here: the server counts per event loop and this renders a
+/// snapshot of the sums on every scrape, so label sets are exactly the configured edges and
+/// pools and the server's fixed lists of transports, query types and response codes.
+public enum PrometheusText {
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// Every metric family name, in the order they are written.
+    public static let familyNames = [
+        "meridian_build_info", "meridian_uptime_seconds", "meridian_start_time_seconds",
+        "meridian_queries_total", "meridian_queries_by_qtype_total", "meridian_responses_total",
+        "meridian_queries_dropped_total", "meridian_responses_truncated_total",
+        "meridian_pool_answers_total", "meridian_edge_answers_total",
+        "meridian_edge_up", "meridian_edge_drained", "meridian_edge_transitions_total", "meridian_probe_latency_seconds",
+        "meridian_response_seconds", "meridian_reloads_total",
+    ]
+
+    public static func render(_ stats: StatsReply) -> String {
+        var out = Writer()
+        out.family("meridian_build_info", .gauge, "Meridian build information; the value is always 1.")
+        out.sample("meridian_build_info", [("version", stats.version)], UInt64(1))
+        out.family("meridian_uptime_seconds", .gauge, "Seconds since the server started.")
+        out.sample("meridian_uptime_seconds", [], stats.uptimeSeconds)
+        out.family("meridian_start_time_seconds", .gauge, "When the server started, in seconds since the Unix epoch.")
+        out.sample("meridian_start_time_seconds", [], stats.startedAt)
+
+        out.family("meridian_queries_total", .counter, "DNS queries received, by transport (answered or dropped).")
+        for (transport, count) in sorted(stats.queries.byTransport) {
+            out.sample("meridian_queries_total", [("transport", transport)], count)
+        }
+        out.family("meridian_queries_by_qtype_total", .counter,
+                   "Answered DNS queries by query type; types outside the counted set are OTHER.")
+        for (qtype, count) in sorted(stats.queries.byType) {
+            out.sample("meridian_queries_by_qtype_total", [("qtype", qtype)], count)
+        }
+        out.family("meridian_responses_total", .counter, "DNS responses sent, by response code.")
+        for (rcode, count) in sorted(stats.queries.byRcode) {
+            out.sample("meridian_responses_total", [("rcode", rcode)], count)
+        }
+        out.family("meridian_queries_dropped_total", .counter, "DNS queries received and not answered (malformed or not a query).")
+        out.sample("meridian_queries_dropped_total", [], stats.queries.dropped)
+        out.family("meridian_responses_truncated_total", .counter, "DNS responses sent with the TC bit set.")
+        out.sample("meridian_responses_truncated_total", [], stats.queries.truncated)
+
+        out.family("meridian_pool_answers_total", .counter, "Dynamic (DYNA/DYNC) answers, by pool.")
+        for (pool, count) in sorted(stats.answersByPool) {
+            out.sample("meridian_pool_answers_total", [("pool", pool)], count)
+        }
+        out.family("meridian_edge_answers_total", .counter, "Dynamic answers that included the edge, by edge.")
+        for (edge, count) in sorted(stats.answersByEdge) {
+            out.sample("meridian_edge_answers_total", [("edge", edge)], count)
+        }
+
+        out.family("meridian_edge_up", .gauge,
+                   "1 when the edge's health checks pass (or it has none, or no verdict yet), 0 when they fail.")
+        for edge in stats.edges { out.sample("meridian_edge_up", [("edge", edge.name)], edge.state == .down ? UInt64(0) : 1) }
+        out.family("meridian_edge_drained", .gauge, "1 when an operator has drained the edge.")
+        for edge in stats.edges { out.sample("meridian_edge_drained", [("edge", edge.name)], edge.drained ? UInt64(1) : 0) }
+        out.family("meridian_edge_transitions_total", .counter, "Health state changes of the edge since start.")
+        for edge in stats.edges { out.sample("meridian_edge_transitions_total", [("edge", edge.name)], edge.transitions) }
+        out.family("meridian_probe_latency_seconds", .gauge, "Duration of the edge's last health probe.")
+        for edge in stats.edges {
+            if let latency = edge.probeLatencySeconds {
+                out.sample("meridian_probe_latency_seconds", [("edge", edge.name)], latency)
+            }
+        }
+
+        let histogram = stats.responseTime
+        out.family("meridian_response_seconds", .histogram, "Time from receiving a DNS query to having its response ready.")
+        let cumulative = histogram.cumulative
+        for (index, bound) in histogram.bucketsSeconds.enumerated() {
+            out.sample("meridian_response_seconds_bucket", [("le", format(bound))], cumulative[index])
+        }
+        let total = cumulative.last ?? 0
+        out.sample("meridian_response_seconds_bucket", [("le", "+Inf")], total)
+        out.sample("meridian_response_seconds_sum", [], histogram.sum)
+        out.sample("meridian_response_seconds_count", [], total)
+
+        out.family("meridian_reloads_total", .counter, "Reloads (dnsctl reload or SIGHUP), by result.")
+        out.sample("meridian_reloads_total", [("result", "ok")], stats.reloads.ok)
+        out.sample("meridian_reloads_total", [("result", "failed")], stats.reloads.failed)
+        return out.text
+    }
+
+    /// A sample value: integers without a fraction, `+Inf`, `-Inf`, `NaN` as Prometheus spells them.
+    public static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    /// A label value with `\`, `"` and newlines escaped.
+    public static func escapeLabelValue(_ value: String) -> String {
+        var out = ""
+        for character in value.unicodeScalars {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+
+    private static func sorted(_ counts: [String: UInt64]) -> [(String, UInt64)] {
+        counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    private enum Kind: String {
+        case counter, gauge, histogram
+    }
+
+    private struct Writer {
+        var text = ""
+
+        mutating func family(_ name: String, _ kind: Kind, _ help: String) {
+            text += "# HELP \(name) \(help.replacingBackslashesAndNewlines())\n# TYPE \(name) \(kind.rawValue)\n"
+        }
+
+        mutating func sample(_ name: String, _ labels: [(String, String)], _ value: UInt64) {
+            line(name, labels, String(value))
+        }
+
+        mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+            line(name, labels, PrometheusText.format(value))
+        }
+
+        private mutating func line(_ name: String, _ labels: [(String, String)], _ value: String) {
+            text += name
+            if !labels.isEmpty {
+                text += "{"
+                text += labels.map { "\($0.0)=\"\(PrometheusText.escapeLabelValue($0.1))\"" }.joined(separator: ",")
+                text += "}"
+            }
+            text += " \(value)\n"
+        }
+    }
+}
+
+extension String {
+    /// HELP text escaping: `\` and newlines.
+    fileprivate func replacingBackslashesAndNewlines() -> String {
+        var out = ""
+        for character in unicodeScalars {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default: out.unicodeScalars.append(character)
+            }
+        }
+        return out
+    }
+}
