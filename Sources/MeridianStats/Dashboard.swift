@@ -285,9 +285,9 @@ public enum Dashboard {
     <section class="split">
     <div class="panel">
     <h2>Edges on the map</h2>
-    <svg id="map" viewBox="0 0 360 180" role="img" aria-label="World map of edges coloured by health">
-    <rect class="sea" width="360" height="180"></rect>
-    <path id="graticule" d="M0 30H360M0 60H360M0 90H360M0 120H360M0 150H360M60 0V180M120 0V180M180 0V180M240 0V180M300 0V180"></path>
+    <svg id="map" viewBox="0 0 360 150" role="img" aria-label="World map of edges coloured by health">
+    <rect class="sea" width="360" height="150"></rect>
+    <path id="graticule" d="M0 30H360M0 60H360M0 90H360M0 120H360M60 0V150M120 0V150M180 0V150M240 0V150M300 0V150"></path>
     <path id="land" d="{{LAND}}"></path>
     <path id="seas" d="{{SEAS}}"></path>
     <g id="edge-dots">{{EDGE_DOTS}}</g>
@@ -390,7 +390,7 @@ public enum Dashboard {
 
         var dots = edges.filter(function (row) { return row.location && row.location.length === 2; }).map(function (row) {
           var x = Math.min(Math.max(row.location[1], -180), 180) + 180;
-          var y = 90 - Math.min(Math.max(row.location[0], -90), 90);
+          var y = 90 - Math.min(Math.max(row.location[0], -59), 90);
           var g = svgEl("g", { "class": "edge", "data-edge": row.name, "data-state": row.state, "data-admin": row.admin,
                                "data-health": health(row), "transform": "translate(" + x.toFixed(2) + " " + y.toFixed(2) + ")" });
           g.appendChild(svgEl("circle", { "r": "3.2" }));

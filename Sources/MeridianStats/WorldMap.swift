@@ -3,9 +3,10 @@
 /// Each line is one polygon of `longitude latitude` pairs; the Black and Caspian seas are
 /// drawn over the land in the sea colour.
 enum WorldMap {
-    /// Equirectangular projection onto a 360 × 180 canvas: x = longitude + 180, y = 90 − latitude.
+    /// Equirectangular projection: x = longitude + 180, y = 90 − latitude, on a 360 × 150
+    /// canvas that stops at 60° south (anything further south is drawn at its edge).
     static func project(latitude: Double, longitude: Double) -> (x: Double, y: Double) {
-        (min(max(longitude, -180), 180) + 180, 90 - min(max(latitude, -90), 90))
+        (min(max(longitude, -180), 180) + 180, 90 - min(max(latitude, -59), 90))
     }
 
     /// SVG path data of the land.
@@ -40,7 +41,7 @@ enum WorldMap {
 
     // North America, Greenland, Arctic Canada, Caribbean, South America, Eurasia, Africa,
     // Madagascar, the British Isles, Iceland, Japan, South-East Asian islands, Australia,
-    // New Zealand, Antarctica.
+    // New Zealand. The map stops at 60° south, so Antarctica is left out.
     private static let land = """
     -166,68 -156,71.3 -140,69.6 -125,70 -110,68 -95,68 -85,70 -80,63 -94,59 -90,57 -82,55 -78,52 -79,60 -70,60 -64,60 -61,56 -56,52 -60,47 -66,45 -70,42 -74,40 -76,35 -81,31 -80,25 -82,27 -84,30 -89,30 -94,29.5 -97,27 -97,22 -96,19 -91,19 -90,21 -87,21 -88,16 -84,15 -83,10 -79,9 -77,8 -80,7.5 -83,8 -86,12 -92,14.5 -96,16 -105,20 -106,23 -112,29 -114,31 -113,29 -110,24 -109.5,23 -112,26 -115,30 -117,32.5 -121,35 -124,40 -124,46 -123,49 -128,51 -133,56 -137,59 -141,60 -148,61 -152,59 -158,57 -162,55 -164,54.5 -158,58 -162,60 -165,62 -163,64 -166,65.5
     -73,78 -60,82 -30,83.5 -20,81 -18,77 -20,72 -22,70 -32,68 -40,65 -43,60 -48,61 -52,65 -54,69 -60,76
@@ -65,7 +66,6 @@ enum WorldMap {
     113.5,-22 114,-26.5 115,-30 115,-34 118,-35 123.5,-34 126,-32.3 131,-31.5 135,-35 138,-35.7 138.5,-34 140,-37.8 143.5,-38.8 146.5,-39 150,-37.5 153,-31 153.5,-25 150.5,-22 146,-18 145.3,-15 142.5,-10.7 141.5,-13.5 141.5,-17 139.5,-17.5 136,-15.5 137,-12.2 132.5,-11.3 129.5,-15 125.5,-14.5 122,-17.5 121,-19.5 117,-20.6 114,-21.8
     172.7,-34.4 175.9,-37.5 178.5,-37.7 176.9,-39.6 174.8,-41.4 173.8,-39.2
     172.7,-40.5 174.3,-41.8 172.8,-43.9 171,-45.3 169,-46.7 166.5,-46 168.3,-44
-    -180,-90 180,-90 180,-72 120,-66 60,-67 0,-70 -57,-63 -62,-65 -75,-72 -120,-73 -180,-78
     """
 
     private static let seas = """

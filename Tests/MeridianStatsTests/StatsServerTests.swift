@@ -50,7 +50,7 @@ import Testing
             #expect(html.contains("unknown record type &quot;AAA&quot;"))
             #expect(html.contains("id=\"queries-total\" data-value=\"1500\">1,500<"))
             // The map is inline SVG with a land outline, and the script polls the JSON API.
-            #expect(html.contains("<svg id=\"map\" viewBox=\"0 0 360 180\""))
+            #expect(html.contains("<svg id=\"map\" viewBox=\"0 0 360 150\""))
             #expect(html.contains("<path id=\"land\" d=\"M"))
             for path in ["/api/v1/status", "/api/v1/edges", "/api/v1/stats"] { #expect(html.contains("fetchJSON(\"\(path)\")")) }
             #expect(html.utf8.count < 48 * 1024)
