@@ -11,7 +11,7 @@ struct Dnsctl: ParsableCommand {
         Offline: check, dump-zone, geoip build.
         Exit codes: 0 success, 1 rejected input or unknown name, 2 no server answering.
         """,
-        subcommands: [Check.self, DumpZone.self, GeoIP.self]
+        subcommands: [Check.self, DumpZone.self, GeoIP.self, Reload.self, Status.self, Edges.self, Drain.self, Undrain.self, Explain.self, Stats.self]
     )
 }
 
@@ -19,6 +19,10 @@ struct Dnsctl: ParsableCommand {
 struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Configuration file (default: $MERIDIAN_CONFIG or ./meridian.yaml).")
     var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Control socket of the running server (default: control.socket of the configuration).",
+                                            valueName: "path"))
+    var socket: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON instead of text.")
     var json = false

@@ -1,0 +1,48 @@
+import ArgumentParser
+import MeridianControl
+
+/// `dnsctl status`: is it up, what does it serve, how busy is it.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show version, uptime, zones with serials, query rate and the last reload.",
+        discussion: "Exit codes: 0 success, 2 no server answering."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let connection = ControlConnection(global)
+        let status = try connection.send(.status, expecting: StatusReply.self)
+        if global.json {
+            connection.printJSON(status)
+            return
+        }
+        print(Self.render(status))
+    }
+
+    static func render(_ status: StatusReply) -> String {
+        var lines: [String] = []
+        lines.append("meridian \(status.version), up \(Format.duration(status.uptimeSeconds)) (since \(Format.dateTime(status.startedAt)))")
+        lines.append("queries      \(Format.grouped(status.queriesTotal)) total, \(Format.decimal(status.queriesPerSecond, 1))/s")
+        if let reload = status.lastReload {
+            lines.append("last reload  \(reload.ok ? "ok" : "FAILED") at \(Format.time(reload.at)): \(reload.summary)")
+        } else {
+            lines.append("last reload  none since start")
+        }
+        if let geoip = status.geoip {
+            lines.append("geoip        \(geoip.path) (\(geoip.type), built \(Format.date(Double(geoip.buildEpoch))); "
+                + "\(Format.grouped(geoip.nodes)) nodes, \(Format.grouped(geoip.locations)) locations)")
+        } else {
+            lines.append("geoip        none (every client's location is unknown)")
+        }
+        lines.append("")
+        if status.zones.isEmpty {
+            lines.append("no zones")
+        } else {
+            var table = TextTable(header: ["ZONE", "SERIAL", "RECORDS"], rightAligned: [1, 2])
+            table.rows = status.zones.map { [$0.name, String($0.serial), Format.grouped($0.records)] }
+            lines.append(table.render())
+        }
+        return lines.joined(separator: "\n")
+    }
+}
