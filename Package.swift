@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "MeridianServer",
             dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianGeoIP",
-                           "CMeridianIO",
+                           "CMeridianIO", "MeridianHealth", "MeridianControl", "MeridianStats",
                            nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")],

@@ -335,3 +335,24 @@ struct AnswerBuilder {
         return true
     }
 }
+
+extension AuthoritySnapshot {
+    /// The pool behind a dynamic name (DYNA or DYNC, including through a wildcard), for
+    /// `dnsctl explain`; nil when the name is static or not served here.
+    public func dynamicRecord(for name: DNSName) -> (pool: Int, type: RRType)? {
+        let wire = name.lowercased.wire
+        return wire.withUnsafeBytes { qname -> (Int, RRType)? in
+            let zoneIndex = Responder.findZone(qname, in: self, parentSideForDS: false)
+            guard zoneIndex >= 0 else { return nil }
+            let zone = zones[zoneIndex]
+            let offsets = UnsafeMutablePointer<Int>.allocate(capacity: 130)
+            defer { offsets.deallocate() }
+            guard case .node(let node, _) = zone.lookup(qname, qtype: .a, labelOffsets: offsets) else { return nil }
+            for type in [RRType.dync, RRType.dyna] {
+                let rrset = zone.rrset(of: node, type: type)
+                if rrset >= 0, zone.rrsets[rrset].pool >= 0 { return (Int(zone.rrsets[rrset].pool), type) }
+            }
+            return nil
+        }
+    }
+}

@@ -118,8 +118,15 @@ public final class DNSListeners: Sendable {
     public func publish(_ snapshot: AuthoritySnapshot) async throws {
         let generations = workers.map { $0.publish(snapshot) }
         for context in contexts {
-            let handed = try await context.eventLoop.submit { context.install(snapshot) }.get()
-            guard let handed else { continue }
+            try await install(snapshot, on: context).get()
+        }
+        await waitForWorkers(generations)
+    }
+
+    /// Swaps the snapshot on one loop; answer counts of a replaced routing table are kept by name.
+    private func install(_ snapshot: AuthoritySnapshot, on context: LoopContext) -> EventLoopFuture<Void> {
+        context.eventLoop.submit { context.install(snapshot) }.map { [retiredAnswers] handed in
+            guard let handed else { return }
             retiredAnswers.withLockedValue { retired in
                 for (index, count) in handed.edgeAnswers.enumerated() where count > 0 {
                     retired.edges[handed.old.routing.edges[index].name, default: 0] += count
@@ -129,7 +136,13 @@ public final class DNSListeners: Sendable {
                 }
             }
         }
-        await waitForWorkers(generations)
+    }
+
+    /// Hands `snapshot` to every worker and loop without waiting for them to take it (health
+    /// changes: many, small, and ordered by the caller).
+    public func publishWithoutWaiting(_ snapshot: AuthoritySnapshot) {
+        for worker in workers { _ = worker.publish(snapshot) }
+        for context in contexts { _ = install(snapshot, on: context) }
     }
 
     /// Waits until every UDP worker answers from the generation it was given; an idle worker

@@ -4,7 +4,11 @@ import Glibc
 import Logging
 import MeridianAuthority
 import MeridianConfig
+import MeridianControl
 import MeridianGeoIP
+import MeridianHealth
+import MeridianStats
+import NIOPosix
 import MeridianRouting
 import MeridianWire
 import MeridianZoneFile
@@ -106,15 +110,24 @@ public struct LoadedGeo: Sendable {
     }
 }
 
-/// The running server: DNS listeners over the current snapshot, SIGHUP reloads.
+/// The running server: the control socket, health checks, DNS listeners over the current
+/// snapshot, the stats port, and reloads from SIGHUP or `dnsctl reload`.
 public actor MeridianService: Service {
     private let configPath: String
-    private var configuration: MeridianConfiguration
-    private var zones: ZoneSetLoader.Result
-    private var geo: LoadedGeo?
+    var configuration: MeridianConfiguration
+    var zones: ZoneSetLoader.Result
+    var geo: LoadedGeo?
     private let threads: Int
-    private let logger: Logger
-    private var listeners: DNSListeners?
+    let logger: Logger
+    var listeners: DNSListeners?
+    let publisher: SnapshotPublisher
+    let health: HealthChecker
+    let startedAt = wallClockSeconds()
+    var lastReload: (at: Double, ok: Bool, summary: String)?
+    var reloadCounts = (ok: 0, failed: 0)
+    /// Two samples of the query total, for queries per second.
+    var rateSamples: [(time: Double, total: Int)] = []
+    private var reloading = false
 
     public init(configPath: String, configuration: MeridianConfiguration, loaded: ServerData.Loaded, threads: Int, logger: Logger) {
         self.configPath = configPath
@@ -123,12 +136,54 @@ public actor MeridianService: Service {
         self.geo = loaded.geo
         self.threads = threads
         self.logger = logger
+        let publisher = SnapshotPublisher(base: loaded.zones.snapshot!)
+        self.publisher = publisher
+        self.health = HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
+                                    logger: logger, onChange: { table in publisher.health(table) })
     }
 
     public func run() async throws {
-        guard let snapshot = zones.snapshot else { return }
-        let listeners = try await DNSListeners.start(settings: configuration.dns, snapshot: snapshot, threads: threads, logger: logger)
+        guard zones.snapshot != nil else { return }
+        // The control socket first: a second server on the same socket stops here, before
+        // it touches the DNS ports.
+        let controlGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let control: ControlServer
+        do {
+            control = try await ControlServer.start(path: configuration.control.socket, backend: self, group: controlGroup, logger: logger)
+        } catch {
+            try? await controlGroup.shutdownGracefully()
+            throw LoadFailure(lines: ["\(configPath): control.socket: \(error)"])
+        }
+        if let problem = health.stateFileProblem { logger.warning("\(problem)") }
+        // Every edge's first probe runs now; answers wait at most the longest timeout for them.
+        await health.start()
+        let longest = configuration.orderedEdges.compactMap { $0.check?.timeout }.max() ?? .zero
+        if longest > .zero { _ = await health.waitForFirstResults(timeout: longest) }
+        publisher.health(await health.currentTable)
+
+        let listeners: DNSListeners
+        do {
+            listeners = try await DNSListeners.start(settings: configuration.dns, snapshot: publisher.current, threads: threads, logger: logger)
+        } catch {
+            await control.shutdown()
+            await health.shutdown()
+            try? await controlGroup.shutdownGracefully()
+            throw error
+        }
         self.listeners = listeners
+        publisher.attach(listeners)
+        publisher.health(await health.currentTable)
+
+        var stats: StatsServer?
+        if let settings = configuration.stats {
+            do {
+                stats = try await StatsServer.start(host: settings.listen.host.description, port: Int(settings.listen.port),
+                                                    backend: self, group: controlGroup, logger: logger)
+                logger.info("stats port", metadata: ["address": "\(settings.listen)"])
+            } catch {
+                logger.error("stats port \(settings.listen) not started: \(error)")
+            }
+        }
         if let geo {
             logger.info("GeoIP database loaded", metadata: [
                 "path": "\(geo.path)", "type": "\(geo.summary.databaseType)", "nodes": "\(geo.summary.nodes)",
@@ -138,31 +193,77 @@ public actor MeridianService: Service {
         for zone in zones.zones {
             logger.info("serving zone", metadata: ["zone": "\(zone.origin)", "serial": "\(zone.serial)", "records": "\(zone.records)"])
         }
-        logger.info("meridian ready", metadata: ["version": "\(MeridianVersion.current)", "threads": "\(threads)"])
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in hangups.cancelOnGracefulShutdown() {
-            logger.info("SIGHUP: reloading")
-            _ = await reload()
+        logger.info("meridian ready", metadata: ["version": "\(MeridianVersion.current)", "threads": "\(threads)",
+                                                 "control": "\(configuration.control.socket)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sampleQueryRate() }
+            group.addTask {
+                let hangups = await UnixSignalsSequence(trapping: .sighup)
+                for await _ in hangups.cancelOnGracefulShutdown() {
+                    self.logger.info("SIGHUP: reloading")
+                    _ = await self.reloadData()
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
         logger.info("shutting down")
+        await stats?.shutdown()
+        await control.shutdown()
         await listeners.shutdown()
+        await health.shutdown()
+        try? await controlGroup.shutdownGracefully()
         logger.info("stopped")
     }
 
-    /// Re-reads the configuration and every zone; swaps only if all of it is valid.
-    public func reload() async -> Result<ReloadReport, LoadFailure> {
+    /// Samples the query total once a second until shutdown.
+    private func sampleQueryRate() async {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if let total = try? await listeners?.counters().queries {
+                rateSamples.append((wallClockSeconds(), total))
+                if rateSamples.count > 2 { rateSamples.removeFirst() }
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Re-reads the configuration, the GeoIP database and every zone; swaps only if all of it
+    /// is valid, and returns once every listener serves the new data.
+    public func reloadData() async -> Result<ReloadReport, LoadFailure> {
+        // One reload at a time; a second request waits for the first to finish.
+        while reloading { try? await Task.sleep(for: .milliseconds(20)) }
+        reloading = true
+        defer { reloading = false }
+        let result = await performReload()
+        switch result {
+        case .success(let report):
+            reloadCounts.ok += 1
+            lastReload = (wallClockSeconds(), true, report.zoneChanges.isEmpty ? "no changes" : report.zoneChanges.joined(separator: "; "))
+        case .failure(let failure):
+            reloadCounts.failed += 1
+            lastReload = (wallClockSeconds(), false, "\(failure.lines.count) error(s): \(failure.lines.first ?? "")")
+        }
+        return result
+    }
+
+    private func performReload() async -> Result<ReloadReport, LoadFailure> {
         do throws(LoadFailure) {
             let newConfiguration = try ServerData.loadConfiguration(path: configPath)
             let loaded = try ServerData.loadAll(newConfiguration, geo: geo)
             let newZones = loaded.zones
-            guard let snapshot = newZones.snapshot, let listeners else { throw LoadFailure(lines: ["server not running"]) }
-            try? await listeners.publish(snapshot)
+            guard let snapshot = newZones.snapshot, listeners != nil else { throw LoadFailure(lines: ["server not running"]) }
+            let table = await health.update(edges: newConfiguration.orderedEdges)
+            try? await publisher.reload(snapshot, health: table)
             var notes: [String] = []
-            if newConfiguration.dns.listen != configuration.dns.listen || newConfiguration.dns.tcpMaxConnections != configuration.dns.tcpMaxConnections
-                || newConfiguration.dns.tcpIdleTimeout != configuration.dns.tcpIdleTimeout {
-                notes.append("dns.listen and TCP settings changed: restart meridian to apply them")
+            if newConfiguration.dns != configuration.dns {
+                notes.append("dns settings changed (listen, udp_payload or TCP limits): restart meridian to apply them")
             }
-            let report = ReloadReport(zoneChanges: Self.describeChanges(from: zones, to: newZones), notes: notes)
+            if newConfiguration.stats != configuration.stats || newConfiguration.control != configuration.control {
+                notes.append("stats.listen or control.socket changed: restart meridian to apply them")
+            }
+            let changes = Self.describeChanges(from: zones, to: newZones)
+                + Self.describeChanges(from: configuration, to: newConfiguration)
+            let report = ReloadReport(zoneChanges: changes, notes: notes)
             configuration = newConfiguration
             zones = newZones
             geo = loaded.geo
@@ -177,13 +278,28 @@ public actor MeridianService: Service {
         }
     }
 
+    /// Edges and pools added, removed or changed.
+    static func describeChanges(from old: MeridianConfiguration, to new: MeridianConfiguration) -> [String] {
+        var changes: [String] = []
+        for name in new.edgeOrder {
+            if old.edges[name] == nil { changes.append("edge \(name) added") } else if old.edges[name] != new.edges[name] { changes.append("edge \(name) changed") }
+        }
+        for name in old.edgeOrder where new.edges[name] == nil { changes.append("edge \(name) removed") }
+        for name in new.poolOrder {
+            if old.pools[name] == nil { changes.append("pool \(name) added") } else if old.pools[name] != new.pools[name] { changes.append("pool \(name) changed") }
+        }
+        for name in old.poolOrder where new.pools[name] == nil { changes.append("pool \(name) removed") }
+        if old.geoip != new.geoip { changes.append("geoip settings changed") }
+        return changes
+    }
+
     static func describeChanges(from old: ZoneSetLoader.Result, to new: ZoneSetLoader.Result) -> [String] {
         var changes: [String] = []
         let before = Dictionary(old.zones.map { ($0.origin, $0.serial) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(new.zones.map { ($0.origin, $0.serial) }, uniquingKeysWith: { a, _ in a })
         for zone in new.zones {
             if let serial = before[zone.origin] {
-                if serial != zone.serial { changes.append("zone \(zone.origin) serial \(serial) -> \(zone.serial)") }
+                if serial != zone.serial { changes.append("zone \(zone.origin) serial \(serial) → \(zone.serial)") }
             } else {
                 changes.append("zone \(zone.origin) added (serial \(zone.serial))")
             }
@@ -193,6 +309,13 @@ public actor MeridianService: Service {
         }
         return changes
     }
+}
+
+/// Seconds since the Unix epoch.
+func wallClockSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 /// Writes a line to standard error (safe from any thread, unlike `stderr`).
