@@ -65,7 +65,7 @@ extension MeridianService: ControlBackend {
         let report = await health.snapshot().first { $0.edge == name }
         let answers = (try? await listeners?.answersByName().edges[name]) ?? 0
         logger.info(drained ? "edge drained" : "edge undrained", metadata: ["edge": "\(name)"])
-        return .success(row(for: edge, report: report, answers: answers ?? 0))
+        return .success(row(for: edge, report: report, answers: answers))
     }
 
     public func stats() async -> StatsReply {
