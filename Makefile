@@ -3,13 +3,24 @@ SHELL := /bin/bash
 CONFIG ?= meridian.yaml
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps bench clean
+.PHONY: run test build release deps test-deps install-packages bench clean
 
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
-DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip
+DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
+# Only the tests need these: a reference Prometheus parser and a browser for the dashboard.
+TEST_PACKAGES := chromium python3-prometheus-client
 
 deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
+
+test-deps: deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(TEST_PACKAGES)"
+	@# The python3 on PATH may not be Debian's: make sure it can import the parser too.
+	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet prometheus_client \
+		|| python3 -m pip install --quiet --break-system-packages prometheus_client
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
@@ -34,7 +45,7 @@ run: release data/GeoLite2-City.mmdb
 	@scripts/demo-edges serve & demo=$$!; trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
 		.build/release/meridian --config $(CONFIG)
 
-test: release
+test: release test-deps
 	swift build -c release --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test -c release --skip-build
 	MERIDIAN_BIN=$(CURDIR)/.build/release/meridian DNSCTL_BIN=$(CURDIR)/.build/release/dnsctl \
