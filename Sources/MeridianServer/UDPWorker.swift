@@ -172,14 +172,15 @@ final class UDPWorker: @unchecked Sendable {
                 for index in 0..<Int(received) { receiveMessages[index].msg_hdr.msg_namelen = addressSize }
             }
             var replies = 0
+            // Response time counts from the batch's arrival: a query waits for those before it.
+            let arrival = now
             for index in 0..<Int(received) {
-                let start = monotonicNanoseconds()
                 let query = UnsafeRawBufferPointer(start: receiveBuffers + index * Self.receiveSize,
                                                    count: Int(receiveMessages[index].msg_len))
                 let output = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.sendSize, count: Self.sendSize)
                 let client = ClientAddress(socketAddress: addresses + index)
                 let outcome = Responder.respond(to: query, from: client, over: .udp, using: snapshot, scratch: scratch, into: output)
-                counters.count(outcome, transport: .udp, nanoseconds: monotonicNanoseconds() - start, chosen: scratch.chosenEdges)
+                counters.count(outcome, transport: .udp, nanoseconds: monotonicNanoseconds() - arrival, chosen: scratch.chosenEdges)
                 guard outcome.length > 0 else { continue }
                 sendVectors[replies] = iovec(iov_base: output.baseAddress, iov_len: outcome.length)
                 sendMessages[replies] = meridian_mmsghdr(
