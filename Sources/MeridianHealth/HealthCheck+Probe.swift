@@ -3,14 +3,14 @@ import MeridianConfig
 import NIOCore
 
 extension HealthCheck {
-    /// The probe for this check. HTTP(S) probes share `client`; TCP probes connect on `eventLoopGroup`.
-    public func makeProbe(client: HTTPClient, eventLoopGroup: any EventLoopGroup) -> any HealthProbe {
+    /// The probe for this check; HTTP(S) probes share `client`.
+    public func makeProbe(client: HTTPClient) -> any HealthProbe {
         switch kind {
         case .http(let url), .https(let url):
             HTTPProbe(url: url, expectStatus: expectStatus, expectBody: expectBody, host: host,
                       tlsVerify: tlsVerify, timeout: timeout, client: client)
         case .tcp(let host, let port):
-            TCPProbe(host: host, port: port, timeout: timeout, eventLoopGroup: eventLoopGroup)
+            TCPProbe(host: host, port: port, timeout: timeout)
         }
     }
 

@@ -9,24 +9,33 @@ import NIOPosix
 /// Probes every edge that has a `check`, applies `rise`/`fall`, keeps the operator's drains,
 /// and publishes a new frozen ``HealthTable`` whenever what routing sees changes.
 ///
-/// Scheduling: each checked edge has its own task. Its first probe starts as soon as the
-/// checker starts; after that, probes start `interval` apart, each interval shortened by a
-/// random 0–10 % so a thousand edges drift apart instead of firing in the same millisecond,
-/// and never longer than configured, so failure detection stays within
-/// `fall × interval + timeout`. A probe that hangs costs its own edge at most `timeout`
-/// (the next probe then starts at once); edges never wait for each other.
+/// Isolation: the actor runs on one event loop (its own thread unless one is given), and so
+/// do its timer and every probe's I/O. A round of a thousand probes therefore involves no
+/// thread switch and no Swift task: the timer fires on the loop, the probe's connection lives
+/// on the loop, its result is recorded on the loop.
+///
+/// Scheduling: each checked edge's first probe starts as soon as the checker starts. After
+/// that, an edge's probes start at most `interval` apart (start to start), each interval
+/// shortened by a random 0–10 % so a thousand edges drift apart instead of firing in the
+/// same millisecond; never longer, so failure detection stays within
+/// `fall × interval + timeout`. One timer on a 10 ms grid starts every probe that is due.
+/// An edge never has two probes at once: one that hangs costs its edge `timeout`, after
+/// which the next starts when due (at once if `timeout` exceeds `interval`). Edges never
+/// wait for each other.
 ///
 /// Publishing: the `onChange` callback receives a complete table (one entry per edge, in the
-/// order of the edges given) right after the result or admin action that changed it, from
-/// inside the checker's isolation, so calls never overlap and arrive in order. Keep it
-/// short: store the table or hand it on.
+/// order of the edges given) on the checker's loop, so calls never overlap and arrive in
+/// order. Admin actions and ``update(edges:)`` publish before they return; probe results
+/// publish as soon as the loop has handled the results that arrived with them (microseconds
+/// later), so a burst of changes becomes one table. Keep the callback short: store the
+/// table or hand it on.
 ///
 /// Admin state: ``drain(edge:)`` makes an edge down whatever its probes say (they keep
 /// running, so `snapshot()` still shows its real health); drains are saved in the state file
 /// and restored by the next checker that opens it.
 ///
 /// Once started, call ``shutdown()`` (or cancel ``run()``) before dropping the checker: it
-/// owns an HTTP client and, unless given one, an event loop thread.
+/// owns an HTTP client and, unless given a group, an event loop thread.
 public actor HealthChecker {
     public typealias Publisher = @Sendable (HealthTable) -> Void
 
@@ -39,9 +48,11 @@ public actor HealthChecker {
         var lastTransitionTime: Double?
         var transitions = 0
         var probes = 0
-        /// Results count only from the task with this id; 0 when no task runs.
+        /// Results count only from the probe schedule with this id; 0 when none runs.
         var monitor: UInt64 = 0
-        var task: Task<Void, Never>?
+        var probe: (any HealthProbe)?
+        /// When the next probe starts; `nil` while one runs or when the edge has no check.
+        var due: NIODeadline?
 
         init(edge: Edge) {
             name = edge.name
@@ -56,14 +67,16 @@ public actor HealthChecker {
     private let stateFile: AdminStateFile?
     private let logger: Logger
     private let publisher: Publisher
-    private let providedGroup: (any EventLoopGroup)?
-    /// Made by ``start()``, so a checker that never starts needs no shutdown.
-    private var group: (any EventLoopGroup)?
+    private let loop: any EventLoop
+    /// The group the checker made for itself, if it was not given one.
+    private let ownGroup: MultiThreadedEventLoopGroup?
+    /// Made by ``start()``.
     private var client: HTTPClient?
     private var running = false
     private var stopped = false
     private var monitorCounter: UInt64 = 0
     private var published: [HealthTable.State]?
+    private var publishScheduled = false
     private var waiters: [UInt64: CheckedContinuation<Bool, Never>] = [:]
 
     /// The table routing should use now.
@@ -77,8 +90,9 @@ public actor HealthChecker {
     /// - Parameters:
     ///   - edges: in the order routing indexes them (`MeridianConfiguration.orderedEdges`).
     ///   - stateFile: `health.state_file`; `nil` keeps drains in memory only.
-    ///   - eventLoopGroup: where probes run; by default the checker makes its own
-    ///     one-thread group, so probing never competes with the DNS event loops.
+    ///   - eventLoopGroup: a NIOPosix group; the checker and its probes run on one of its
+    ///     loops. By default the checker makes its own one-thread group, so probing never
+    ///     competes with the DNS event loops.
     ///   - onChange: receives every new table; see the type's documentation.
     public init(
         edges: [Edge], stateFile: String?, logger: Logger, eventLoopGroup: (any EventLoopGroup)? = nil,
@@ -86,7 +100,14 @@ public actor HealthChecker {
     ) {
         self.logger = logger
         self.publisher = onChange
-        providedGroup = eventLoopGroup
+        if let eventLoopGroup {
+            ownGroup = nil
+            loop = eventLoopGroup.next()
+        } else {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            ownGroup = group
+            loop = group.next()
+        }
         slots = []
         indexByName = [:]
         for edge in edges where indexByName[edge.name] == nil {
@@ -115,7 +136,7 @@ public actor HealthChecker {
         currentTable = HealthTable(states: states)
         let known = Set(slots.map(\.name))
         for name in restored.sorted() where !known.contains(name) {
-            // Kept rather than dropped: an edge taken out of the file by mistake and put
+            // Kept rather than dropped: an edge taken out of the configuration by mistake and put
             // back must come back drained, not receive traffic.
             logger.notice("The admin state file drains an edge the configuration does not have; kept", metadata: [
                 "edge": "\(name)",
@@ -128,6 +149,15 @@ public actor HealthChecker {
         }
     }
 
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        loop.executor.asUnownedSerialExecutor()
+    }
+
+    deinit {
+        // A checker that never started holds only its thread; let it go.
+        if client == nil, let ownGroup { ownGroup.shutdownGracefully { _ in } }
+    }
+
     // MARK: Life cycle
 
     /// Starts probing (every checked edge at once) and publishes the initial table, in which
@@ -135,36 +165,39 @@ public actor HealthChecker {
     public func start() {
         guard !running, !stopped else { return }
         running = true
-        let group = providedGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        self.group = group
-        client = HTTPProbe.makeClient(eventLoopGroup: group)
-        for index in slots.indices where slots[index].check != nil { startMonitor(index) }
+        client = HTTPProbe.makeClient(eventLoopGroup: loop)
         publish(force: true)
+        for index in slots.indices where slots[index].check != nil { startMonitor(index) }
     }
 
     /// Stops probing, cancels probes in flight and releases the HTTP client (and the event
-    /// loop group the checker made). No table is published after it returns.
-    public func shutdown() async {
-        guard !stopped else { return }
+    /// loop thread the checker made). No table is published after it returns.
+    public nonisolated func shutdown() async {
+        guard await stop() else { return }
+        // Off the loop by now (this function is not isolated): the loop the actor runs on
+        // can be stopped without anything having to resume on it.
+        try? await ownGroup?.shutdownGracefully()
+    }
+
+    /// Stops probing and closes the client; false when already stopped.
+    private func stop() async -> Bool {
+        guard !stopped else { return false }
         stopped = true
         running = false
-        var tasks: [Task<Void, Never>] = []
-        for index in slots.indices {
-            if let task = slots[index].task { tasks.append(task) }
-            slots[index].task?.cancel()
-            slots[index].task = nil
-            slots[index].monitor = 0
-        }
+        for index in slots.indices { stopMonitor(index) }
+        tick?.cancel()
+        tick = nil
         for (_, waiter) in waiters { waiter.resume(returning: false) }
         waiters.removeAll()
+        // Probes in flight fail as the client closes their connections; their results are
+        // ignored now that the checker is stopped.
         try? await client?.shutdown()
-        if providedGroup == nil { try? await group?.shutdownGracefully() }
-        for task in tasks { await task.value }
+        return true
     }
 
     /// For a service group: starts, runs until the task is cancelled, then shuts down.
-    public func run() async {
-        start()
+    public nonisolated func run() async {
+        await start()
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(3600))
         }
@@ -179,9 +212,8 @@ public actor HealthChecker {
         guard running else { return false }
         monitorCounter += 1
         let id = monitorCounter
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.resumeWaiter(id, with: false)
+        let timer = loop.scheduleTask(in: TimeAmount(timeout)) {
+            self.assumeIsolated { $0.resumeWaiter(id, with: false) }
         }
         let done = await withCheckedContinuation { continuation in
             waiters[id] = continuation
@@ -200,34 +232,82 @@ public actor HealthChecker {
 
     // MARK: Probing
 
+    /// Starts (or restarts) the edge's probe schedule with its first probe now.
     private func startMonitor(_ index: Int) {
-        guard let check = slots[index].check, let client, let group else { return }
+        stopMonitor(index)
+        guard running, let check = slots[index].check, let client else { return }
         monitorCounter += 1
-        let id = monitorCounter
-        let probe = check.makeProbe(client: client, eventLoopGroup: group)
-        slots[index].monitor = id
-        slots[index].task = Task { [name = slots[index].name, interval = check.interval] in
-            await Self.probeLoop(checker: self, edge: name, monitor: id, probe: probe, interval: interval)
+        slots[index].monitor = monitorCounter
+        slots[index].probe = check.makeProbe(client: client)
+        probe(index)
+    }
+
+    private func stopMonitor(_ index: Int) {
+        slots[index].due = nil
+        slots[index].probe = nil
+        slots[index].monitor = 0
+    }
+
+    private func probe(_ index: Int) {
+        guard running, let probe = slots[index].probe else { return }
+        slots[index].due = nil
+        let name = slots[index].name
+        let monitor = slots[index].monitor
+        let started = NIODeadline.now()
+        probe.check(on: loop).hop(to: loop).whenSuccess { result in
+            self.assumeIsolated { $0.record(result, edge: name, monitor: monitor, started: started) }
         }
     }
 
-    private static func probeLoop(
-        checker: HealthChecker, edge: String, monitor: UInt64, probe: any HealthProbe, interval: Duration
-    ) async {
-        let clock = ContinuousClock()
-        while !Task.isCancelled {
-            let started = clock.now
-            let result = await probe.check()
-            if Task.isCancelled { return }
-            await checker.record(result, edge: edge, monitor: monitor)
-            let next = started + interval * Double.random(in: 0.9...1.0)
-            try? await Task.sleep(until: next, clock: clock)
+    private func scheduleNext(_ index: Int, after started: NIODeadline) {
+        guard let check = slots[index].check else { return }
+        // Up to 10 % early, and one grid step earlier still, so that rounding up to the tick
+        // grid never makes the interval longer than configured.
+        let early = TimeAmount(check.interval * Double.random(in: 0.9...1.0)) - .nanoseconds(Int64(Self.tickGrid))
+        let due = started + max(early, .zero)
+        slots[index].due = due
+        armTick(for: due)
+    }
+
+    // One timer serves every edge: it fires on a 10 ms grid and starts every probe that is
+    // due, so a thousand edges cost at most a hundred wake-ups a second rather than a
+    // thousand, and NIO's timer heap holds one entry instead of one per edge.
+    private static let tickGrid: UInt64 = 10_000_000
+    private var tick: Scheduled<Void>?
+    private var tickDeadline: NIODeadline?
+
+    private func armTick(for due: NIODeadline) {
+        let nanoseconds = due.uptimeNanoseconds
+        let deadline = NIODeadline.uptimeNanoseconds((nanoseconds + Self.tickGrid - 1) / Self.tickGrid * Self.tickGrid)
+        if let tickDeadline, tickDeadline <= deadline { return }
+        tick?.cancel()
+        tickDeadline = deadline
+        tick = loop.scheduleTask(deadline: deadline) {
+            self.assumeIsolated { $0.tickFired() }
         }
     }
 
-    private func record(_ result: ProbeResult, edge name: String, monitor: UInt64) {
+    private func tickFired() {
+        tick = nil
+        tickDeadline = nil
+        guard running else { return }
+        let now = NIODeadline.now()
+        var earliest: NIODeadline?
+        for index in slots.indices {
+            guard let due = slots[index].due else { continue }
+            if due <= now {
+                probe(index)
+            } else if earliest.map({ due < $0 }) ?? true {
+                earliest = due
+            }
+        }
+        if let earliest { armTick(for: earliest) }
+    }
+
+    private func record(_ result: ProbeResult, edge name: String, monitor: UInt64, started: NIODeadline) {
         guard running, let index = indexByName[name], slots[index].monitor == monitor,
               let check = slots[index].check else { return }
+        scheduleNext(index, after: started)
         let now = Date().timeIntervalSince1970
         var slot = slots[index]
         slot.probes += 1
@@ -250,7 +330,7 @@ public actor HealthChecker {
         }
         slots[index] = slot
         if changed != nil {
-            publish(force: false)
+            publishSoon()
             if !waiters.isEmpty, allChecked {
                 let all = waiters
                 waiters.removeAll()
@@ -331,8 +411,8 @@ public actor HealthChecker {
                 newSlots.append(slot)
                 continue
             }
-            slot.task?.cancel()
-            slot.task = nil
+            slot.due = nil
+            slot.probe = nil
             slot.monitor = 0
             let hadCheck = slot.check != nil
             slot.check = edge.check
@@ -355,14 +435,14 @@ public actor HealthChecker {
             newSlots.append(slot)
         }
         for slot in slots where newIndex[slot.name] == nil {
-            slot.task?.cancel()
             logger.debug("Edge removed; its probes stop", metadata: ["edge": "\(slot.name)"])
         }
         slots = newSlots
         indexByName = newIndex
-        if running { for index in toStart { startMonitor(index) } }
         publish(force: true)
-        return currentTable
+        let table = currentTable
+        for index in toStart { startMonitor(index) }
+        return table
     }
 
     // MARK: Publishing and reports
@@ -372,6 +452,19 @@ public actor HealthChecker {
         if slot.health.state == .down { state.insert(.down) }
         if drained.contains(slot.name) { state.insert(.drained) }
         return state
+    }
+
+    /// Publishes once the results already waiting on the loop are in: when a thousand edges
+    /// fail together (the network went), routing gets one table, not a thousand.
+    private func publishSoon() {
+        guard !publishScheduled else { return }
+        publishScheduled = true
+        loop.execute {
+            self.assumeIsolated { checker in
+                checker.publishScheduled = false
+                checker.publish(force: false)
+            }
+        }
     }
 
     private func publish(force: Bool) {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What one check of an edge found: pass or fail, how long it took, and why, in words an
 /// operator reads in `dnsctl edges` and in the log (`HTTP 503`, `connection refused`,
 /// `timeout after 2s`, `TLS: certificate expired`, `body did not contain "ok"`).
@@ -17,11 +19,12 @@ public struct ProbeResult: Sendable, Equatable {
 /// One kind of health check. Probes only report what they saw; the ``HealthChecker`` owns
 /// thresholds, transitions and scheduling (as gdnsd's monitors report and its core decides).
 ///
-/// A probe must bound itself: ``check()`` returns within the probe's timeout plus scheduling
-/// slack, reporting `timeout after …` when the edge did not answer in time, and never
-/// throws. Probes of different edges run concurrently; a probe never waits for another.
+/// A probe runs on the event loop it is given, without blocking it: a thousand probes share
+/// one loop thread and none waits for another. It must bound itself: the future succeeds
+/// (it never fails) within the probe's timeout plus scheduling slack, with `timeout after …`
+/// when the edge did not answer in time.
 public protocol HealthProbe: Sendable {
-    func check() async -> ProbeResult
+    func check(on eventLoop: any EventLoop) -> EventLoopFuture<ProbeResult>
 }
 
 extension Duration {

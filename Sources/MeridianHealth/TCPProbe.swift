@@ -8,37 +8,32 @@ public struct TCPProbe: HealthProbe {
     public let host: String
     public let port: Int
     public let timeout: Duration
-    let group: any EventLoopGroup
+    /// Set when `host` is an address, so no resolver is involved.
+    private let address: SocketAddress?
 
-    public init(host: String, port: Int, timeout: Duration, eventLoopGroup: any EventLoopGroup) {
+    public init(host: String, port: Int, timeout: Duration) {
         self.host = host
         self.port = port
         self.timeout = timeout
-        self.group = eventLoopGroup
+        address = IPAddress(host) == nil ? nil : try? SocketAddress(ipAddress: host, port: port)
     }
 
-    public func check() async -> ProbeResult {
-        let clock = ContinuousClock()
-        let start = clock.now
+    public func check(on eventLoop: any EventLoop) -> EventLoopFuture<ProbeResult> {
+        let start = NIODeadline.now()
         // The connect timeout covers name resolution and every address tried.
-        let bootstrap = ClientBootstrap(group: group).connectTimeout(TimeAmount(timeout))
-        do {
-            let channel: any Channel
-            if IPAddress(host) != nil, let address = try? SocketAddress(ipAddress: host, port: port) {
-                channel = try await bootstrap.connect(to: address).get()
-            } else {
-                channel = try await bootstrap.connect(host: host, port: port).get()
-            }
-            let latency = clock.now - start
+        let bootstrap = ClientBootstrap(group: eventLoop).connectTimeout(TimeAmount(timeout))
+        let connected = address.map { bootstrap.connect(to: $0) } ?? bootstrap.connect(host: host, port: port)
+        return connected.hop(to: eventLoop).map { channel in
+            let latency = Duration(NIODeadline.now() - start)
             channel.close(promise: nil)
             return ProbeResult(passed: true, latency: latency, reason: "connected")
-        } catch {
+        }.recover { error in
             let reason: String
             switch ProbeFailure.classify(error, timeout: timeout) {
             case .reason(let text): reason = text
             case .certificateVerificationFailed: reason = "TLS: certificate not trusted"
             }
-            return ProbeResult(passed: false, latency: clock.now - start, reason: reason)
+            return ProbeResult(passed: false, latency: Duration(NIODeadline.now() - start), reason: reason)
         }
     }
 }

@@ -119,6 +119,23 @@ import Testing
         await fast.stop()
     }
 
+    @Test func frequentProbesReuseOneConnection() async throws {
+        let server = try await HTTPTestServer.start(mode: .keepAlive)
+        let checker = makeChecker([edge("a", http(server.url))])
+        await checker.start()
+        #expect(await eventually { (await report(checker, "a")?.probes ?? 0) >= 5 })
+        #expect(await report(checker, "a")?.lastResult == "HTTP 200")
+        #expect(server.connections == 1, "probes 100 ms apart share one kept-alive connection")
+        // An edge that stops keeping connections alive is probed over fresh ones.
+        server.set(HTTPTestServer.ok)
+        let requests = server.requests
+        #expect(await eventually { server.requests >= requests + 3 })
+        #expect(server.connections >= 3)
+        #expect(await report(checker, "a")?.consecutiveFailures == 0)
+        await checker.shutdown()
+        await server.stop()
+    }
+
     @Test func firstResultDecidesAndEdgesWithoutChecksStayUp() async throws {
         let listener = try await TCPTestListener.start()
         let refused = try await unusedPort()

@@ -10,8 +10,10 @@ import NIOSSL
 /// while it runs, optionally behind TLS.
 final class HTTPTestServer: Sendable {
     enum Mode: Sendable, Equatable {
-        /// Answer with this status and body.
+        /// Answer with this status and body, then close the connection.
         case respond(status: Int, body: String)
+        /// Answer 200 "ok" and keep the connection open for more requests.
+        case keepAlive
         /// Read the request and never answer.
         case hang
         /// Close every connection as soon as it is accepted.
@@ -23,6 +25,7 @@ final class HTTPTestServer: Sendable {
         /// Answer the next `count` requests with this status before going back to `mode`.
         var script: [Int] = []
         var requests = 0
+        var connections = 0
         var hosts: [String] = []
     }
 
@@ -61,6 +64,8 @@ final class HTTPTestServer: Sendable {
     /// The next requests get these statuses, one each, then the mode applies again.
     func script(_ statuses: [Int]) { state.withLockedValue { $0.script = statuses } }
     var requests: Int { state.withLockedValue { $0.requests } }
+    /// Connections accepted so far.
+    var connections: Int { state.withLockedValue { $0.connections } }
     var hosts: [String] { state.withLockedValue { $0.hosts } }
 
     func stop() async { try? await channel.close() }
@@ -73,7 +78,11 @@ final class HTTPTestServer: Sendable {
         init(state: NIOLockedValueBox<State>) { self.state = state }
 
         func channelActive(context: ChannelHandlerContext) {
-            if state.withLockedValue({ $0.mode }) == .close {
+            let mode = state.withLockedValue { state in
+                state.connections += 1
+                return state.mode
+            }
+            if mode == .close {
                 context.close(promise: nil)
                 return
             }
@@ -102,15 +111,23 @@ final class HTTPTestServer: Sendable {
                 case .close:
                     context.close(promise: nil)
                 case .respond(let status, let body):
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Content-Length", value: "\(body.utf8.count)")
-                    headers.add(name: "Connection", value: "close")
-                    let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)
-                    context.write(wrapOutboundOut(.head(head)), promise: nil)
-                    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
-                    context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                    respond(context: context, status: status, body: body, keepAlive: false)
+                case .keepAlive:
+                    respond(context: context, status: 200, body: "ok", keepAlive: true)
                 }
             }
+        }
+
+        private func respond(context: ChannelHandlerContext, status: Int, body: String, keepAlive: Bool) {
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
+            let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+            let channel = context.channel
+            if !keepAlive { written.whenComplete { _ in channel.close(promise: nil) } }
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
