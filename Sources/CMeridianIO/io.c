@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <sched.h>
 #include <sys/socket.h>
 #include "CMeridianIO.h"
 
@@ -12,4 +13,10 @@ int meridian_recvmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, in
 
 int meridian_sendmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags) {
     return sendmmsg(fd, (struct mmsghdr *)messages, count, flags);
+}
+
+int meridian_allowed_cpus(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    return CPU_COUNT(&set);
 }

@@ -8,6 +8,7 @@ import MeridianAuthority
 import MeridianRouting
 import MeridianWire
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// One thread answering one UDP socket in batches, as gdnsd does: a blocking recvmmsg for
 /// up to `batch` datagrams, the responder for each, one sendmmsg for the answers. Several
@@ -209,6 +210,13 @@ final class UDPWorker: @unchecked Sendable {
         close(fd)
         finished.store(true, ordering: .releasing)
     }
+}
+
+/// Threads worth running per task: the CPUs the process may use (a `taskset` or cpuset
+/// limits them), not all the machine's cores; more would only take turns on the same CPU.
+public func usableCPUs() -> Int {
+    let allowed = Int(meridian_allowed_cpus())
+    return allowed > 0 ? allowed : System.coreCount
 }
 
 struct UDPWorkerError: Error, CustomStringConvertible {

@@ -63,7 +63,7 @@ do {
 }
 
 let service = MeridianService(configPath: configPath, configuration: configuration, loaded: loaded,
-                              threads: System.coreCount, logger: logger)
+                              threads: usableCPUs(), logger: logger)
 let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 do {
     try await group.run()

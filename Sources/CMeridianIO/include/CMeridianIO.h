@@ -14,6 +14,9 @@ typedef struct {
 int meridian_recvmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags, struct timespec *timeout);
 int meridian_sendmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, int flags);
 
+/// CPUs this process may run on (its affinity mask, as `taskset` sets it); 0 if unknown.
+int meridian_allowed_cpus(void);
+
 /// MSG_WAITFORONE: block for the first datagram, then take what is queued.
 extern const int meridian_msg_waitforone;
 
