@@ -83,6 +83,7 @@ public struct HTTPProbe: HealthProbe {
         return configuration
     }()
 
+    /// `eventLoop` must belong to the client's event loop group.
     public func check(on eventLoop: any EventLoop) -> EventLoopFuture<ProbeResult> {
         let start = NIODeadline.now()
         // The deadline covers the whole exchange: connect, TLS, head and body.
