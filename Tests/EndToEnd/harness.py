@@ -942,3 +942,235 @@ class E2ECase(unittest.TestCase):
 
     def keys(self, rrs, with_ttl=True):
         return sorted(r.key(with_ttl) for r in rrs)
+
+
+# --------------------------------------------------------------------------------------
+# dnsctl, GeoIP fixtures and health-check endpoints (health, operations tests)
+# --------------------------------------------------------------------------------------
+
+class DnsctlResult:
+    def __init__(self, argv, returncode, stdout, stderr):
+        self.argv, self.returncode, self.stdout, self.stderr = argv, returncode, stdout, stderr
+
+    def json(self):
+        import json
+        try:
+            return json.loads(self.stdout)
+        except ValueError as error:
+            raise AssertionError("dnsctl printed no JSON (%s):\n%s" % (error, self))
+
+    def __str__(self):
+        return "$ %s\nexit %s\nstdout:\n%s\nstderr:\n%s" % (" ".join(self.argv), self.returncode,
+                                                           self.stdout, self.stderr)
+
+
+def run_dnsctl(*args, cwd=None, timeout=120):
+    """Runs dnsctl with ``args``; never raises on a non-zero exit."""
+    require_executable(DNSCTL_BIN, "dnsctl")
+    argv = [DNSCTL_BIN] + [str(a) for a in args]
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                          cwd=cwd, stdin=subprocess.DEVNULL)
+    return DnsctlResult(argv, proc.returncode, proc.stdout.decode("utf-8", "replace"),
+                        proc.stderr.decode("utf-8", "replace"))
+
+
+def build_mmdb(rows, directory, name="geo"):
+    """A MaxMind DB written by ``dnsctl geoip build`` from CSV rows
+    ``(network, latitude, longitude, country, continent, subdivision)``; returns its path."""
+    csv_path = os.path.join(directory, name + ".csv")
+    with open(csv_path, "w") as f:
+        f.write("network,latitude,longitude,country,continent,subdivision\n")
+        for row in rows:
+            f.write(",".join(str(x) for x in row) + "\n")
+    out = os.path.join(directory, name + ".mmdb")
+    result = run_dnsctl("geoip", "build", csv_path, out)
+    if result.returncode != 0:
+        raise AssertionError("dnsctl geoip build failed:\n%s" % result)
+    return out
+
+
+def make_self_signed_cert(directory, common_name="127.0.0.1"):
+    """(certificate, key) paths of a fresh self-signed certificate made with the openssl CLI."""
+    exe = shutil.which("openssl")
+    if exe is None:
+        raise AssertionError("openssl is not installed (Debian package openssl)")
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    proc = subprocess.run([exe, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                           "-subj", "/CN=%s" % common_name, "-keyout", key, "-out", cert],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    if proc.returncode != 0:
+        raise AssertionError("openssl req failed:\n%s" % proc.stdout.decode(errors="replace"))
+    return cert, key
+
+
+class HealthEndpoint:
+    """A real HTTP (or HTTPS) health endpoint on 127.0.0.1, served from threads. Its
+    behaviour is switched while it runs:
+
+    ``ok``     200 with body ``ok``
+    ``fail``   503
+    ``body``   200 with a body that does not say ``ok``
+    ``hang``   read the request and never answer (until the mode changes)
+    ``close``  read the request and close the connection without a response
+    ``flap``   200 and 503 alternately, one per request
+
+    Keep-alive connections are served, so a mode change applies to the next request on an
+    open connection too. ``requests`` lists ``(monotonic time, path, mode, status)`` for
+    every request read (status None when none was sent), ``hosts`` their Host headers.
+    """
+
+    def __init__(self, testcase, mode="ok", tls=None):
+        import http.server
+        import socketserver
+        import threading
+
+        self.mode = mode
+        self.requests = []
+        self.hosts = []
+        self.tls_failures = 0
+        self._lock = threading.Lock()
+        self._flap = 0
+        self._stopping = threading.Event()
+        endpoint = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                if tls is not None:
+                    try:
+                        self.request.settimeout(5)
+                        self.request.do_handshake()
+                        self.request.settimeout(None)
+                    except (OSError, ValueError):
+                        with endpoint._lock:
+                            endpoint.tls_failures += 1
+                        raise
+                super().setup()
+
+            def handle(self):
+                try:
+                    super().handle()
+                except (OSError, ValueError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+            def _drop(self):
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+            def do_GET(self):
+                with endpoint._lock:
+                    mode = endpoint.mode
+                    if mode == "flap":
+                        endpoint._flap += 1
+                        status = 200 if endpoint._flap % 2 == 1 else 503
+                    else:
+                        status = {"ok": 200, "fail": 503, "body": 200}.get(mode)
+                    endpoint.requests.append((time.monotonic(), self.path, mode, status))
+                    endpoint.hosts.append(self.headers.get("Host"))
+                if mode == "hang":
+                    while endpoint.mode == "hang" and not endpoint._stopping.wait(0.02):
+                        pass
+                    self._drop()
+                    return
+                if status is None:  # close
+                    self._drop()
+                    return
+                body = b"maintenance\n" if mode == "body" else (b"ok\n" if status == 200 else b"unavailable\n")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+            def handle_error(self, request, client_address):
+                pass  # failed TLS handshakes are expected (and counted in tls_failures)
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
+        self.port = self.server.server_address[1]
+        self.scheme = "https" if tls is not None else "http"
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+        testcase_cleanup(testcase, self.stop)
+
+    def url(self, path="/healthz"):
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+
+    def set_mode(self, mode):
+        with self._lock:
+            self.mode = mode
+            self._flap = 0
+
+    def count(self, mode=None, path=None, since=0.0):
+        with self._lock:
+            return sum(1 for t, p, m, _ in self.requests
+                       if t >= since and (mode is None or m == mode) and (path is None or p == path))
+
+    def stop(self):
+        self._stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+
+class TCPEndpoint:
+    """A TCP listener on 127.0.0.1 that accepts connections and closes them; ``close()``
+    stops listening (connections are then refused) and ``reopen()`` listens on the same
+    port again."""
+
+    def __init__(self, testcase):
+        import threading
+        self._threading = threading
+        self.port = None
+        self.accepted = 0
+        self._sock = None
+        self._thread = None
+        self._stop = None
+        self.reopen()
+        testcase_cleanup(testcase, self.close)
+
+    def reopen(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", self.port or 0))
+        s.listen(64)
+        s.settimeout(0.05)
+        self.port = s.getsockname()[1]
+        self._sock = s
+        self._stop = self._threading.Event()
+        self._thread = self._threading.Thread(target=self._serve, args=(s, self._stop), daemon=True)
+        self._thread.start()
+
+    def _serve(self, s, stop):
+        while not stop.is_set():
+            try:
+                conn, _ = s.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+    def close(self):
+        if self._sock is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+        self._sock = None
