@@ -187,7 +187,7 @@ struct AnswerBuilder {
             rcode = .servFail
             return
         }
-        let decision = routing.decide(pool: pool, client: client)
+        let decision = routing.route(pool: pool, client: client)
         scope = decision.scope
         let selection = routing.select(pool: pool, list: decision.list, kind: kind, health: snapshot.health, into: scratch.chosenEdges)
         if selection.servfail {

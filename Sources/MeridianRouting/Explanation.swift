@@ -17,7 +17,8 @@ public struct Explanation: Sendable {
     public var source: RoutingTable.Source
     /// The database record or override location used, if any.
     public var location: GeoLocation?
-    /// The prefix length of the deciding network (before clamping to the ECS source prefix).
+    /// The prefix length of the widest network with the same answer (before clamping to the
+    /// ECS source prefix).
     public var networkPrefix: Int
     public var candidates: [Candidate]
     public var selection: Selection

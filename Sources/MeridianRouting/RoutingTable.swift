@@ -119,6 +119,8 @@ public final class RoutingTable: Sendable {
     let fallbackList: [Int32]
     /// Per pool: list for each override.
     let listForOverride: [[Int32]]
+    /// Per pool: the geo tree collapsed to the pool's lists (nil without a database).
+    let poolTries: [PoolTrie?]
 
     public static let empty = RoutingTable(edges: [], pools: [], geo: nil, overrides: [])
 
@@ -184,6 +186,14 @@ public final class RoutingTable: Sendable {
         self.listForLocation = perLocation
         self.fallbackList = fallback
         self.listForOverride = perOverride
+        self.poolTries = pools.indices.map { pool in
+            geo.map { geo in
+                PoolTrie(geo: geo, fallback: fallback[pool]) { location in
+                    let list = perLocation[pool][location]
+                    return list >= 0 ? list : fallback[pool]
+                }
+            }
+        }
     }
 
     /// Where a client's answer comes from.
@@ -202,20 +212,31 @@ public final class RoutingTable: Sendable {
         public var source: Source
     }
 
-    /// Orders a pool's edges for a client. Allocation-free.
+    /// Orders a pool's edges for a client: the query path. One override scan and one walk
+    /// of the pool's own trie; the scope is the widest network with the same answer.
+    /// Allocation-free.
     @inline(__always)
-    public func decide(pool: Int, client: ClientAddress) -> Decision {
+    public func route(pool: Int, client: ClientAddress) -> (list: Int32, scope: Int) {
         for (index, override) in overrides.enumerated() where override.contains(client) {
-            return Decision(list: listForOverride[pool][index], scope: override.prefixLength, source: .override(index: index))
+            return (listForOverride[pool][index], override.prefixLength)
         }
-        guard let geo else { return Decision(list: fallbackList[pool], scope: 0, source: .fallback) }
+        guard let trie = poolTries[pool] else { return (fallbackList[pool], 0) }
+        let found = trie.lookup(client)
+        return found.list >= 0 ? found : (fallbackList[pool], found.scope)
+    }
+
+    /// `route` plus where the client's placement came from, for `dnsctl explain` and tests.
+    public func decide(pool: Int, client: ClientAddress) -> Decision {
+        let routed = route(pool: pool, client: client)
+        for (index, override) in overrides.enumerated() where override.contains(client) {
+            return Decision(list: routed.list, scope: routed.scope, source: .override(index: index))
+        }
+        guard let geo else { return Decision(list: routed.list, scope: routed.scope, source: .fallback) }
         let match = geo.lookup(client)
-        guard match.location >= 0 else {
-            return Decision(list: fallbackList[pool], scope: match.prefixLength, source: .fallback)
+        guard match.location >= 0, listForLocation[pool][match.location] >= 0 else {
+            return Decision(list: routed.list, scope: routed.scope, source: .fallback)
         }
-        let list = listForLocation[pool][match.location]
-        guard list >= 0 else { return Decision(list: fallbackList[pool], scope: match.prefixLength, source: .fallback) }
-        return Decision(list: list, scope: match.prefixLength, source: .database(location: match.location))
+        return Decision(list: routed.list, scope: routed.scope, source: .database(location: match.location))
     }
 
     /// The edges of a list, nearest or preferred first.

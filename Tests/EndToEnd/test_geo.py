@@ -63,6 +63,13 @@ def expected_scope(client, net):
     return net.max_prefixlen
 
 
+def sample_addresses(block, count):
+    """First, last and evenly spread addresses of a network."""
+    size = block.num_addresses
+    picks = {0, size - 1} | {size * k // count for k in range(1, count)}
+    return [block.network_address + p for p in sorted(picks)]
+
+
 def edges_yaml():
     lines = ["edges:"]
     for name, (lat, lon, v4, v6) in EDGES.items():
@@ -152,8 +159,15 @@ class GeoRoutingTest(E2ECase):
                     answers = [rr.text for rr in msg.rrs("answer")]
                     expected = EDGES[nearest(lat, lon, family)][2 if family == 4 else 3]
                     self.assertEqual(answers, [expected], "%s from %s" % (answers, network))
-                    # The answer holds for the database network, never finer than the source.
-                    self.assertEqual(self.ecs_scope(msg), min(expected_scope(client, net), source))
+                    # The scope is never finer than the source, never finer than the
+                    # database network, and truthful: every address in it gets this answer.
+                    scope = self.ecs_scope(msg)
+                    self.assertLessEqual(scope, min(expected_scope(client, net), source))
+                    block = ipaddress.ip_network("%s/%d" % (client, scope), strict=False)
+                    for probe in sample_addresses(block, 6):
+                        other = self.ask("api.geo.test.", qtype, str(probe), net.max_prefixlen, tcp=tcp)
+                        self.assertEqual([rr.text for rr in other.rrs("answer")], answers,
+                                         "%s is inside the scope %s of %s" % (probe, block, client))
 
     def test_dig_subnet_from_three_continents_gives_three_answers(self):
         seen = set()

@@ -1,0 +1,119 @@
+import MeridianWire
+
+/// One pool's routing compiled into its own binary trie whose leaves are edge lists (what
+/// gdnsd does): subtrees that give the same list collapse into one leaf. The trie is far
+/// smaller than the GeoIP tree, so a query's walk touches few cache lines, and the depth of
+/// the leaf is the widest network over which the answer is the same — the ECS scope.
+struct PoolTrie: Sendable {
+    /// `records[2n]`, `records[2n+1]`: children of node n. Values below `nodeCount` are
+    /// nodes; `nodeCount + list` is a leaf.
+    let records: [UInt32]
+    let nodeCount: UInt32
+    /// Where IPv4 lookups start, and at which depth: a node, or a leaf that covers all of
+    /// IPv4 when the tree collapsed above ::/96.
+    let ipv4Start: UInt32
+    let ipv4StartDepth: Int
+    let hasIPv6: Bool
+
+    /// `listFor(location)` gives the pool's list for a location of `geo`, `fallback` the
+    /// list for networks without data.
+    init(geo: GeoTrie, fallback: Int32, listFor: (Int) -> Int32) {
+        let geoNodes = geo.nodeCount
+        var built: [UInt32] = []
+        // Each GeoIP node's result: a leaf list (encoded as -2 - list) or a new node index;
+        // memoised, because MaxMind trees share the IPv4 subtree between several aliases.
+        var memo = [Int64](repeating: Int64.min, count: Int(geoNodes))
+
+        func leaf(_ value: UInt32) -> Int64 {
+            if value == GeoTrie.noData { return -2 - Int64(fallback) }
+            return -2 - Int64(listFor(Int(value - geoNodes)))
+        }
+
+        func visit(_ node: UInt32, depth: Int) -> Int64 {
+            if memo[Int(node)] != Int64.min { return memo[Int(node)] }
+            let left = geo.records[Int(node) * 2]
+            let right = geo.records[Int(node) * 2 + 1]
+            let l = left < geoNodes && depth < 127 ? visit(left, depth: depth + 1) : (left < geoNodes ? -2 - Int64(fallback) : leaf(left))
+            let r = right < geoNodes && depth < 127 ? visit(right, depth: depth + 1) : (right < geoNodes ? -2 - Int64(fallback) : leaf(right))
+            let result: Int64
+            if l == r && l < 0 {
+                result = l
+            } else {
+                result = Int64(built.count / 2)
+                built.append(0)
+                built.append(0)
+                // Children are stored as signed values for now and encoded below.
+                built[Int(result) * 2] = UInt32(truncatingIfNeeded: l)
+                built[Int(result) * 2 + 1] = UInt32(truncatingIfNeeded: r)
+            }
+            memo[Int(node)] = result
+            return result
+        }
+
+        let root = visit(0, depth: 0)
+        var nodeCount = UInt32(built.count / 2)
+        if root < 0 {
+            // Everything collapsed: one leaf for the whole address space.
+            built = [UInt32(truncatingIfNeeded: root), UInt32(truncatingIfNeeded: root)]
+            nodeCount = 1
+        }
+        // Node indices were assigned in post-order (children first); the root is the last
+        // node. Renumber so the root is 0 and encode leaves as nodeCount + list.
+        let count = Int(nodeCount)
+        let rootIndex = root < 0 ? 0 : Int(root)
+        func renumber(_ index: Int) -> Int { root < 0 ? index : (index == rootIndex ? 0 : (index < rootIndex ? index + 1 : index)) }
+        var records = [UInt32](repeating: 0, count: count * 2)
+        for index in 0..<count {
+            for side in 0..<2 {
+                let raw = Int64(Int32(bitPattern: built[index * 2 + side]))
+                records[renumber(index) * 2 + side] = raw < 0 ? nodeCount + UInt32(-2 - raw) : UInt32(renumber(Int(raw)))
+            }
+        }
+        self.records = records
+        self.nodeCount = nodeCount
+        self.hasIPv6 = geo.hasIPv6
+        if geo.hasIPv6 {
+            var value: UInt32 = 0
+            var depth = 0
+            while depth < 96 && value < nodeCount {
+                value = records[Int(value) * 2]
+                depth += 1
+            }
+            ipv4Start = value
+            ipv4StartDepth = depth
+        } else {
+            ipv4Start = 0
+            ipv4StartDepth = 0
+        }
+    }
+
+    /// The list for `address` and the prefix length over which it holds. Allocation-free.
+    @inline(__always)
+    func lookup(_ address: ClientAddress) -> (list: Int32, scope: Int) {
+        var value: UInt32
+        var depth: Int
+        let bits: Int
+        if address.family == .ipv4 {
+            if ipv4Start >= nodeCount { return (Int32(ipv4Start - nodeCount), 0) }
+            value = ipv4Start
+            depth = 0
+            bits = 32
+        } else {
+            guard hasIPv6 else { return (-1, 0) }
+            value = 0
+            depth = 0
+            bits = 128
+        }
+        let high = address.octets.0.bigEndian
+        let low = address.octets.1.bigEndian
+        return records.withUnsafeBufferPointer { records in
+            while value < nodeCount && depth < bits {
+                let word = depth < 64 ? high : low
+                let bit = Int((word >> (63 - UInt64(depth & 63))) & 1)
+                value = records[Int(value) * 2 + bit]
+                depth += 1
+            }
+            return value >= nodeCount ? (Int32(value - nodeCount), depth) : (-1, depth)
+        }
+    }
+}
