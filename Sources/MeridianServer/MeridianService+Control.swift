@@ -108,7 +108,9 @@ extension MeridianService: ControlBackend {
         let bytes = address.bytes
         let family: ClientSubnet.Family = bytes.count == 4 ? .ipv4 : .ipv6
         let maxPrefix = bytes.count * 8
-        let usedPrefix = min(prefix ?? (bytes.count == 4 ? 24 : 56), maxPrefix)
+        // Without /PREFIX the question is "a query from this address" (no ECS): the whole
+        // address decides, as it does for a resolver's own queries.
+        let usedPrefix = min(prefix ?? maxPrefix, maxPrefix)
         guard usedPrefix >= 0 else { return .failure(ControlFailure("prefix \(usedPrefix) out of range")) }
         let qtype = type.flatMap { RRType(mnemonic: $0) } ?? (family == .ipv4 ? .a : .aaaa)
         let snapshot = publisher.current
@@ -121,8 +123,8 @@ extension MeridianService: ControlBackend {
         let explanation = snapshot.routing.explain(pool: dynamic.pool, client: routedClient, kind: kind, health: snapshot.health)
 
         // The answer itself comes from the responder, so explain cannot disagree with it.
-        let query = Message.query(id: 1, name: qname, type: qtype,
-                                  edns: EDNS(options: [EDNS.Option(code: .clientSubnet, data: subnet.optionData)]))
+        let options = prefix == nil ? [] : [EDNS.Option(code: .clientSubnet, data: subnet.optionData)]
+        let query = Message.query(id: 1, name: qname, type: qtype, edns: EDNS(options: options))
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
         defer { output.deallocate() }
         let encoded = query.encode()
