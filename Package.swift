@@ -22,6 +22,8 @@ let package = Package(
     products: [
         .executable(name: "meridian", targets: ["meridian"]),
         .executable(name: "dnsctl", targets: ["dnsctl"]),
+        // The pure layers, for the benchmark package in Benchmarks/.
+        .library(name: "MeridianCore", targets: ["MeridianWire", "MeridianZoneFile", "MeridianAuthority", "MeridianRouting", "MeridianGeoIP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
