@@ -36,8 +36,11 @@ public struct GeoDatabaseSummary: Sendable {
 /// thread-safety and speed do not matter on the hot path.
 public enum GeoDatabaseLoader {
     public static func load(path: String) throws(GeoDatabaseError) -> (trie: GeoTrie, summary: GeoDatabaseSummary) {
-        var mmdb = MMDB_s()
-        let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), &mmdb)
+        // On the heap: data-record entries keep a pointer to it while the tree is read.
+        let mmdb = UnsafeMutablePointer<MMDB_s>.allocate(capacity: 1)
+        mmdb.initialize(to: MMDB_s())
+        defer { mmdb.deallocate() }
+        let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), mmdb)
         guard status == MMDB_SUCCESS else {
             var reason = String(cString: MMDB_strerror(status))
             if status == MMDB_IO_ERROR || status == MMDB_FILE_OPEN_ERROR {
@@ -45,8 +48,8 @@ public enum GeoDatabaseLoader {
             }
             throw GeoDatabaseError(path: path, message: "cannot open GeoIP database: \(reason)")
         }
-        defer { MMDB_close(&mmdb) }
-        let metadata = mmdb.metadata
+        defer { MMDB_close(mmdb) }
+        let metadata = mmdb.pointee.metadata
         guard metadata.binary_format_major_version == 2 else {
             throw GeoDatabaseError(path: path, message: "unsupported MaxMind DB format version \(metadata.binary_format_major_version)")
         }
@@ -65,46 +68,68 @@ public enum GeoDatabaseLoader {
         var locations: [GeoLocation] = []
         let reader = RecordReader()
         defer { reader.free() }
-        var node = MMDB_search_node_s()
+        // The search tree is read straight from the mapped file: records of 24, 28 or 32 bits,
+        // two per node (MaxMind DB spec, "Search Tree Section"). Decoding them here is several
+        // times faster than MMDB_read_node per node; the data records are still read through
+        // libmaxminddb.
+        guard let tree = mmdb.pointee.file_content else {
+            throw GeoDatabaseError(path: path, message: "database not mapped")
+        }
+        let recordSize = Int(metadata.record_size)
+        let nodeBytes = recordSize / 4
+        guard Int(nodeCount) * nodeBytes <= Int(mmdb.pointee.file_size) else {
+            throw GeoDatabaseError(path: path, message: "search tree larger than the file")
+        }
+        let separator: UInt32 = 16
+        let dataSize = mmdb.pointee.data_section_size
         var dataRecords = 0
-        for number in 0..<nodeCount {
-            let result = MMDB_read_node(&mmdb, number, &node)
-            guard result == MMDB_SUCCESS else {
-                throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): \(String(cString: MMDB_strerror(result)))")
+        for number in 0..<Int(nodeCount) {
+            let base = tree + number * nodeBytes
+            let left: UInt32
+            let right: UInt32
+            switch recordSize {
+            case 24:
+                left = UInt32(base[0]) << 16 | UInt32(base[1]) << 8 | UInt32(base[2])
+                right = UInt32(base[3]) << 16 | UInt32(base[4]) << 8 | UInt32(base[5])
+            case 28:
+                left = UInt32(base[3] & 0xF0) << 20 | UInt32(base[0]) << 16 | UInt32(base[1]) << 8 | UInt32(base[2])
+                right = UInt32(base[3] & 0x0F) << 24 | UInt32(base[4]) << 16 | UInt32(base[5]) << 8 | UInt32(base[6])
+            default:
+                left = UInt32(base[0]) << 24 | UInt32(base[1]) << 16 | UInt32(base[2]) << 8 | UInt32(base[3])
+                right = UInt32(base[4]) << 24 | UInt32(base[5]) << 16 | UInt32(base[6]) << 8 | UInt32(base[7])
             }
             for side in 0..<2 {
-                let type = side == 0 ? node.left_record_type : node.right_record_type
-                let value = side == 0 ? node.left_record : node.right_record
-                var entry = side == 0 ? node.left_record_entry : node.right_record_entry
-                let slot = Int(number) * 2 + side
-                switch Int32(type) {
-                case MMDB_RECORD_TYPE_SEARCH_NODE:
-                    guard value < UInt64(nodeCount) else {
-                        throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number)")
-                    }
-                    records[slot] = UInt32(value)
-                case MMDB_RECORD_TYPE_EMPTY:
-                    records[slot] = GeoTrie.noData
-                case MMDB_RECORD_TYPE_DATA:
-                    if let known = locationByOffset[entry.offset] {
-                        records[slot] = nodeCount + known
-                        continue
-                    }
-                    dataRecords += 1
-                    let location = try reader.read(&entry, path: path)
-                    let index: UInt32
-                    if let existing = locationIndex[location] {
-                        index = existing
-                    } else {
-                        index = UInt32(locations.count)
-                        locationIndex[location] = index
-                        locations.append(location)
-                    }
-                    locationByOffset[entry.offset] = index
-                    records[slot] = nodeCount + index
-                default:
-                    throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): invalid record")
+                let value = side == 0 ? left : right
+                let slot = number * 2 + side
+                if value < nodeCount {
+                    records[slot] = value
+                    continue
                 }
+                if value == nodeCount {
+                    records[slot] = GeoTrie.noData
+                    continue
+                }
+                guard value >= nodeCount + separator, value - nodeCount - separator < dataSize else {
+                    throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): record \(value) points outside the data section")
+                }
+                let offset = value - nodeCount - separator
+                if let known = locationByOffset[offset] {
+                    records[slot] = nodeCount + known
+                    continue
+                }
+                dataRecords += 1
+                var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
+                let location = try reader.read(&entry, path: path)
+                let index: UInt32
+                if let existing = locationIndex[location] {
+                    index = existing
+                } else {
+                    index = UInt32(locations.count)
+                    locationIndex[location] = index
+                    locations.append(location)
+                }
+                locationByOffset[offset] = index
+                records[slot] = nodeCount + index
             }
         }
         let trie = GeoTrie(records: records, nodeCount: nodeCount, locations: locations, ipv6Tree: metadata.ip_version == 6)
