@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include "CMeridianIO.h"
@@ -19,4 +20,8 @@ int meridian_allowed_cpus(void) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
     return CPU_COUNT(&set);
+}
+
+void meridian_release_free_memory(void) {
+    malloc_trim(0);
 }

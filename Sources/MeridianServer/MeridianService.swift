@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Logging
+import CMeridianIO
 import MeridianAuthority
 import MeridianConfig
 import MeridianControl
@@ -65,6 +66,8 @@ public enum ServerData {
         let routing = RoutingBuilder.build(configuration, geo: geo?.trie)
         let result = ZoneSetLoader.load(directory: configuration.zones.directory, udpPayloadSize: configuration.dns.udpPayload,
                                         routing: routing, useClientSubnet: configuration.geoip?.clientSubnet ?? true)
+        // The load's temporary tables (GeoIP walk memos, zone text) are freed by now.
+        meridian_release_free_memory()
         guard result.snapshot != nil else { throw LoadFailure(lines: result.errors.map(\.description)) }
         return Loaded(zones: result, geo: geo, routing: routing)
     }

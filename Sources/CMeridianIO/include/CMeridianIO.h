@@ -17,6 +17,10 @@ int meridian_sendmmsg(int fd, meridian_mmsghdr *messages, unsigned int count, in
 /// CPUs this process may run on (its affinity mask, as `taskset` sets it); 0 if unknown.
 int meridian_allowed_cpus(void);
 
+/// Returns freed heap memory to the system (glibc malloc_trim) after a load's temporary
+/// tables are gone; without it RSS keeps the load's peak.
+void meridian_release_free_memory(void);
+
 /// MSG_WAITFORONE: block for the first datagram, then take what is queued.
 extern const int meridian_msg_waitforone;
 
