@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "dnsctl", targets: ["dnsctl"]),
         // The pure layers, for the benchmark package in Benchmarks/.
         .library(name: "MeridianCore", targets: ["MeridianWire", "MeridianZoneFile", "MeridianAuthority", "MeridianRouting", "MeridianGeoIP"]),
+        .library(name: "MeridianHealthKit", targets: ["MeridianHealth", "MeridianConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(name: "Meridian", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -20,6 +22,17 @@ let package = Package(
             ],
             path: "Benchmarks/MeridianBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The cost of health checking: many edges probed over loopback (docs/PERFORMANCE.md).
+        .executableTarget(
+            name: "HealthCheckLoad",
+            dependencies: [.product(name: "MeridianHealthKit", package: "Meridian"), .product(name: "Logging", package: "swift-log")],
+            path: "Sources/HealthCheckLoad"
+        ),
+        .executableTarget(
+            name: "HealthEndpoints",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            path: "Sources/HealthEndpoints"
         ),
     ],
     swiftLanguageModes: [.v6]
