@@ -48,7 +48,7 @@ let package = Package(
 
         // libmaxminddb, read at load time only.
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
-        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),
+        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire", "MeridianConfig"], swiftSettings: swiftSettings),
 
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),

@@ -1,3 +1,4 @@
+import MeridianConfig
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -294,78 +295,15 @@ extension MMDBNetwork {
         }
     }
 
-    /// Parses an IPv4 or IPv6 address into 4 or 16 bytes.
+    /// Parses an IPv4 or IPv6 address into 4 or 16 bytes, with the configuration's strict
+    /// address syntax (one parser for every address an operator writes).
     public static func parseAddress(_ text: String) throws(NetworkSyntaxError) -> [UInt8] {
         if text.isEmpty { throw NetworkSyntaxError("empty address") }
-        if text.contains(":") { return try parseIPv6(text) }
-        return try parseIPv4(Substring(text), whole: text)
-    }
-
-    private static func parseIPv4(_ text: Substring, whole: String) throws(NetworkSyntaxError) -> [UInt8] {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else {
-            throw NetworkSyntaxError("\"\(whole)\" is not an IPv4 address: expected four numbers separated by dots")
+        do {
+            return try IPAddress(parsing: text).bytes
+        } catch {
+            throw NetworkSyntaxError(error.message)
         }
-        var bytes: [UInt8] = []
-        for part in parts {
-            guard !part.isEmpty, part.utf8.count <= 3, part.utf8.allSatisfy(isDigit), let octet = UInt8(part) else {
-                throw NetworkSyntaxError("\"\(whole)\" is not an IPv4 address: \"\(part)\" is not a number 0...255")
-            }
-            if part.utf8.count > 1, part.hasPrefix("0") {
-                throw NetworkSyntaxError("\"\(whole)\" is not an IPv4 address: \"\(part)\" has a leading zero")
-            }
-            bytes.append(octet)
-        }
-        return bytes
-    }
-
-    private static func parseIPv6(_ text: String) throws(NetworkSyntaxError) -> [UInt8] {
-        func invalid(_ why: String) -> NetworkSyntaxError {
-            NetworkSyntaxError("\"\(text)\" is not an IPv6 address: \(why)")
-        }
-        if text.contains("%") { throw invalid("zone indexes are not allowed") }
-        let head: Substring
-        var tail: Substring?
-        if let gap = text.firstRange(of: "::") {
-            head = text[..<gap.lowerBound]
-            tail = text[gap.upperBound...]
-            if tail!.contains("::") { throw invalid("\"::\" may appear only once") }
-        } else {
-            head = Substring(text)
-        }
-
-        // One side of "::" as 16-bit groups; a dotted quad may end the address.
-        func groups(_ side: Substring, endsAddress: Bool) throws(NetworkSyntaxError) -> [UInt16] {
-            if side.isEmpty { return [] }
-            let parts = side.split(separator: ":", omittingEmptySubsequences: false)
-            var result: [UInt16] = []
-            for (index, part) in parts.enumerated() {
-                if endsAddress, index == parts.count - 1, part.contains(".") {
-                    let quad = try parseIPv4(part, whole: String(part))
-                    result.append(UInt16(quad[0]) << 8 | UInt16(quad[1]))
-                    result.append(UInt16(quad[2]) << 8 | UInt16(quad[3]))
-                    continue
-                }
-                if part.isEmpty { throw invalid("empty group") }
-                guard part.utf8.count <= 4, part.allSatisfy(\.isHexDigit), let group = UInt16(part, radix: 16) else {
-                    throw invalid("\"\(part)\" is not a group of 1 to 4 hex digits")
-                }
-                result.append(group)
-            }
-            return result
-        }
-
-        let left = try groups(head, endsAddress: tail == nil)
-        let all: [UInt16]
-        if let tail {
-            let right = try groups(tail, endsAddress: true)
-            guard left.count + right.count <= 7 else { throw invalid("too many groups") }
-            all = left + Array(repeating: 0, count: 8 - left.count - right.count) + right
-        } else {
-            guard left.count == 8 else { throw invalid("expected 8 groups or \"::\"") }
-            all = left
-        }
-        return all.flatMap { [UInt8(truncatingIfNeeded: $0 >> 8), UInt8(truncatingIfNeeded: $0)] }
     }
 }
 
