@@ -25,7 +25,7 @@ struct Explain: ParsableCommand {
     @Argument(help: ArgumentHelp("The client address, or an ECS subnet ADDRESS/PREFIX.", valueName: "client[/prefix]"))
     var client: String
 
-    @Argument(help: "Query type (default A).")
+    @Argument(help: "Query type (default A, or AAAA for an IPv6 client).")
     var type: String?
 
     func validate() throws {
