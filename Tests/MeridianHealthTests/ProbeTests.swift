@@ -94,7 +94,9 @@ extension HealthProbe {
             #expect(!result.passed)
             #expect(result.reason == "timeout after 400ms")
             #expect(elapsed >= Self.timeout)
-            #expect(elapsed < Self.timeout + .milliseconds(500))
+            // The server never answers, so anything short of seconds proves the deadline ended the probe;
+            // the margin absorbs scheduling on a machine busy running the other suites in parallel.
+            #expect(elapsed < Self.timeout + .seconds(2))
         }
         await server.stop()
     }
