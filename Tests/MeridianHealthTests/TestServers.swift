@@ -212,7 +212,7 @@ enum TestCertificates {
     static func serverContext(_ pair: Pair) throws -> NIOSSLContext {
         let configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(pair.certificate).map { .certificate($0) },
-            privateKey: .file(pair.key))
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: pair.key, format: .pem)))
         return try NIOSSLContext(configuration: configuration)
     }
 
