@@ -30,59 +30,93 @@ public struct GeoDatabaseSummary: Sendable {
     public var buildEpoch: UInt64
 }
 
-/// Reads a MaxMind DB file through libmaxminddb once, at load time, and compiles it into a
-/// `GeoTrie` (gdnsd's approach): the search tree is copied node for node and every data
-/// record becomes a small `GeoLocation`. Queries never call into the C library, so its
-/// thread-safety and speed do not matter on the hot path.
-public enum GeoDatabaseLoader {
-    public static func load(path: String) throws(GeoDatabaseError) -> (trie: GeoTrie, summary: GeoDatabaseSummary) {
-        // On the heap: data-record entries keep a pointer to it while the tree is read.
+/// An open MaxMind DB file. libmaxminddb opens and validates it and answers `dnsctl explain`
+/// (`MMDB_lookup_sockaddr`); `compile` turns it into a `GeoTrie` for building the pools'
+/// tries (gdnsd's approach), after which the trie can go: queries never call into the C
+/// library, so its thread-safety and speed do not matter on the hot path, and the server
+/// keeps only the mapping, whose pages the kernel can drop.
+public final class GeoDatabase: @unchecked Sendable {
+    // @unchecked: the handle is only read after `init`, and libmaxminddb lookups on an open
+    // database may run on several threads at once; `deinit` is the only writer.
+    public let path: String
+    public let databaseType: String
+    public let ipVersion: Int
+    public let buildEpoch: UInt64
+    private let mmdb: UnsafeMutablePointer<MMDB_s>
+    private let reader = RecordReader()
+
+    public init(path: String) throws(GeoDatabaseError) {
+        // On the heap: data-record entries keep a pointer to it.
         let mmdb = UnsafeMutablePointer<MMDB_s>.allocate(capacity: 1)
         mmdb.initialize(to: MMDB_s())
-        defer { mmdb.deallocate() }
         let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), mmdb)
         guard status == MMDB_SUCCESS else {
             var reason = String(cString: MMDB_strerror(status))
             if status == MMDB_IO_ERROR || status == MMDB_FILE_OPEN_ERROR {
                 reason += errno != 0 ? " (\(String(cString: strerror(errno))))" : ""
             }
+            mmdb.deallocate()
+            reader.free()
             throw GeoDatabaseError(path: path, message: "cannot open GeoIP database: \(reason)")
         }
-        defer { MMDB_close(mmdb) }
         let metadata = mmdb.pointee.metadata
-        guard metadata.binary_format_major_version == 2 else {
-            throw GeoDatabaseError(path: path, message: "unsupported MaxMind DB format version \(metadata.binary_format_major_version)")
+        var problem: String?
+        if metadata.binary_format_major_version != 2 {
+            problem = "unsupported MaxMind DB format version \(metadata.binary_format_major_version)"
+        } else if ![24, 28, 32].contains(metadata.record_size) || metadata.node_count == 0 || metadata.node_count >= UInt32.max / 2 {
+            problem = "implausible metadata: \(metadata.node_count) nodes of record size \(metadata.record_size)"
+        } else if metadata.ip_version != 4 && metadata.ip_version != 6 {
+            problem = "unknown ip_version \(metadata.ip_version)"
+        } else if mmdb.pointee.file_content == nil {
+            problem = "database not mapped"
+        } else if Int(metadata.node_count) * Int(metadata.record_size) / 4 > Int(mmdb.pointee.file_size) {
+            problem = "search tree larger than the file"
         }
-        guard [24, 28, 32].contains(metadata.record_size), metadata.node_count > 0, metadata.node_count < UInt32.max / 2 else {
-            throw GeoDatabaseError(path: path, message: "implausible metadata: \(metadata.node_count) nodes of record size \(metadata.record_size)")
+        if let problem {
+            MMDB_close(mmdb)
+            mmdb.deallocate()
+            reader.free()
+            throw GeoDatabaseError(path: path, message: problem)
         }
-        guard metadata.ip_version == 4 || metadata.ip_version == 6 else {
-            throw GeoDatabaseError(path: path, message: "unknown ip_version \(metadata.ip_version)")
-        }
-        let nodeCount = metadata.node_count
-        let databaseType = metadata.database_type.map { String(cString: $0) } ?? "unknown"
+        self.path = path
+        self.mmdb = mmdb
+        self.databaseType = metadata.database_type.map { String(cString: $0) } ?? "unknown"
+        self.ipVersion = Int(metadata.ip_version)
+        self.buildEpoch = metadata.build_epoch
+    }
 
-        var records = [UInt32](repeating: GeoTrie.noData, count: Int(nodeCount) * 2)
-        var locationByOffset: [UInt32: UInt32] = [:]
-        var locationIndex: [GeoLocation: UInt32] = [:]
-        var locations: [GeoLocation] = []
-        let reader = RecordReader()
-        defer { reader.free() }
-        // The search tree is read straight from the mapped file: records of 24, 28 or 32 bits,
-        // two per node (MaxMind DB spec, "Search Tree Section"). Decoding them here is several
-        // times faster than MMDB_read_node per node; the data records are still read through
-        // libmaxminddb.
-        guard let tree = mmdb.pointee.file_content else {
-            throw GeoDatabaseError(path: path, message: "database not mapped")
-        }
+    deinit {
+        MMDB_close(mmdb)
+        mmdb.deallocate()
+        reader.free()
+    }
+
+    /// Copies the search tree node for node and reads every data record once, checking each
+    /// record's bounds: a corrupt file is an error here, never a crash later.
+    public func compile() throws(GeoDatabaseError) -> (trie: GeoTrie, summary: GeoDatabaseSummary) {
+        defer { releaseMappedPages() }
+        let metadata = mmdb.pointee.metadata
+        let nodeCount = metadata.node_count
+        // Checked in init.
+        let tree = mmdb.pointee.file_content!
         let recordSize = Int(metadata.record_size)
         let nodeBytes = recordSize / 4
-        guard Int(nodeCount) * nodeBytes <= Int(mmdb.pointee.file_size) else {
-            throw GeoDatabaseError(path: path, message: "search tree larger than the file")
-        }
         let separator: UInt32 = 16
         let dataSize = mmdb.pointee.data_section_size
-        var dataRecords = 0
+        let section = DataSectionReader(section: UnsafeRawBufferPointer(start: mmdb.pointee.data_section, count: Int(dataSize)))
+
+        guard UInt64(nodeCount) + UInt64(dataSize) < UInt64(GeoTrie.noData) else {
+            throw GeoDatabaseError(path: path, message: "database too large: \(nodeCount) nodes and \(dataSize) bytes of data")
+        }
+        var records = [UInt32](repeating: GeoTrie.noData, count: Int(nodeCount) * 2)
+        // Which data-section offsets hold records, one bit per byte: the rank of an offset
+        // among them numbers the record. Neighbouring leaves point at neighbouring records,
+        // so this stays in cache where a hash table of offsets would not.
+        let words = (Int(dataSize) + 63) / 64
+        var marks = [UInt64](repeating: 0, count: words)
+        // The search tree is read straight from the mapped file: records of 24, 28 or 32 bits,
+        // two per node (MaxMind DB spec, "Search Tree Section"), several times faster than
+        // MMDB_read_node per node. Leaves hold `nodeCount + offset` until the records are read.
         for number in 0..<Int(nodeCount) {
             let base = tree + number * nodeBytes
             let left: UInt32
@@ -100,36 +134,55 @@ public enum GeoDatabaseLoader {
             }
             for side in 0..<2 {
                 let value = side == 0 ? left : right
-                let slot = number * 2 + side
                 if value < nodeCount {
-                    records[slot] = value
-                    continue
+                    records[number * 2 + side] = value
+                } else if value > nodeCount {
+                    guard value >= nodeCount + separator, value - nodeCount - separator < dataSize else {
+                        throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): record \(value) points outside the data section")
+                    }
+                    let offset = value - nodeCount - separator
+                    marks[Int(offset >> 6)] |= 1 << UInt64(offset & 63)
+                    records[number * 2 + side] = nodeCount + offset
                 }
-                if value == nodeCount {
-                    records[slot] = GeoTrie.noData
-                    continue
-                }
-                guard value >= nodeCount + separator, value - nodeCount - separator < dataSize else {
-                    throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): record \(value) points outside the data section")
-                }
-                let offset = value - nodeCount - separator
-                if let known = locationByOffset[offset] {
-                    records[slot] = nodeCount + known
-                    continue
-                }
-                dataRecords += 1
-                var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
-                let location = try reader.read(&entry, path: path)
-                let index: UInt32
-                if let existing = locationIndex[location] {
-                    index = existing
+            }
+        }
+        var before = [UInt32](repeating: 0, count: words)
+        var dataRecords = 0
+        for word in 0..<words {
+            before[word] = UInt32(dataRecords)
+            dataRecords += marks[word].nonzeroBitCount
+        }
+        // Each record read once, in file order; equal locations share one entry.
+        var locationOfRecord = [UInt32](repeating: 0, count: dataRecords)
+        var distinct = DistinctIndex(capacity: dataRecords / 2)
+        var locations: [GeoLocation] = []
+        var record = 0
+        for word in 0..<words {
+            var bits = marks[word]
+            while bits != 0 {
+                let offset = UInt32(word * 64 + bits.trailingZeroBitCount)
+                bits &= bits - 1
+                let location: GeoLocation
+                if let read = section.location(at: Int(offset)) {
+                    location = read
                 } else {
-                    index = UInt32(locations.count)
-                    locationIndex[location] = index
-                    locations.append(location)
+                    var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
+                    location = try reader.read(&entry, path: path)
                 }
-                locationByOffset[offset] = index
-                records[slot] = nodeCount + index
+                let index = locations.withUnsafeBufferPointer { known in
+                    distinct.index(hash: location.loadHash, next: UInt32(known.count)) { known[Int($0)] == location }
+                }
+                if index == locations.count { locations.append(location) }
+                locationOfRecord[record] = index
+                record += 1
+            }
+        }
+        records.withUnsafeMutableBufferPointer { records in
+            for slot in records.indices where records[slot] >= nodeCount && records[slot] != GeoTrie.noData {
+                let offset = records[slot] - nodeCount
+                let word = Int(offset >> 6)
+                let rank = Int(before[word]) + (marks[word] & ((1 << UInt64(offset & 63)) - 1)).nonzeroBitCount
+                records[slot] = nodeCount + locationOfRecord[rank]
             }
         }
         let trie = GeoTrie(records: records, nodeCount: nodeCount, locations: locations, ipv6Tree: metadata.ip_version == 6)
@@ -139,19 +192,93 @@ public enum GeoDatabaseLoader {
             withCountry: locations.filter { $0.country != 0 || $0.continent != 0 }.count, buildEpoch: metadata.build_epoch)
         return (trie, summary)
     }
+
+    /// What libmaxminddb reads for each record offset, beside what `compile` read for it; for
+    /// tests that hold the two readers to the same answers.
+    func readBothWays(offset: UInt32) -> (fast: GeoLocation?, library: GeoLocation?) {
+        let section = DataSectionReader(section: UnsafeRawBufferPointer(start: mmdb.pointee.data_section,
+                                                                        count: Int(mmdb.pointee.data_section_size)))
+        var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
+        return (section.location(at: Int(offset)), try? reader.read(&entry, path: path))
+    }
+
+    /// Every data-record offset the search tree points at.
+    func recordOffsets() -> Set<UInt32> {
+        var offsets = Set<UInt32>()
+        let nodeCount = mmdb.pointee.metadata.node_count
+        var node = MMDB_search_node_s()
+        for number in 0..<nodeCount where MMDB_read_node(mmdb, number, &node) == MMDB_SUCCESS {
+            for (record, type) in [(node.left_record, node.left_record_type), (node.right_record, node.right_record_type)]
+            where Int32(type) == MMDB_RECORD_TYPE_DATA {
+                offsets.insert(UInt32(record) - nodeCount - 16)
+            }
+        }
+        return offsets
+    }
+
+    /// Hands the mapped file's pages back to the page cache: after `compile` nothing reads
+    /// them but an occasional `explain`, which faults in the few it needs.
+    public func releaseMappedPages() {
+        guard let content = mmdb.pointee.file_content else { return }
+        madvise(UnsafeMutableRawPointer(mutating: content), Int(mmdb.pointee.file_size), MADV_DONTNEED)
+    }
+}
+
+extension GeoDatabase: GeoLocator {
+    /// The record libmaxminddb finds for `address` and the length of its network within the
+    /// address's own family.
+    public func locate(_ address: ClientAddress) -> GeoMatch {
+        var storage = sockaddr_storage()
+        var status: Int32 = 0
+        let result: MMDB_lookup_result_s = withUnsafeMutablePointer(to: &storage) { pointer in
+            let raw = UnsafeMutableRawPointer(pointer)
+            var octets = address.octets
+            if address.family == .ipv4 {
+                var inet = sockaddr_in()
+                inet.sin_family = sa_family_t(AF_INET)
+                withUnsafeBytes(of: &octets) { bytes in
+                    withUnsafeMutableBytes(of: &inet.sin_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<4])) }
+                }
+                raw.storeBytes(of: inet, as: sockaddr_in.self)
+            } else {
+                var inet6 = sockaddr_in6()
+                inet6.sin6_family = sa_family_t(AF_INET6)
+                withUnsafeBytes(of: &octets) { bytes in
+                    withUnsafeMutableBytes(of: &inet6.sin6_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<16])) }
+                }
+                raw.storeBytes(of: inet6, as: sockaddr_in6.self)
+            }
+            return raw.withMemoryRebound(to: sockaddr.self, capacity: 1) { MMDB_lookup_sockaddr(mmdb, $0, &status) }
+        }
+        guard status == MMDB_SUCCESS else { return GeoMatch(location: nil, prefixLength: 0) }
+        // An IPv4 address in an IPv6 tree is reported with the IPv6 netmask (::/96 + bits).
+        var prefix = Int(result.netmask)
+        if address.family == .ipv4 && ipVersion == 6 { prefix = max(0, prefix - 96) }
+        guard result.found_entry else { return GeoMatch(location: nil, prefixLength: prefix) }
+        var entry = result.entry
+        return GeoMatch(location: try? reader.read(&entry, path: path), prefixLength: prefix)
+    }
+}
+
+/// The loader's entry point for tools that want the compiled tree alone.
+public enum GeoDatabaseLoader {
+    public static func load(path: String) throws(GeoDatabaseError) -> (trie: GeoTrie, summary: GeoDatabaseSummary) {
+        try GeoDatabase(path: path).compile()
+    }
 }
 
 /// Reads the fields routing needs from one data record with `MMDB_aget_value`
 /// (`MMDB_get_value` is variadic, which Swift cannot call). The lookup paths are C strings
 /// made once.
-final class RecordReader {
+final class RecordReader: @unchecked Sendable {
+    // Immutable after init: the C-string paths are only read.
     private let latitude: UnsafeMutablePointer<UnsafePointer<CChar>?>
     private let longitude: UnsafeMutablePointer<UnsafePointer<CChar>?>
     private let country: UnsafeMutablePointer<UnsafePointer<CChar>?>
     private let registeredCountry: UnsafeMutablePointer<UnsafePointer<CChar>?>
     private let continent: UnsafeMutablePointer<UnsafePointer<CChar>?>
     private let subdivision: UnsafeMutablePointer<UnsafePointer<CChar>?>
-    private var strings: [UnsafeMutablePointer<CChar>] = []
+    private let strings: [UnsafeMutablePointer<CChar>]
 
     init() {
         var made: [UnsafeMutablePointer<CChar>] = []

@@ -27,17 +27,7 @@ public struct Explanation: Sendable {
 extension RoutingTable {
     public func explain(pool: Int, client: ClientAddress, kind: AnswerKind, health: HealthTable) -> Explanation {
         let decision = decide(pool: pool, client: client)
-        var location: GeoLocation?
-        switch decision.source {
-        case .database(let index): location = geo?.locations[index]
-        case .override(let index):
-            if case .location(let latitude, let longitude) = overrides[index].target {
-                location = GeoLocation(latitude: latitude, longitude: longitude, hasCoordinates: true)
-            }
-        case .fallback:
-            let match = geo?.lookup(client)
-            if let match, match.location >= 0 { location = geo?.locations[match.location] }
-        }
+        let location = decision.location
         let output = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, edges.count))
         defer { output.deallocate() }
         let selection = select(pool: pool, list: decision.list, kind: kind, health: health, into: output)

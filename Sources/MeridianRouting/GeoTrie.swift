@@ -53,6 +53,24 @@ func unpack(_ value: UInt32) -> String? {
     return String(decoding: bytes, as: UTF8.self)
 }
 
+/// Where the GeoIP database places an address: its record (nil when it has none) and the
+/// length of the network that record covers, within the address's own family.
+public struct GeoMatch: Sendable, Equatable {
+    public var location: GeoLocation?
+    public var prefixLength: Int
+
+    public init(location: GeoLocation?, prefixLength: Int) {
+        self.location = location
+        self.prefixLength = prefixLength
+    }
+}
+
+/// Answers "where is this address" for `dnsctl explain`; never on the query path, which
+/// reads the pools' compiled tries instead.
+public protocol GeoLocator: Sendable {
+    func locate(_ address: ClientAddress) -> GeoMatch
+}
+
 /// The GeoIP database compiled into a binary trie over the IPv6 address space (IPv4 lives
 /// at ::/96, as in MaxMind's files). Each node is two 32-bit records: a child node, "no
 /// data", or a location. One walk per query finds the location and the prefix length of the
@@ -135,4 +153,11 @@ public final class GeoTrie: Sendable {
     }
 
     public var nodes: Int { Int(nodeCount) }
+}
+
+extension GeoTrie: GeoLocator {
+    public func locate(_ address: ClientAddress) -> GeoMatch {
+        let match = lookup(address)
+        return GeoMatch(location: match.location >= 0 ? locations[match.location] : nil, prefixLength: match.prefixLength)
+    }
 }

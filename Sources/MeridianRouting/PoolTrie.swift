@@ -16,41 +16,48 @@ struct PoolTrie: Sendable {
     let hasIPv6: Bool
 
     /// `listFor(location)` gives the pool's list for a location of `geo`, `fallback` the
-    /// list for networks without data.
-    init(geo: GeoTrie, fallback: Int32, listFor: (Int) -> Int32) {
+    /// list for networks without data. `memo` is scratch space, passed in so that the pools
+    /// of one table share one allocation.
+    init(geo: GeoTrie, fallback: Int32, memo: inout [Int32], listFor: (Int) -> Int32) {
         let geoNodes = geo.nodeCount
         var built: [UInt32] = []
         // Each GeoIP node's result: a leaf list (encoded as -2 - list) or a new node index;
         // memoised, because MaxMind trees share the IPv4 subtree between several aliases.
-        var memo = [Int64](repeating: Int64.min, count: Int(geoNodes))
-
-        func leaf(_ value: UInt32) -> Int64 {
-            if value == GeoTrie.noData { return -2 - Int64(fallback) }
-            return -2 - Int64(listFor(Int(value - geoNodes)))
+        let unvisited = Int32.min
+        if memo.count == Int(geoNodes) {
+            memo.withUnsafeMutableBufferPointer { $0.update(repeating: unvisited) }
+        } else {
+            memo = [Int32](repeating: unvisited, count: Int(geoNodes))
         }
 
-        func visit(_ node: UInt32, depth: Int) -> Int64 {
-            if memo[Int(node)] != Int64.min { return memo[Int(node)] }
-            let left = geo.records[Int(node) * 2]
-            let right = geo.records[Int(node) * 2 + 1]
-            let l = left < geoNodes && depth < 127 ? visit(left, depth: depth + 1) : (left < geoNodes ? -2 - Int64(fallback) : leaf(left))
-            let r = right < geoNodes && depth < 127 ? visit(right, depth: depth + 1) : (right < geoNodes ? -2 - Int64(fallback) : leaf(right))
-            let result: Int64
-            if l == r && l < 0 {
-                result = l
-            } else {
-                result = Int64(built.count / 2)
-                built.append(0)
-                built.append(0)
-                // Children are stored as signed values for now and encoded below.
-                built[Int(result) * 2] = UInt32(truncatingIfNeeded: l)
-                built[Int(result) * 2 + 1] = UInt32(truncatingIfNeeded: r)
+        let root: Int64 = geo.records.withUnsafeBufferPointer { records in
+            memo.withUnsafeMutableBufferPointer { memo in
+                func leaf(_ value: UInt32) -> Int64 {
+                    if value == GeoTrie.noData { return -2 - Int64(fallback) }
+                    return -2 - Int64(listFor(Int(value - geoNodes)))
+                }
+
+                func visit(_ node: UInt32, depth: Int) -> Int64 {
+                    if memo[Int(node)] != unvisited { return Int64(memo[Int(node)]) }
+                    let left = records[Int(node) * 2]
+                    let right = records[Int(node) * 2 + 1]
+                    let l = left < geoNodes && depth < 127 ? visit(left, depth: depth + 1) : (left < geoNodes ? -2 - Int64(fallback) : leaf(left))
+                    let r = right < geoNodes && depth < 127 ? visit(right, depth: depth + 1) : (right < geoNodes ? -2 - Int64(fallback) : leaf(right))
+                    let result: Int64
+                    if l == r && l < 0 {
+                        result = l
+                    } else {
+                        result = Int64(built.count / 2)
+                        // Children are stored as signed values for now and encoded below.
+                        built.append(UInt32(truncatingIfNeeded: l))
+                        built.append(UInt32(truncatingIfNeeded: r))
+                    }
+                    memo[Int(node)] = Int32(result)
+                    return result
+                }
+                return visit(0, depth: 0)
             }
-            memo[Int(node)] = result
-            return result
         }
-
-        let root = visit(0, depth: 0)
         var nodeCount = UInt32(built.count / 2)
         if root < 0 {
             // Everything collapsed: one leaf for the whole address space.

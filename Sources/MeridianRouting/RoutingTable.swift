@@ -6,7 +6,7 @@ import Darwin
 import MeridianWire
 
 /// An edge as routing sees it: where it is and what to answer with.
-public struct EdgeSpec: Sendable {
+public struct EdgeSpec: Sendable, Equatable {
     public var name: String
     public var latitude: Double
     public var longitude: Double
@@ -26,7 +26,7 @@ public struct EdgeSpec: Sendable {
     }
 }
 
-public struct PoolSpec: Sendable {
+public struct PoolSpec: Sendable, Equatable {
     public enum Policy: Sendable, Equatable {
         case nearest
         /// Keys: `US-CA`, `US`, `NA`, `default`; values: edge indices in order.
@@ -67,8 +67,8 @@ public struct PoolSpec: Sendable {
 }
 
 /// A network the operator placed by hand; checked before the database, most specific first.
-public struct OverrideSpec: Sendable {
-    public enum Target: Sendable {
+public struct OverrideSpec: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
         case location(latitude: Double, longitude: Double)
         case edges([Int])
     }
@@ -86,6 +86,10 @@ public struct OverrideSpec: Sendable {
         self.target = target
     }
 
+    public static func == (a: OverrideSpec, b: OverrideSpec) -> Bool {
+        a.family == b.family && a.octets == b.octets && a.prefixLength == b.prefixLength && a.target == b.target
+    }
+
     func contains(_ address: ClientAddress) -> Bool {
         guard address.family == family else { return false }
         let high = address.octets.0.bigEndian
@@ -100,21 +104,23 @@ public struct OverrideSpec: Sendable {
 }
 
 /// Edges, pools and the compiled geo table, frozen. For every pool and every location the
-/// database knows, the ordered edge list is computed at load time; a query does one trie
-/// walk and one array index.
+/// database knows, the ordered edge list is computed at load time and folded into the
+/// pool's own trie; a query does one short trie walk. The GeoIP trie itself is not kept:
+/// `locator` (the open database) answers `explain`.
 public final class RoutingTable: Sendable {
     public let edges: [EdgeSpec]
     public let pools: [PoolSpec]
-    public let geo: GeoTrie?
+    /// Where `explain` looks clients up; the GeoIP trie the table was built from unless
+    /// another locator was given.
+    public let locator: (any GeoLocator)?
+    /// The overrides as configured, to tell whether a reload changes routing.
+    public let configuredOverrides: [OverrideSpec]
     let overrides: [OverrideSpec]
 
     /// All distinct ordered edge lists, back to back.
     let listEdges: [UInt16]
     let listStart: [Int32]
     let listLength: [UInt16]
-    /// Per pool: list for each location of `geo`; -1 when the location does not decide
-    /// (no coordinates for `nearest`, no matching key for `map`) and the fallback applies.
-    let listForLocation: [[Int32]]
     /// Per pool: list for clients without a usable location.
     let fallbackList: [Int32]
     /// Per pool: list for each override.
@@ -124,10 +130,12 @@ public final class RoutingTable: Sendable {
 
     public static let empty = RoutingTable(edges: [], pools: [], geo: nil, overrides: [])
 
-    public init(edges: [EdgeSpec], pools: [PoolSpec], geo: GeoTrie?, overrides: [OverrideSpec]) {
+    /// `geo` is needed only while building; `locator` defaults to it.
+    public init(edges: [EdgeSpec], pools: [PoolSpec], geo: GeoTrie?, overrides: [OverrideSpec], locator: (any GeoLocator)? = nil) {
         self.edges = edges
         self.pools = pools
-        self.geo = geo
+        self.locator = locator ?? geo
+        self.configuredOverrides = overrides
         // Most specific first, so the first match wins.
         self.overrides = overrides.enumerated().sorted {
             $0.element.prefixLength != $1.element.prefixLength ? $0.element.prefixLength > $1.element.prefixLength : $0.offset < $1.offset
@@ -138,7 +146,9 @@ public final class RoutingTable: Sendable {
         var listStart: [Int32] = []
         var listLength: [UInt16] = []
         func intern(_ list: [Int]) -> Int32 {
-            let key = list.map { UInt16($0) }
+            intern(list.map { UInt16($0) })
+        }
+        func intern(_ key: [UInt16]) -> Int32 {
             if let index = interned[key] { return index }
             let index = Int32(listStart.count)
             interned[key] = index
@@ -150,23 +160,35 @@ public final class RoutingTable: Sendable {
         var perLocation: [[Int32]] = []
         var fallback: [Int32] = []
         var perOverride: [[Int32]] = []
+        // Many locations share coordinates (or codes): each distinct one is ordered once.
+        let places = geo.map { geo in
+            LocationGroups(locations: geo.locations,
+                           coordinates: pools.contains { $0.policy == .nearest },
+                           codes: pools.contains { $0.policy != .nearest })
+        }
+        var scratch = [UInt16]()
         for pool in pools {
             let order = PoolOrdering(pool: pool, edges: edges)
             fallback.append(intern(order.fallback()))
             var lists: [Int32] = []
-            if let geo {
-                lists.reserveCapacity(geo.locations.count)
-                // Many locations share coordinates or codes; compute each distinct one once.
-                var memo: [GeoLocation: Int32] = [:]
-                for location in geo.locations {
-                    if let known = memo[location] {
-                        lists.append(known)
-                        continue
+            if let places {
+                // -1: the location does not decide (no coordinates for `nearest`, no
+                // matching key for `map`) and the fallback applies.
+                var perGroup: [Int32]
+                let groupOf: [Int32]
+                switch pool.policy {
+                case .nearest:
+                    groupOf = places.coordinateGroup
+                    perGroup = places.coordinates.map { place in
+                        order.nearest(latitude: place.latitude, longitude: place.longitude, into: &scratch)
+                        return intern(scratch)
                     }
-                    let list = order.list(for: location).map(intern) ?? -1
-                    memo[location] = list
-                    lists.append(list)
+                case .map:
+                    groupOf = places.codeGroup
+                    perGroup = places.codes.map { order.list(for: $0).map(intern) ?? -1 }
                 }
+                lists = groupOf.map { $0 >= 0 ? perGroup[Int($0)] : -1 }
+                perGroup = []
             }
             perLocation.append(lists)
             perOverride.append(self.overrides.map { override in
@@ -183,12 +205,12 @@ public final class RoutingTable: Sendable {
         self.listEdges = listEdges
         self.listStart = listStart
         self.listLength = listLength
-        self.listForLocation = perLocation
         self.fallbackList = fallback
         self.listForOverride = perOverride
+        var memo: [Int32] = []
         self.poolTries = pools.indices.map { pool in
             geo.map { geo in
-                PoolTrie(geo: geo, fallback: fallback[pool]) { location in
+                PoolTrie(geo: geo, fallback: fallback[pool], memo: &memo) { location in
                     let list = perLocation[pool][location]
                     return list >= 0 ? list : fallback[pool]
                 }
@@ -199,7 +221,7 @@ public final class RoutingTable: Sendable {
     /// Where a client's answer comes from.
     public enum Source: Sendable, Equatable {
         case override(index: Int)
-        case database(location: Int)
+        case database
         /// The database has nothing (or no coordinates) for the client: the pool's fallback.
         case fallback
     }
@@ -210,6 +232,8 @@ public final class RoutingTable: Sendable {
         /// Prefix length over which the same decision holds (the ECS scope).
         public var scope: Int
         public var source: Source
+        /// The database's record for the client, whether or not it decided.
+        public var location: GeoLocation?
     }
 
     /// Orders a pool's edges for a client: the query path. One override scan and one walk
@@ -229,14 +253,17 @@ public final class RoutingTable: Sendable {
     public func decide(pool: Int, client: ClientAddress) -> Decision {
         let routed = route(pool: pool, client: client)
         for (index, override) in overrides.enumerated() where override.contains(client) {
-            return Decision(list: routed.list, scope: routed.scope, source: .override(index: index))
+            var location: GeoLocation?
+            if case .location(let latitude, let longitude) = override.target {
+                location = GeoLocation(latitude: latitude, longitude: longitude, hasCoordinates: true)
+            }
+            return Decision(list: routed.list, scope: routed.scope, source: .override(index: index), location: location)
         }
-        guard let geo else { return Decision(list: routed.list, scope: routed.scope, source: .fallback) }
-        let match = geo.lookup(client)
-        guard match.location >= 0, listForLocation[pool][match.location] >= 0 else {
-            return Decision(list: routed.list, scope: routed.scope, source: .fallback)
+        guard poolTries[pool] != nil, let location = locator?.locate(client).location else {
+            return Decision(list: routed.list, scope: routed.scope, source: .fallback, location: nil)
         }
-        return Decision(list: routed.list, scope: routed.scope, source: .database(location: match.location))
+        let decides = PoolOrdering(pool: pools[pool], edges: edges).list(for: location) != nil
+        return Decision(list: routed.list, scope: routed.scope, source: decides ? .database : .fallback, location: location)
     }
 
     /// The edges of a list, nearest or preferred first.
@@ -291,6 +318,30 @@ struct PoolOrdering {
         }
     }
 
+    /// `byDistance` for the load's hundreds of thousands of places: the same order from the
+    /// same arithmetic, written into `order` without allocating.
+    func nearest(latitude: Double, longitude: Double, into order: inout [UInt16]) {
+        order.removeAll(keepingCapacity: true)
+        let count = pool.edges.count
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, count)) { distances in
+            let radians = Double.pi / 180
+            let cosine = cos(latitude * radians)
+            for position in 0..<count {
+                let edge = edges[pool.edges[position]]
+                distances[position] = greatCircleKilometres(latitude, longitude, cosine, edge.latitude, edge.longitude)
+                // Insertion sort by (distance, position): a pool has a handful of edges.
+                var at = order.count
+                order.append(UInt16(position))
+                while at > 0 && distances[Int(order[at - 1])] > distances[position] {
+                    order[at] = order[at - 1]
+                    at -= 1
+                }
+                order[at] = UInt16(position)
+            }
+        }
+        for index in order.indices { order[index] = UInt16(pool.edges[Int(order[index])]) }
+    }
+
     func byDistance(latitude: Double, longitude: Double) -> [Int] {
         pool.edges.enumerated().map { (position, edge) in
             (edge, greatCircleKilometres(latitude, longitude, edges[edge].latitude, edges[edge].longitude), position)
@@ -302,11 +353,59 @@ struct PoolOrdering {
 
 /// Haversine distance on a sphere of the Earth's mean radius (6371.0088 km).
 public func greatCircleKilometres(_ lat1: Double, _ lon1: Double, _ lat2: Double, _ lon2: Double) -> Double {
+    greatCircleKilometres(lat1, lon1, cos(lat1 * (Double.pi / 180)), lat2, lon2)
+}
+
+/// The same with the first point's cosine of latitude computed once by the caller.
+@inline(__always)
+func greatCircleKilometres(_ lat1: Double, _ lon1: Double, _ cosine1: Double, _ lat2: Double, _ lon2: Double) -> Double {
     let radians = Double.pi / 180
     let dLat = (lat2 - lat1) * radians
     let dLon = (lon2 - lon1) * radians
-    let a = sinHalfSquared(dLat) + cos(lat1 * radians) * cos(lat2 * radians) * sinHalfSquared(dLon)
+    let a = sinHalfSquared(dLat) + cosine1 * cos(lat2 * radians) * sinHalfSquared(dLon)
     return 2 * 6371.0088 * asin(min(1, a.squareRoot()))
+}
+
+/// Locations grouped by what routing reads from them: coordinates for `nearest` pools and
+/// codes for `map` pools. A City database has far fewer distinct ones than records.
+struct LocationGroups {
+    /// One location per group, and each location's group (-1 without coordinates).
+    var coordinates: [GeoLocation] = []
+    var coordinateGroup: [Int32] = []
+    var codes: [GeoLocation] = []
+    var codeGroup: [Int32] = []
+
+    init(locations: [GeoLocation], coordinates wantCoordinates: Bool, codes wantCodes: Bool) {
+        if wantCoordinates {
+            var seen = DistinctIndex(capacity: locations.count / 2)
+            coordinateGroup = locations.map { location in
+                guard location.hasCoordinates else { return -1 }
+                let hash = location.latitude.bitPattern &* 0xBF58_476D_1CE4_E5B9 ^ location.longitude.bitPattern
+                let group = coordinates.withUnsafeBufferPointer { known in
+                    seen.index(hash: hash, next: UInt32(known.count)) {
+                        known[Int($0)].latitude.bitPattern == location.latitude.bitPattern
+                            && known[Int($0)].longitude.bitPattern == location.longitude.bitPattern
+                    }
+                }
+                if group == coordinates.count { coordinates.append(location) }
+                return Int32(group)
+            }
+        }
+        if wantCodes {
+            var seen = DistinctIndex(capacity: 1 << 12)
+            codeGroup = locations.map { location in
+                let key = UInt64(location.country) << 48 | UInt64(location.continent) << 32 | UInt64(location.subdivision)
+                let group = codes.withUnsafeBufferPointer { known in
+                    seen.index(hash: key, next: UInt32(known.count)) {
+                        let other = known[Int($0)]
+                        return other.country == location.country && other.continent == location.continent && other.subdivision == location.subdivision
+                    }
+                }
+                if group == codes.count { codes.append(location) }
+                return Int32(group)
+            }
+        }
+    }
 }
 
 @inline(__always) func sinHalfSquared(_ x: Double) -> Double {

@@ -45,10 +45,10 @@ public enum ServerData {
         }
     }
 
-    /// Zones, GeoIP database and routing, validated together. `geo` is reused when the
-    /// database file has not changed since it was read.
-    public static func loadZones(_ configuration: MeridianConfiguration, geo cached: LoadedGeo? = nil) throws(LoadFailure) -> ZoneSetLoader.Result {
-        try loadAll(configuration, geo: cached).zones
+    /// Zones, GeoIP database and routing, validated together. The database and the routing
+    /// table of `previous` are reused when the file and the routing settings have not changed.
+    public static func loadZones(_ configuration: MeridianConfiguration, previous: Loaded? = nil) throws(LoadFailure) -> ZoneSetLoader.Result {
+        try loadAll(configuration, previous: previous).zones
     }
 
     public struct Loaded: Sendable {
@@ -57,48 +57,82 @@ public enum ServerData {
         public var routing: RoutingTable
     }
 
-    public static func loadAll(_ configuration: MeridianConfiguration, geo cached: LoadedGeo? = nil) throws(LoadFailure) -> Loaded {
+    public static func loadAll(_ configuration: MeridianConfiguration, previous: Loaded? = nil) throws(LoadFailure) -> Loaded {
         var geo: LoadedGeo?
+        var trie: GeoTrie?
         if let settings = configuration.geoip {
-            geo = try LoadedGeo.load(path: settings.database, reusing: cached)
-            if let geo { try geo.checkFields(for: configuration) }
+            if let cached = previous?.geo, try cached.isCurrent(path: settings.database) {
+                geo = cached
+            } else {
+                (geo, trie) = try LoadedGeo.load(path: settings.database)
+            }
+            try geo?.checkFields(for: configuration)
         }
-        let routing = RoutingBuilder.build(configuration, geo: geo?.trie)
+        let inputs = RoutingBuilder.inputs(configuration)
+        let routing: RoutingTable
+        if let previous, trie == nil, previous.routing.locator as AnyObject? === geo?.database as AnyObject?,
+           RoutingBuilder.inputs(of: previous.routing) == inputs {
+            routing = previous.routing
+        } else {
+            if let geo, trie == nil { trie = try geo.compile() }
+            routing = RoutingBuilder.build(inputs, geo: trie, locator: geo?.database)
+            trie = nil
+        }
         let result = ZoneSetLoader.load(directory: configuration.zones.directory, udpPayloadSize: configuration.dns.udpPayload,
                                         routing: routing, useClientSubnet: configuration.geoip?.clientSubnet ?? true)
-        // The load's temporary tables (GeoIP walk memos, zone text) are freed by now.
+        // The load's temporary tables (the GeoIP trie, walk memos, zone text) are freed by now.
         meridian_release_free_memory()
         guard result.snapshot != nil else { throw LoadFailure(lines: result.errors.map(\.description)) }
         return Loaded(zones: result, geo: geo, routing: routing)
     }
 }
 
-/// A compiled GeoIP database and the file state it was read from.
+/// An open GeoIP database and the file state it was read from. The compiled trie is not
+/// kept: routing folds it into the pools' tries, and a reload that changes routing compiles
+/// it again from the open file.
 public struct LoadedGeo: Sendable {
     public var path: String
-    public var trie: GeoTrie
+    public var database: GeoDatabase
     public var summary: GeoDatabaseSummary
     public var seconds: Double
     var fileSize: Int
     var modified: Int
 
-    static func load(path: String, reusing cached: LoadedGeo?) throws(LoadFailure) -> LoadedGeo {
+    /// Opens and compiles the file.
+    static func load(path: String) throws(LoadFailure) -> (LoadedGeo, GeoTrie) {
+        let (size, modified) = try fileState(path)
+        let start = ContinuousClock.now
+        do {
+            let database = try GeoDatabase(path: path)
+            let (trie, summary) = try database.compile()
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return (LoadedGeo(path: path, database: database, summary: summary, seconds: seconds, fileSize: size, modified: modified), trie)
+        } catch {
+            throw LoadFailure(lines: [error.description])
+        }
+    }
+
+    /// Whether `path` is still the file this was read from.
+    func isCurrent(path: String) throws(LoadFailure) -> Bool {
+        let (size, modified) = try Self.fileState(path)
+        return path == self.path && size == fileSize && modified == self.modified
+    }
+
+    func compile() throws(LoadFailure) -> GeoTrie {
+        do {
+            return try database.compile().trie
+        } catch {
+            throw LoadFailure(lines: [error.description])
+        }
+    }
+
+    private static func fileState(_ path: String) throws(LoadFailure) -> (size: Int, modified: Int) {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw LoadFailure(lines: ["\(path):0: cannot read GeoIP database: \(String(cString: strerror(errno)))"])
         }
-        let size = Int(info.st_size)
-        let modified = Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)
-        if let cached, cached.path == path, cached.fileSize == size, cached.modified == modified { return cached }
-        let start = ContinuousClock.now
-        do {
-            let (trie, summary) = try GeoDatabaseLoader.load(path: path)
-            let elapsed = ContinuousClock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            return LoadedGeo(path: path, trie: trie, summary: summary, seconds: seconds, fileSize: size, modified: modified)
-        } catch {
-            throw LoadFailure(lines: [error.description])
-        }
+        return (Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec))
     }
 
     /// The database must carry what the pools route by.
@@ -252,7 +286,8 @@ public actor MeridianService: Service {
     private func performReload() async -> Result<ReloadReport, LoadFailure> {
         do throws(LoadFailure) {
             let newConfiguration = try ServerData.loadConfiguration(path: configPath)
-            let loaded = try ServerData.loadAll(newConfiguration, geo: geo)
+            let previous = zones.snapshot.map { ServerData.Loaded(zones: zones, geo: geo, routing: $0.routing) }
+            let loaded = try ServerData.loadAll(newConfiguration, previous: previous)
             let newZones = loaded.zones
             guard let snapshot = newZones.snapshot, listeners != nil else { throw LoadFailure(lines: ["server not running"]) }
             let table = await health.update(edges: newConfiguration.orderedEdges)

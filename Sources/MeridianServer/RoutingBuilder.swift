@@ -6,7 +6,27 @@ import MeridianWire
 /// Turns the configuration's edges, pools and overrides, plus the compiled GeoIP database,
 /// into the frozen `RoutingTable` the responder reads. Names become indices here.
 public enum RoutingBuilder {
-    public static func build(_ configuration: MeridianConfiguration, geo: GeoTrie?) -> RoutingTable {
+    /// What a routing table is built from besides the GeoIP database; equal inputs and the
+    /// same database give the same table, so a reload can keep the one it has.
+    public struct Inputs: Equatable, Sendable {
+        public var edges: [EdgeSpec]
+        public var pools: [PoolSpec]
+        public var overrides: [OverrideSpec]
+    }
+
+    public static func build(_ configuration: MeridianConfiguration, geo: GeoTrie?, locator: (any GeoLocator)? = nil) -> RoutingTable {
+        build(inputs(configuration), geo: geo, locator: locator)
+    }
+
+    public static func build(_ inputs: Inputs, geo: GeoTrie?, locator: (any GeoLocator)? = nil) -> RoutingTable {
+        RoutingTable(edges: inputs.edges, pools: inputs.pools, geo: geo, overrides: inputs.overrides, locator: locator)
+    }
+
+    public static func inputs(of table: RoutingTable) -> Inputs {
+        Inputs(edges: table.edges, pools: table.pools, overrides: table.configuredOverrides)
+    }
+
+    public static func inputs(_ configuration: MeridianConfiguration) -> Inputs {
         let edgeNames = configuration.edgeOrder
         let index = Dictionary(uniqueKeysWithValues: edgeNames.enumerated().map { ($1, $0) })
         let edges = configuration.orderedEdges.map { edge in
@@ -44,6 +64,6 @@ public enum RoutingBuilder {
             return OverrideSpec(family: bytes.count == 4 ? .ipv4 : .ipv6, octets: octets,
                                 prefixLength: override.network.prefixLength, target: target)
         }
-        return RoutingTable(edges: edges, pools: pools, geo: geo, overrides: overrides)
+        return Inputs(edges: edges, pools: pools, overrides: overrides)
     }
 }

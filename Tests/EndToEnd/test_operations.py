@@ -594,6 +594,13 @@ class ReloadTest(OperationsCase):
         self.assertEqual(rows["iad1"]["admin"], "drained")
         self.assertEqual(rows["ams1"]["state"], "down")
         self.assertEqual(rows["lhr1"]["pools"], ["duo"])
+        # The pool's routing was rebuilt from the database already open: London now gets lhr1
+        # first, and explain still places the client through the database.
+        self.assertEqual(self.ask("duo.ops.test.", subnet=LONDON).rrs("answer")[0].text, "192.0.2.50")
+        explained = self.ctl_json("explain", "duo.ops.test", LONDON)
+        self.assertEqual(explained["location"]["country"], "GB")
+        self.assertTrue(explained["answer"][0].endswith(" A 192.0.2.50"), explained["answer"])
+        self.assertEqual(explained["candidates"][0]["edge"], "lhr1")
         # Reverted: edge removed, pool changed back, each reported.
         with open(self.server.config_path, "w") as f:
             f.write(text.replace('listen: ["127.0.0.1:%d"]' % new_port, 'listen: ["127.0.0.1:%d"]' % self.server.port)
