@@ -139,7 +139,8 @@ import Testing
 
     @Test func firstResultDecidesAndEdgesWithoutChecksStayUp() async throws {
         let listener = try await TCPTestListener.start()
-        let refused = try await unusedPort()
+        let refusing = try RefusingPort()
+        let refused = refusing.port
         let tcp = { (port: Int) in
             HealthCheck(kind: .tcp(host: "127.0.0.1", port: port), interval: .milliseconds(100),
                         timeout: .milliseconds(300), rise: 2, fall: 3)
@@ -161,9 +162,12 @@ import Testing
         #expect(await report(checker, "tcp")?.check == "tcp://127.0.0.1:\(listener.port)")
 
         await listener.stop()
+        // Held at once, so that no test running beside this one takes the port.
+        let stopped = try? RefusingPort(port: listener.port)
         #expect(await eventually { recorder.last == [Self.down, 0, Self.down] })
         #expect(await report(checker, "tcp")?.lastResult == "connection refused")
         await checker.shutdown()
+        withExtendedLifetime((refusing, stopped)) {}
     }
 
     @Test func drainsPersistAcrossCheckers() async throws {

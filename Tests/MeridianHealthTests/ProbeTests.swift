@@ -103,7 +103,8 @@ extension HealthProbe {
 
     @Test func closedConnectionAndRefusedPort() async throws {
         let server = try await HTTPTestServer.start(mode: .close)
-        let port = try await unusedPort()
+        let refusing = try RefusingPort()
+        let port = refusing.port
         try await withClient { client in
             let closed = try await probe(server.url, client: client).run()
             #expect(!closed.passed)
@@ -116,6 +117,7 @@ extension HealthProbe {
             #expect(refused.reason == "connection refused")
             #expect(refused.latency < Self.timeout, "a refused connection fails at once, not at the deadline")
         }
+        withExtendedLifetime(refusing) {}
         await server.stop()
     }
 
@@ -160,12 +162,15 @@ extension HealthProbe {
         #expect(up.reason == "connected")
 
         await listener.stop()
-        let down = try await probe.run()
+        // The same probe against a port nothing listens on (held, so no other test takes it).
+        let refusing = try RefusingPort()
+        let down = try await TCPProbe(host: "127.0.0.1", port: refusing.port, timeout: Self.timeout).run()
         #expect(!down.passed)
         #expect(down.reason == "connection refused")
 
-        let named = try await TCPProbe(host: "localhost", port: listener.port, timeout: Self.timeout).run()
+        let named = try await TCPProbe(host: "localhost", port: refusing.port, timeout: Self.timeout).run()
         #expect(!named.passed)
         #expect(named.reason == "connection refused")
+        withExtendedLifetime(refusing) {}
     }
 }

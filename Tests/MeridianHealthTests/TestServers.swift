@@ -159,11 +159,30 @@ final class TCPTestListener: Sendable {
 }
 
 /// A port on 127.0.0.1 where nothing listens: bound, then released.
-func unusedPort() async throws -> Int {
-    let listener = try await TCPTestListener.start()
-    let port = listener.port
-    await listener.stop()
-    return port
+/// A loopback port where connections are refused for as long as this lives: a socket
+/// bound to it that never listens. A port merely closed could be taken by another test
+/// running in parallel.
+final class RefusingPort: Sendable {
+    let port: Int
+    private let descriptor: Int32
+
+    /// `port` 0 takes any free port.
+    init(port wanted: Int = 0) throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(wanted).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        descriptor = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(descriptor) }
 }
 
 /// Self-signed certificates made with `openssl` at test time, in a temporary directory.
