@@ -34,7 +34,8 @@ public final class LoopContext: @unchecked Sendable {
         let outcome = query.withUnsafeReadableBytes { bytes in
             Responder.respond(to: bytes, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
         }
-        counters.count(outcome, transport: transport, nanoseconds: monotonicNanoseconds() - start, chosen: scratch.chosenEdges)
+        counters.count(outcome, transport: transport, chosen: scratch.chosenEdges)
+        counters.countResponseTime(nanoseconds: monotonicNanoseconds() - start, queries: 1)
         return outcome
     }
 
@@ -72,6 +73,14 @@ public struct QueryCounters: Sendable {
 
     public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
                                                 .dnskey, RRType(64), RRType(65), .any]
+    /// `countedTypes` index by type value, for values below 512 (CAA is 257); copied into
+    /// each counter so the query path reads no global.
+    private static let slotTable: [UInt8] = {
+        var table = [UInt8](repeating: UInt8(countedTypes.count), count: 512)
+        for (index, type) in countedTypes.enumerated() { table[Int(type.rawValue)] = UInt8(index) }
+        return table
+    }()
+    private let typeSlots = QueryCounters.slotTable
     /// Upper bounds in seconds, from 2 µs to 10 ms.
     public static let responseBuckets: [Double] = [0.000002, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025,
                                                    0.0005, 0.001, 0.0025, 0.01]
@@ -83,7 +92,7 @@ public struct QueryCounters: Sendable {
     }
 
     @inline(__always)
-    mutating func count(_ outcome: Outcome, transport: Transport, nanoseconds: Int, chosen: UnsafeMutablePointer<UInt16>) {
+    mutating func count(_ outcome: Outcome, transport: Transport, chosen: UnsafeMutablePointer<UInt16>) {
         if transport == .udp { udpQueries += 1 } else { tcpQueries += 1 }
         guard outcome.length > 0 else {
             dropped += 1
@@ -91,19 +100,8 @@ public struct QueryCounters: Sendable {
         }
         if outcome.truncated { truncated += 1 }
         byRCode[min(Int(outcome.rcode.rawValue), 16)] += 1
-        var typeSlot = Self.countedTypes.count
-        for (index, type) in Self.countedTypes.enumerated() where type == outcome.qtype {
-            typeSlot = index
-            break
-        }
-        byQType[typeSlot] += 1
-        var bucket = Self.bucketNanoseconds.count
-        for (index, bound) in Self.bucketNanoseconds.enumerated() where nanoseconds <= bound {
-            bucket = index
-            break
-        }
-        responseTimes[bucket] += 1
-        responseNanoseconds += nanoseconds
+        let type = Int(outcome.qtype.rawValue)
+        byQType[type < typeSlots.count ? Int(typeSlots[type]) : byQType.count - 1] += 1
         if outcome.pool >= 0 {
             if Int(outcome.pool) < poolAnswers.count { poolAnswers[Int(outcome.pool)] += 1 }
             for position in 0..<Int(outcome.edgesChosen) {
@@ -111,6 +109,19 @@ public struct QueryCounters: Sendable {
                 if edge < edgeAnswers.count { edgeAnswers[edge] += 1 }
             }
         }
+    }
+
+    /// Records `queries` answers that took `nanoseconds` each from arrival to reply. A UDP
+    /// batch's answers leave together, so one clock reading serves the whole batch.
+    @inline(__always)
+    mutating func countResponseTime(nanoseconds: Int, queries: Int) {
+        var bucket = Self.bucketNanoseconds.count
+        for (index, bound) in Self.bucketNanoseconds.enumerated() where nanoseconds <= bound {
+            bucket = index
+            break
+        }
+        responseTimes[bucket] += queries
+        responseNanoseconds += nanoseconds * queries
     }
 
     /// Adds another loop's counters; per-edge and per-pool slots only when both loops

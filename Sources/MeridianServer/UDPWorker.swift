@@ -173,7 +173,8 @@ final class UDPWorker: @unchecked Sendable {
                 for index in 0..<Int(received) { receiveMessages[index].msg_hdr.msg_namelen = addressSize }
             }
             var replies = 0
-            // Response time counts from the batch's arrival: a query waits for those before it.
+            // Response time runs from the batch's arrival to its replies' departure: a query
+            // waits for those before it, and the replies leave together.
             let arrival = now
             for index in 0..<Int(received) {
                 let query = UnsafeRawBufferPointer(start: receiveBuffers + index * Self.receiveSize,
@@ -181,7 +182,7 @@ final class UDPWorker: @unchecked Sendable {
                 let output = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.sendSize, count: Self.sendSize)
                 let client = ClientAddress(socketAddress: addresses + index)
                 let outcome = Responder.respond(to: query, from: client, over: .udp, using: snapshot, scratch: scratch, into: output)
-                counters.count(outcome, transport: .udp, nanoseconds: monotonicNanoseconds() - arrival, chosen: scratch.chosenEdges)
+                counters.count(outcome, transport: .udp, chosen: scratch.chosenEdges)
                 guard outcome.length > 0 else { continue }
                 sendVectors[replies] = iovec(iov_base: output.baseAddress, iov_len: outcome.length)
                 sendMessages[replies] = meridian_mmsghdr(
@@ -204,6 +205,7 @@ final class UDPWorker: @unchecked Sendable {
                     sent += 1
                 }
             }
+            counters.countResponseTime(nanoseconds: monotonicNanoseconds() - arrival, queries: replies)
         }
         let copy = counters
         countersCopy.withLockedValue { $0 = copy }

@@ -71,7 +71,7 @@ public enum PrometheusText {
         }
 
         let histogram = stats.responseTime
-        out.family("meridian_response_seconds", .histogram, "Time from receiving a DNS query to having its response ready.")
+        out.family("meridian_response_seconds", .histogram, "Time from receiving a DNS query to sending its response.")
         let cumulative = histogram.cumulative
         for (index, bound) in histogram.bucketsSeconds.enumerated() {
             out.sample("meridian_response_seconds_bucket", [("le", format(bound))], cumulative[index])
