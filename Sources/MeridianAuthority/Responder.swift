@@ -270,7 +270,9 @@ public enum Responder {
         _ = writer.writeUInt16(0)
         _ = writer.writeUInt16(0)
         if questionLength > 0 {
-            _ = writer.writeNameUncompressed(UnsafeRawBufferPointer(rebasing: scratch.qnameOriginal[0..<questionLength]))
+            let question = UnsafeRawBufferPointer(rebasing: scratch.qnameOriginal[0..<questionLength])
+            _ = writer.writeNameUncompressed(question)
+            writer.markQuestion(question)
             _ = writer.writeUInt16(request.qtype.rawValue)
             _ = writer.writeUInt16(request.qclass?.rawValue ?? 1)
         }

@@ -60,7 +60,7 @@ extension Zone {
 }
 
 /// Fills the answer, authority and additional sections for a query that landed in `zone`.
-struct AnswerBuilder {
+struct AnswerBuilder: ~Copyable {
     let zone: Zone
     let snapshot: AuthoritySnapshot
     let qtype: RRType
@@ -78,6 +78,8 @@ struct AnswerBuilder {
     var pool: Int32 = -1
     var edgesChosen: Int32 = 0
     private var answeredCount = 0
+    /// Length of the question name, written at offset 12.
+    private var questionLength = 0
 
     init(zone: Zone, snapshot: AuthoritySnapshot, qtype: RRType, client: ClientAddress, scratch: ResponderScratch) {
         self.zone = zone
@@ -88,6 +90,7 @@ struct AnswerBuilder {
     }
 
     mutating func build(qnameLength: Int, writer: inout MessageWriter) {
+        questionLength = qnameLength
         // The name being resolved: first the question (owner written as a pointer to it),
         // then each in-zone CNAME target.
         var current = UnsafeRawBufferPointer(rebasing: scratch.qname[0..<qnameLength])
@@ -286,13 +289,40 @@ struct AnswerBuilder {
 
     /// NXDOMAIN and NODATA carry the SOA, with the negative-caching TTL (RFC 2308 section 3).
     private mutating func writeSOA(writer: inout MessageWriter) {
-        zone.origin.wire.withUnsafeBytes { origin in
-            if let written = writeRRset(zone.soaRRset, owner: origin, ttl: zone.negativeTTL, writer: &writer) {
-                counts.1 += written
-            } else {
+        let originLength = zone.origin.wire.count
+        if let soa = zone.negativeSOA, questionLength >= originLength, !questionSharesLabel(aboveOrigin: soa.labelsAboveOrigin) {
+            // The question ends in the origin (its zone was found that way).
+            let pointer = 0xC000 | UInt16(Header.size + questionLength - originLength)
+            let start = writer.position
+            let mark = writer.mark
+            guard writer.writeUInt16(pointer), soa.bytes.withUnsafeBytes({ writer.writeBytes($0) }) else {
+                writer.rollBack(to: mark)
                 truncated = true
+                return
             }
+            writer.patchUInt16(pointer, at: start + 2 + soa.pointers.0)
+            writer.patchUInt16(pointer, at: start + 2 + soa.pointers.1)
+            counts.1 += 1
+            return
         }
+        let written = zone.origin.wire.withUnsafeBytes { origin in
+            writeRRset(zone.soaRRset, owner: origin, ttl: zone.negativeTTL, writer: &writer)
+        }
+        if let written {
+            counts.1 += written
+        } else {
+            truncated = true
+        }
+    }
+
+    /// Whether the question's label just above the zone's origin is one of `labels`.
+    private func questionSharesLabel(aboveOrigin labels: ([UInt8], [UInt8])) -> Bool {
+        let apex = questionLength - zone.origin.wire.count
+        guard apex > 0 else { return false }
+        var offset = 0
+        while offset + 1 + Int(scratch.qname[offset]) < apex { offset += 1 + Int(scratch.qname[offset]) }
+        let label = UnsafeRawBufferPointer(rebasing: scratch.qname[offset..<apex])
+        return label.elementsEqual(labels.0) || label.elementsEqual(labels.1)
     }
 
     /// A referral: the cut's NS RRset in authority and the addresses of its name servers

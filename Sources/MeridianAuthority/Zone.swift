@@ -22,6 +22,22 @@ public final class Zone: Sendable {
     let negativeTTL: UInt32
     let hasDelegations: Bool
     let hasWildcards: Bool
+    /// The SOA record of negative answers, ready to copy (see `NegativeSOA`).
+    let negativeSOA: NegativeSOA?
+
+    /// Everything of the negative answers' SOA record after its owner, with its two names
+    /// cut before the origin and ending in a pointer to be aimed at the origin's labels in
+    /// the question. NXDOMAIN and NODATA then cost a copy and three pointers instead of
+    /// compressing three names. Absent when a name does not end in the origin.
+    struct NegativeSOA: Sendable {
+        let bytes: [UInt8]
+        /// Offsets in `bytes` of the pointers to the origin.
+        let pointers: (Int, Int)
+        /// The lowercase label just above the origin in each name (with its length byte;
+        /// empty for the origin itself). A question with the same label there shares more
+        /// than the origin with that name, and plain compression does better than the copy.
+        let labelsAboveOrigin: ([UInt8], [UInt8])
+    }
 
     struct Node: Sendable {
         var firstRRset: Int32
@@ -70,6 +86,42 @@ public final class Zone: Sendable {
         self.negativeTTL = negativeTTL
         self.hasDelegations = nodes.contains { $0.flags.contains(.delegation) }
         self.hasWildcards = (0..<names.count).contains { index in names.withName(index) { $0.count > 2 && $0[0] == 1 && $0[1] == UInt8(ascii: "*") } }
+        self.negativeSOA = soaRRset < 0 ? nil : Self.negativeSOA(rdata: rdatas[Int(rrsets[soaRRset].firstRData)], bytes: rdataBytes,
+                                                                origin: origin.wire, ttl: negativeTTL)
+    }
+
+    private static func negativeSOA(rdata: RData, bytes: [UInt8], origin: [UInt8], ttl: UInt32) -> NegativeSOA? {
+        let soa = Array(bytes[Int(rdata.offset)..<Int(rdata.offset + rdata.length)])
+        var rdataOut: [UInt8] = []
+        var pointers: [Int] = []
+        var above: [[UInt8]] = []
+        var offset = 0
+        for _ in 0..<2 {
+            var end = offset
+            var labelStarts: [Int] = []
+            while end < soa.count && soa[end] != 0 {
+                labelStarts.append(end)
+                end += 1 + Int(soa[end])
+            }
+            guard end < soa.count else { return nil }
+            let name = soa[offset...end]
+            let cut = end + 1 - origin.count
+            guard cut >= offset, cut == end || labelStarts.contains(cut),
+                  zip(soa[cut...end], origin).allSatisfy({ asciiLowercase($0) == $1 }) else { return nil }
+            rdataOut += name.prefix(cut - offset)
+            let last = labelStarts.last { $0 < cut }
+            above.append(last.map { soa[$0..<cut].map(asciiLowercase) } ?? [])
+            pointers.append(10 + rdataOut.count)
+            rdataOut += [0xC0, 0]
+            offset = end + 1
+        }
+        // Names sharing a label above the origin compress better against each other.
+        guard soa.count - offset == 20, above[0].isEmpty || above[0] != above[1] else { return nil }
+        rdataOut += soa[offset...]
+        var record: [UInt8] = [0, UInt8(RRType.soa.rawValue), 0, 1]
+        record += [UInt8(ttl >> 24), UInt8((ttl >> 16) & 0xFF), UInt8((ttl >> 8) & 0xFF), UInt8(ttl & 0xFF)]
+        record += [UInt8(rdataOut.count >> 8), UInt8(rdataOut.count & 0xFF)]
+        return NegativeSOA(bytes: record + rdataOut, pointers: (pointers[0], pointers[1]), labelsAboveOrigin: (above[0], above[1]))
     }
 
     /// Index of the node's RRset of `type`, or -1.

@@ -14,6 +14,11 @@ public struct MessageWriter {
     private let table: UnsafeMutablePointer<UInt16>
     private let tableCapacity: Int
     private var tableCount: Int
+    /// The first `questionEntries` table entries are the question's labels, longest suffix first.
+    private var questionEntries = 0
+    /// The caller's copy of the question name: a name at that address is the question.
+    private var questionName: UnsafeRawPointer?
+    private var questionNameLength = 0
 
     /// `compressionTable` must hold `compressionCapacity` offsets and outlive the writer.
     public init(buffer: UnsafeMutableRawBufferPointer, limit: Int,
@@ -90,29 +95,78 @@ public struct MessageWriter {
         return true
     }
 
+    /// Declares the names remembered so far to be the question's (one name, written
+    /// uncompressed). Most names of an answer end in the question's zone, so `writeName`
+    /// first measures the suffix it shares with the question, label by label from the end,
+    /// and searches the rest of the table only for longer suffixes.
+    public mutating func markQuestion(_ name: UnsafeRawBufferPointer) {
+        questionEntries = tableCount
+        questionName = name.baseAddress
+        questionNameLength = name.count
+    }
+
     /// Writes `name` (uncompressed wire form), replacing its longest suffix already in the
     /// message by a pointer.
     public mutating func writeName(_ name: UnsafeRawBufferPointer, compress: Bool = true) -> Bool {
         guard compress else { return writeNameUncompressed(name) }
-        var suffix = 0
-        while name[suffix] != 0 {
-            if let target = findSuffix(of: name, from: suffix) {
-                let start = position
-                guard position + suffix + 2 <= limit else { return false }
-                if suffix > 0 {
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[position..<(position + suffix)])
-                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: name[0..<suffix]))
-                }
-                position += suffix
-                buffer[position] = UInt8(0xC0 | (target >> 8))
-                buffer[position + 1] = UInt8(target & 0xFF)
-                position += 2
-                remember(nameAt: start, length: suffix)
-                return true
-            }
-            suffix += 1 + Int(name[suffix])
+        // The owner of most answers: the very buffer the question was written from.
+        if questionEntries > 0, name.baseAddress == questionName, name.count == questionNameLength {
+            return writeCompressed(name, prefixLength: 0, target: Int(table[0]))
         }
-        return writeNameUncompressed(name)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { starts in
+            var count = 0
+            var offset = 0
+            while name[offset] != 0 {
+                starts[count] = UInt8(offset)
+                count += 1
+                offset += 1 + Int(name[offset])
+            }
+            var shared = 0
+            while shared < count && shared < questionEntries
+                    && sameLabel(name, at: Int(starts[count - 1 - shared]), question: Int(table[questionEntries - 1 - shared])) {
+                shared += 1
+            }
+            // Longer suffixes can only be in names written after the question; the first
+            // match, longest suffix first, wins as in a plain search of the whole table.
+            for label in 0..<(count - shared) {
+                let suffix = Int(starts[label])
+                for entry in questionEntries..<tableCount where matches(name, from: suffix, at: Int(table[entry])) {
+                    return writeCompressed(name, prefixLength: suffix, target: Int(table[entry]))
+                }
+            }
+            if shared > 0 {
+                return writeCompressed(name, prefixLength: Int(starts[count - shared]), target: Int(table[questionEntries - shared]))
+            }
+            return writeNameUncompressed(name)
+        }
+    }
+
+    /// Writes the labels before `prefixLength`, then a pointer to `target`.
+    private mutating func writeCompressed(_ name: UnsafeRawBufferPointer, prefixLength: Int, target: Int) -> Bool {
+        let start = position
+        guard position + prefixLength + 2 <= limit else { return false }
+        if prefixLength > 0 {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[position..<(position + prefixLength)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: name[0..<prefixLength]))
+        }
+        position += prefixLength
+        buffer[position] = UInt8(0xC0 | (target >> 8))
+        buffer[position + 1] = UInt8(target & 0xFF)
+        position += 2
+        remember(nameAt: start, length: prefixLength)
+        return true
+    }
+
+    /// Whether the label at `name[at]` equals the plain label at `question` in the output,
+    /// ignoring ASCII case.
+    @inline(__always)
+    private func sameLabel(_ name: UnsafeRawBufferPointer, at: Int, question: Int) -> Bool {
+        let length = Int(name[at])
+        guard Int(buffer[question]) == length else { return false }
+        for index in 1...length where asciiLowercase(name[at + index]) != asciiLowercase(buffer[question + index]) {
+            return false
+        }
+        return true
     }
 
     /// Records label starts of a name just written at `start`, covering `length` bytes of
@@ -124,15 +178,6 @@ public struct MessageWriter {
             tableCount += 1
             offset += 1 + Int(buffer[offset])
         }
-    }
-
-    /// Finds an offset in the output where the name `name[from...]` is written.
-    private func findSuffix(of name: UnsafeRawBufferPointer, from: Int) -> Int? {
-        for entry in 0..<tableCount {
-            let candidate = Int(table[entry])
-            if matches(name, from: from, at: candidate) { return candidate }
-        }
-        return nil
     }
 
     /// Compares `name[from...]` with the (possibly compressed) name at `offset` in the

@@ -170,3 +170,59 @@ import Testing
         #expect(allocations == 0, "\(allocations) allocations for \(answered) answers")
     }
 }
+
+/// The SOA of negative answers is copied from a per-zone template whose names point at the
+/// origin inside the question; zones whose SOA names lie elsewhere take the general path.
+/// Both must give the record the zone file holds, compressed into the client's case.
+@Suite struct NegativeSOATests {
+    static let inside = """
+    $ORIGIN Neg.Test.
+    $TTL 300
+    @     IN SOA NS1.neg.test. HostMaster.Neg.Test. 7 3600 600 86400 60
+    @     IN NS  ns1
+    ns1   IN A   192.0.2.53
+    www   IN A   192.0.2.80
+    """
+    static let outside = """
+    $ORIGIN out.test.
+    $TTL 300
+    @     IN SOA ns.provider.example. hostmaster.provider.example. 9 3600 600 86400 120
+    @     IN NS  ns.provider.example.
+    www   IN A   192.0.2.81
+    """
+    static let atOrigin = """
+    $ORIGIN self.test.
+    $TTL 300
+    @     IN SOA self.test. self.test. 3 3600 600 86400 30
+    @     IN NS  ns.provider.example.
+    """
+    static let fixture = try! ZoneFixture([("neg.test.", inside), ("out.test.", outside), ("self.test.", atOrigin)])
+
+    @Test(arguments: [
+        ("NoPe.NEG.test.", RRType.a, RCode.nxDomain, "neg.test. 60 SOA ns1.neg.test. hostmaster.neg.test. 7 3600 600 86400 60"),
+        ("www.neg.test.", RRType.aaaa, RCode.noError, "neg.test. 60 SOA ns1.neg.test. hostmaster.neg.test. 7 3600 600 86400 60"),
+        ("ns1.neg.test.", RRType.mx, RCode.noError, "neg.test. 60 SOA ns1.neg.test. hostmaster.neg.test. 7 3600 600 86400 60"),
+        ("a.b.c.out.test.", RRType.a, RCode.nxDomain, "out.test. 120 SOA ns.provider.example. hostmaster.provider.example. 9 3600 600 86400 120"),
+        ("self.test.", RRType.a, RCode.noError, "self.test. 30 SOA self.test. self.test. 3 3600 600 86400 30"),
+        ("x.self.test.", RRType.txt, RCode.nxDomain, "self.test. 30 SOA self.test. self.test. 3 3600 600 86400 30"),
+    ])
+    func negativeAnswersCarryTheZonesSOA(name: String, type: RRType, rcode: RCode, soa: String) throws {
+        let query = Message.query(id: 9, name: try DNSName(parsing: name), type: type, edns: EDNS())
+        let raw = Self.fixture.respond(raw: query.encode())
+        let response = try Message.decode(raw)
+        #expect(response.rcode == rcode)
+        #expect(response.answers.isEmpty)
+        // Names keep the case they were written in (zone file or question); compare without it.
+        #expect(lines(response.authority).map { $0.lowercased() } == [soa.lowercased()])
+        // The owner is the question's own labels, in the client's case.
+        let owner = try #require(response.authority.first).name.description
+        #expect(name.hasSuffix(owner))
+        // Compressed as well as plain compression does: no label of a name spelled out twice.
+        let text = raw.map(asciiLowercase)
+        for label in Set(soa.split(separator: " ").dropFirst(3).prefix(2).flatMap { $0.split(separator: ".") }) {
+            let bytes = [UInt8(label.utf8.count)] + Array(label.utf8)
+            let count = (0...(text.count - bytes.count)).filter { Array(text[$0..<($0 + bytes.count)]) == bytes }.count
+            #expect(count <= 1, "\(label) appears \(count) times in the response")
+        }
+    }
+}
