@@ -29,6 +29,12 @@ let package = Package(
             dependencies: [.product(name: "MeridianHealthKit", package: "Meridian"), .product(name: "Logging", package: "swift-log")],
             path: "Sources/HealthCheckLoad"
         ),
+        // The responder in a loop, for `perf record` (docs/PERFORMANCE.md).
+        .executableTarget(
+            name: "ResponderLoop",
+            dependencies: [.product(name: "MeridianCore", package: "Meridian")],
+            path: "Sources/ResponderLoop"
+        ),
         .executableTarget(
             name: "HealthEndpoints",
             dependencies: [.product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
