@@ -232,6 +232,7 @@ public enum Responder {
     static func findZone(_ qname: UnsafeRawBufferPointer, in snapshot: AuthoritySnapshot, parentSideForDS: Bool) -> Int {
         var offset = 0
         var apexMatch = -1
+        while qname.count - offset > snapshot.longestOrigin && qname[offset] != 0 { offset += 1 + Int(qname[offset]) }
         while true {
             let index = snapshot.apexes.find(UnsafeRawBufferPointer(rebasing: qname[offset...]))
             if index >= 0 {

@@ -203,28 +203,29 @@ struct AnswerBuilder: ~Copyable {
         }
         let ttl = selection.skippedNearer ? max(1, rrset.ttl / 2) : rrset.ttl
         let mark = writer.mark
+        let data = routing.answerData
+        let chosen = scratch.chosenEdges
+        let type = kind == .cname ? RRType.cname : (kind == .ipv4 ? RRType.a : RRType.aaaa)
+        let size = kind == .ipv4 ? 4 : 16
         var written = 0
-        var fits = true
-        records: for position in 0..<selection.count {
-            let edge = routing.edges[Int(scratch.chosenEdges[position])]
-            switch kind {
-            case .cname:
-                guard let target = edge.cname else { continue }
-                fits = writer.writeName(owner) && writer.writeUInt16(RRType.cname.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
-                    && writer.writeUInt32(ttl)
-                    && target.wire.withUnsafeBytes { writer.writeRData($0, type: .cname, layout: RDataLayout.of(.cname)) }
-                written += 1
-            case .ipv4, .ipv6:
-                let addresses = kind == .ipv4 ? edge.ipv4 : edge.ipv6
-                for address in addresses {
-                    fits = writer.writeName(owner) && writer.writeUInt16(kind == .ipv4 ? RRType.a.rawValue : RRType.aaaa.rawValue)
-                        && writer.writeUInt16(RRClass.in.rawValue) && writer.writeUInt32(ttl)
-                        && writer.writeUInt16(UInt16(address.count)) && address.withUnsafeBytes { writer.writeBytes($0) }
-                    guard fits else { break records }
+        let fits = data.bytes.withUnsafeBytes { bytes -> Bool in
+            for position in 0..<selection.count {
+                let edge = Int(chosen[position])
+                let (start, count) = data.records(of: edge, kind)
+                for record in 0..<count {
+                    guard writer.writeName(owner), writer.writeUInt16(type.rawValue), writer.writeUInt16(RRClass.in.rawValue),
+                          writer.writeUInt32(ttl) else { return false }
+                    if kind == .cname {
+                        let target = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + data.cnameLength(of: edge))])
+                        guard writer.writeRData(target, type: .cname, layout: RDataLayout.of(.cname)) else { return false }
+                    } else {
+                        let address = UnsafeRawBufferPointer(rebasing: bytes[(start + record * size)..<(start + (record + 1) * size)])
+                        guard writer.writeUInt16(UInt16(size)), writer.writeBytes(address) else { return false }
+                    }
                     written += 1
                 }
             }
-            guard fits else { break }
+            return true
         }
         guard fits else {
             writer.rollBack(to: mark)

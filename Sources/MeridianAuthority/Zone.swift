@@ -144,6 +144,8 @@ public final class Zone: Sendable {
 public final class AuthoritySnapshot: Sendable {
     public let zones: [Zone]
     let apexes: NameTable
+    /// The longest origin in wire form: longer suffixes of a query name need no lookup.
+    let longestOrigin: Int
     /// Largest UDP payload advertised to EDNS clients (`dns.udp_payload`).
     public let udpPayloadSize: Int
     public let routing: RoutingTable
@@ -155,6 +157,7 @@ public final class AuthoritySnapshot: Sendable {
                 health: HealthTable? = nil, useClientSubnet: Bool = true) {
         self.zones = zones
         self.apexes = NameTable(names: zones.map(\.origin.wire))
+        self.longestOrigin = zones.map(\.origin.wire.count).max() ?? 0
         self.udpPayloadSize = udpPayloadSize
         self.routing = routing
         self.health = health ?? .allUp(edges: routing.edges.count)
@@ -164,6 +167,7 @@ public final class AuthoritySnapshot: Sendable {
     private init(copying other: AuthoritySnapshot, health: HealthTable) {
         self.zones = other.zones
         self.apexes = other.apexes
+        self.longestOrigin = other.longestOrigin
         self.udpPayloadSize = other.udpPayloadSize
         self.routing = other.routing
         self.health = health

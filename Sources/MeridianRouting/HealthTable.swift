@@ -43,11 +43,7 @@ public struct Selection: Sendable, Equatable {
 extension RoutingTable {
     @inline(__always)
     func edgeHas(_ edge: Int, _ kind: AnswerKind) -> Bool {
-        switch kind {
-        case .ipv4: !edges[edge].ipv4.isEmpty
-        case .ipv6: !edges[edge].ipv6.isEmpty
-        case .cname: edges[edge].cname != nil
-        }
+        answerData.counts[AnswerData.slot(edge, kind)] > 0
     }
 
     /// Picks the first `answers` up edges of `list` that can answer `kind` (one for CNAME).
@@ -57,7 +53,7 @@ extension RoutingTable {
     @inline(__always)
     public func select(pool: Int, list: Int32, kind: AnswerKind, health: HealthTable,
                        into output: UnsafeMutablePointer<UInt16>) -> Selection {
-        let wanted = kind == .cname ? 1 : pools[pool].answers
+        let wanted = kind == .cname ? 1 : answerData.poolAnswers[pool]
         var selection = Selection(count: 0, skippedNearer: false, allDown: false, servfail: false)
         var capable = 0
         withList(list) { ordered in
@@ -77,7 +73,7 @@ extension RoutingTable {
         guard selection.count == 0, capable > 0 else { return selection }
         selection.allDown = true
         selection.skippedNearer = false
-        if pools[pool].servfailWhenAllDown {
+        if answerData.poolServfail[pool] {
             selection.servfail = true
             return selection
         }

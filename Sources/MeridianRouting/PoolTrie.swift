@@ -14,6 +14,11 @@ struct PoolTrie: Sendable {
     let ipv4Start: UInt32
     let ipv4StartDepth: Int
     let hasIPv6: Bool
+    /// For each IPv4 /16: the node (or leaf) its sixteen bits lead to, and how many bits
+    /// that took (fewer when a leaf came first). One read replaces the first sixteen steps
+    /// of the walk, the ones that miss the cache when clients come from many networks.
+    let ipv4Jump: [UInt32]
+    let ipv4JumpDepth: [UInt8]
 
     /// `listFor(location)` gives the pool's list for a location of `geo`, `fallback` the
     /// list for networks without data. `memo` is scratch space, passed in so that the pools
@@ -92,6 +97,24 @@ struct PoolTrie: Sendable {
             ipv4Start = 0
             ipv4StartDepth = 0
         }
+        var jump: [UInt32] = []
+        var jumpDepth: [UInt8] = []
+        if ipv4Start < nodeCount {
+            jump = [UInt32](repeating: 0, count: 1 << 16)
+            jumpDepth = [UInt8](repeating: 0, count: 1 << 16)
+            for prefix in 0..<(1 << 16) {
+                var value = ipv4Start
+                var depth = 0
+                while value < nodeCount && depth < 16 {
+                    value = records[Int(value) * 2 + ((prefix >> (15 - depth)) & 1)]
+                    depth += 1
+                }
+                jump[prefix] = value
+                jumpDepth[prefix] = UInt8(depth)
+            }
+        }
+        ipv4Jump = jump
+        ipv4JumpDepth = jumpDepth
     }
 
     /// The list for `address` and the prefix length over which it holds. Allocation-free.
@@ -102,8 +125,9 @@ struct PoolTrie: Sendable {
         let bits: Int
         if address.family == .ipv4 {
             if ipv4Start >= nodeCount { return (Int32(ipv4Start - nodeCount), 0) }
-            value = ipv4Start
-            depth = 0
+            let prefix = Int(address.octets.0.bigEndian >> 48)
+            value = ipv4Jump[prefix]
+            depth = Int(ipv4JumpDepth[prefix])
             bits = 32
         } else {
             guard hasIPv6 else { return (-1, 0) }

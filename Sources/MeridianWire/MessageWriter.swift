@@ -9,8 +9,10 @@ public struct MessageWriter {
         get { storedLimit }
         set { storedLimit = min(newValue, buffer.count) }
     }
-    private var storedLimit: Int
-    public private(set) var position: Int
+    @usableFromInline var storedLimit: Int
+    /// Bytes written so far.
+    @inlinable public var position: Int { cursor }
+    @usableFromInline var cursor: Int
     private let table: UnsafeMutablePointer<UInt16>
     private let tableCapacity: Int
     private var tableCount: Int
@@ -25,7 +27,7 @@ public struct MessageWriter {
                 compressionTable: UnsafeMutablePointer<UInt16>, compressionCapacity: Int) {
         self.buffer = buffer
         self.storedLimit = min(limit, buffer.count)
-        self.position = 0
+        self.cursor = 0
         self.table = compressionTable
         self.tableCapacity = compressionCapacity
         self.tableCount = 0
@@ -37,50 +39,55 @@ public struct MessageWriter {
         let tableCount: Int
     }
 
-    public var mark: Mark { Mark(position: position, tableCount: tableCount) }
+    public var mark: Mark { Mark(position: cursor, tableCount: tableCount) }
 
     public mutating func rollBack(to mark: Mark) {
-        position = mark.position
+        cursor = mark.position
         tableCount = mark.tableCount
     }
 
-    @inlinable public var remaining: Int { limit - position }
+    @inlinable public var remaining: Int { storedLimit - cursor }
 
+    @inlinable
     public mutating func writeUInt8(_ value: UInt8) -> Bool {
-        guard position + 1 <= limit else { return false }
-        buffer[position] = value
-        position += 1
+        guard cursor + 1 <= storedLimit else { return false }
+        buffer[cursor] = value
+        cursor += 1
         return true
     }
 
+    @inlinable
     public mutating func writeUInt16(_ value: UInt16) -> Bool {
-        guard position + 2 <= limit else { return false }
-        buffer[position] = UInt8(value >> 8)
-        buffer[position + 1] = UInt8(value & 0xFF)
-        position += 2
+        guard cursor + 2 <= storedLimit else { return false }
+        buffer[cursor] = UInt8(value >> 8)
+        buffer[cursor + 1] = UInt8(value & 0xFF)
+        cursor += 2
         return true
     }
 
+    @inlinable
     public mutating func writeUInt32(_ value: UInt32) -> Bool {
-        guard position + 4 <= limit else { return false }
-        buffer[position] = UInt8(value >> 24)
-        buffer[position + 1] = UInt8((value >> 16) & 0xFF)
-        buffer[position + 2] = UInt8((value >> 8) & 0xFF)
-        buffer[position + 3] = UInt8(value & 0xFF)
-        position += 4
+        guard cursor + 4 <= storedLimit else { return false }
+        buffer[cursor] = UInt8(value >> 24)
+        buffer[cursor + 1] = UInt8((value >> 16) & 0xFF)
+        buffer[cursor + 2] = UInt8((value >> 8) & 0xFF)
+        buffer[cursor + 3] = UInt8(value & 0xFF)
+        cursor += 4
         return true
     }
 
+    @inlinable
     public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard position + bytes.count <= limit else { return false }
+        guard cursor + bytes.count <= storedLimit else { return false }
         if bytes.count > 0 {
-            UnsafeMutableRawBufferPointer(rebasing: buffer[position..<(position + bytes.count)]).copyMemory(from: bytes)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[cursor..<(cursor + bytes.count)]).copyMemory(from: bytes)
         }
-        position += bytes.count
+        cursor += bytes.count
         return true
     }
 
     /// Overwrites a 16-bit value written earlier (counts, RDLENGTH).
+    @inlinable
     public func patchUInt16(_ value: UInt16, at offset: Int) {
         buffer[offset] = UInt8(value >> 8)
         buffer[offset + 1] = UInt8(value & 0xFF)
@@ -89,7 +96,7 @@ public struct MessageWriter {
     /// Writes an uncompressed name as it is, remembering where its labels start so later
     /// names can point at them. Used for the question, which must keep the client's case.
     public mutating func writeNameUncompressed(_ name: UnsafeRawBufferPointer) -> Bool {
-        let start = position
+        let start = cursor
         guard writeBytes(name) else { return false }
         remember(nameAt: start, length: name.count)
         return true
@@ -143,16 +150,16 @@ public struct MessageWriter {
 
     /// Writes the labels before `prefixLength`, then a pointer to `target`.
     private mutating func writeCompressed(_ name: UnsafeRawBufferPointer, prefixLength: Int, target: Int) -> Bool {
-        let start = position
-        guard position + prefixLength + 2 <= limit else { return false }
+        let start = cursor
+        guard cursor + prefixLength + 2 <= storedLimit else { return false }
         if prefixLength > 0 {
-            UnsafeMutableRawBufferPointer(rebasing: buffer[position..<(position + prefixLength)])
+            UnsafeMutableRawBufferPointer(rebasing: buffer[cursor..<(cursor + prefixLength)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: name[0..<prefixLength]))
         }
-        position += prefixLength
-        buffer[position] = UInt8(0xC0 | (target >> 8))
-        buffer[position + 1] = UInt8(target & 0xFF)
-        position += 2
+        cursor += prefixLength
+        buffer[cursor] = UInt8(0xC0 | (target >> 8))
+        buffer[cursor + 1] = UInt8(target & 0xFF)
+        cursor += 2
         remember(nameAt: start, length: prefixLength)
         return true
     }
@@ -210,9 +217,9 @@ public struct MessageWriter {
         guard let layout, layout.hasCompressibleName else {
             return writeUInt16(UInt16(rdata.count)) && writeBytes(rdata)
         }
-        let lengthOffset = position
+        let lengthOffset = cursor
         guard writeUInt16(0) else { return false }
-        let start = position
+        let start = cursor
         var offset = 0
         for field in layout.fields {
             switch field {
@@ -227,7 +234,7 @@ public struct MessageWriter {
                 offset += length
             }
         }
-        patchUInt16(UInt16(position - start), at: lengthOffset)
+        patchUInt16(UInt16(cursor - start), at: lengthOffset)
         return true
     }
 
