@@ -16,6 +16,10 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     private let idleTimeout: TimeAmount
     private let connections: ManagedAtomic<Int>
     private var idleTask: Scheduled<Void>?
+    /// When the last complete query arrived. The idle timer is not moved for every query
+    /// (cancelling and scheduling a task costs more than answering); when it fires early it
+    /// sets itself again for the rest of the time.
+    private var lastQuery = NIODeadline.now()
     private var client = ClientAddress.unspecifiedIPv4
     private var pendingFlush = false
     private var readPending = false
@@ -28,11 +32,11 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         client = ClientAddress(context.channel.remoteAddress)
-        if context.channel.isActive { armIdleTimer(context: context) }
+        if context.channel.isActive { armIdleTimer(context: context, in: idleTimeout) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        armIdleTimer(context: context)
+        if idleTask == nil { armIdleTimer(context: context, in: idleTimeout) }
         context.fireChannelActive()
     }
 
@@ -43,18 +47,26 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         context.fireChannelInactive()
     }
 
-    private func armIdleTimer(context: ChannelHandlerContext) {
+    private func armIdleTimer(context: ChannelHandlerContext, in delay: TimeAmount) {
         idleTask?.cancel()
         let channel = context.channel
-        idleTask = context.eventLoop.scheduleTask(in: idleTimeout) {
-            channel.close(promise: nil)
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        idleTask = context.eventLoop.scheduleTask(in: delay) {
+            let handler = handler.value
+            let idle = NIODeadline.now() - handler.lastQuery
+            if idle >= handler.idleTimeout {
+                channel.close(promise: nil)
+            } else {
+                handler.armIdleTimer(context: boundContext.value, in: handler.idleTimeout - idle)
+            }
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         let outcome = loop.answer(frame, from: client, over: .tcp)
-        armIdleTimer(context: context)
+        lastQuery = NIODeadline.now()
         guard outcome.length > 0 else { return }
         var response = context.channel.allocator.buffer(capacity: outcome.length + 2)
         response.writeInteger(UInt16(outcome.length))

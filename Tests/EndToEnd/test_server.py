@@ -617,6 +617,16 @@ class ServerTest(harness.E2ECase):
             start = time.monotonic()
             self.assertTrue(harness.connection_closed(s, timeout=3.0))
             self.assertLessEqual(time.monotonic() - start, 3.0)
+        # A query late in the timeout moves the deadline: 1.5s + 1.5s without closing.
+        with harness.tcp_connect(self.port) as s:
+            s.sendall(tcp_frame(make_query("api.inference.example.", "A", qid=6)))
+            self.assertEqual(Message.parse(tcp_read_message(s)).id, 6)
+            self.assertFalse(harness.connection_closed(s, timeout=1.5), "closed before tcp_idle_timeout")
+            s.sendall(tcp_frame(make_query("api.inference.example.", "A", qid=7)))
+            self.assertEqual(Message.parse(tcp_read_message(s)).id, 7)
+            self.assertFalse(harness.connection_closed(s, timeout=1.5),
+                             "closed 1.5s after a query although tcp_idle_timeout is 2s")
+            self.assertTrue(harness.connection_closed(s, timeout=2.0))
 
 
 class ConnectionLimitTest(harness.E2ECase):
