@@ -78,10 +78,8 @@ public final class DNSListeners: Sendable {
                             return channel.close()
                         }
                         return channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandlers([
-                                ByteToMessageHandler(LengthFieldBasedFrameDecoder(lengthFieldBitLength: .twoBytes)),
-                                TCPQueryHandler(loop: loop, idleTimeout: idle, connections: connections),
-                            ])
+                            try channel.pipeline.syncOperations.addHandler(
+                                TCPQueryHandler(loop: loop, idleTimeout: idle, connections: connections))
                         }
                     }
                     .bind(to: socketAddress)

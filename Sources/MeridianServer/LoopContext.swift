@@ -29,11 +29,9 @@ public final class LoopContext: @unchecked Sendable {
 
     /// Answers one query; returns the response bytes' length in `output` (0: drop).
     @inline(__always)
-    func answer(_ query: ByteBuffer, from client: ClientAddress, over transport: Transport) -> Outcome {
+    func answer(_ query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport) -> Outcome {
         let start = monotonicNanoseconds()
-        let outcome = query.withUnsafeReadableBytes { bytes in
-            Responder.respond(to: bytes, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
-        }
+        let outcome = Responder.respond(to: query, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
         counters.count(outcome, transport: transport, chosen: scratch.chosenEdges)
         counters.countResponseTime(nanoseconds: monotonicNanoseconds() - start, queries: 1)
         return outcome
