@@ -247,6 +247,7 @@ public enum Responder {
 
     // MARK: - Writing
 
+    @inline(__always)
     static func responseLimit(request: Request, transport: Transport, snapshot: AuthoritySnapshot) -> Int {
         guard transport == .udp else { return maxResponseSize }
         guard request.edns.present else { return classicUDPLimit }
@@ -263,6 +264,7 @@ public enum Responder {
         return 11
     }
 
+    @inline(__always)
     static func writeHeaderAndQuestion(request: Request, questionLength: Int, writer: inout MessageWriter, scratch: ResponderScratch) {
         _ = writer.writeUInt16(request.id)
         _ = writer.writeUInt16(0)
@@ -291,6 +293,7 @@ public enum Responder {
     }
 
     /// Header flags and counts, then OPT. The OPT space was reserved by the limit.
+    @inline(__always)
     static func finish(request: Request, rcode: RCode, flags: Header.Flags, counts: (Int, Int, Int), payload: Int,
                        writer: inout MessageWriter) -> Outcome {
         var additional = counts.2

@@ -10,7 +10,7 @@ public struct Header: Hashable, Sendable {
     public var nsCount: UInt16
     public var arCount: UInt16
 
-    public static let size = 12
+    @inlinable public static var size: Int { 12 }
 
     public init(id: UInt16 = 0, flags: Flags = [], opcode: Opcode = .query, rcodeLow: UInt8 = 0,
                 qdCount: UInt16 = 0, anCount: UInt16 = 0, nsCount: UInt16 = 0, arCount: UInt16 = 0) {
@@ -27,15 +27,15 @@ public struct Header: Hashable, Sendable {
     /// Header bits other than opcode and rcode.
     public struct Flags: OptionSet, Hashable, Sendable {
         public var rawValue: UInt16
-        public init(rawValue: UInt16) { self.rawValue = rawValue }
-        public static let qr = Flags(rawValue: 0x8000)
-        public static let aa = Flags(rawValue: 0x0400)
-        public static let tc = Flags(rawValue: 0x0200)
-        public static let rd = Flags(rawValue: 0x0100)
-        public static let ra = Flags(rawValue: 0x0080)
-        public static let z = Flags(rawValue: 0x0040)
-        public static let ad = Flags(rawValue: 0x0020)
-        public static let cd = Flags(rawValue: 0x0010)
+        @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
+        @inlinable public static var qr: Flags { Flags(rawValue: 0x8000) }
+        @inlinable public static var aa: Flags { Flags(rawValue: 0x0400) }
+        @inlinable public static var tc: Flags { Flags(rawValue: 0x0200) }
+        @inlinable public static var rd: Flags { Flags(rawValue: 0x0100) }
+        @inlinable public static var ra: Flags { Flags(rawValue: 0x0080) }
+        @inlinable public static var z: Flags { Flags(rawValue: 0x0040) }
+        @inlinable public static var ad: Flags { Flags(rawValue: 0x0020) }
+        @inlinable public static var cd: Flags { Flags(rawValue: 0x0010) }
         static let mask: UInt16 = 0x87F0
     }
 

@@ -6,39 +6,37 @@ public struct RRType: RawRepresentable, Hashable, Sendable, Comparable {
     @inlinable public init(_ rawValue: UInt16) { self.rawValue = rawValue }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
-    public static let a = RRType(1)
-    public static let ns = RRType(2)
-    public static let cname = RRType(5)
-    public static let soa = RRType(6)
-    public static let ptr = RRType(12)
-    public static let hinfo = RRType(13)
-    public static let mx = RRType(15)
-    public static let txt = RRType(16)
-    public static let aaaa = RRType(28)
-    public static let srv = RRType(33)
-    public static let naptr = RRType(35)
-    public static let dname = RRType(39)
-    public static let opt = RRType(41)
-    public static let ds = RRType(43)
-    public static let sshfp = RRType(44)
-    public static let rrsig = RRType(46)
-    public static let nsec = RRType(47)
-    public static let dnskey = RRType(48)
-    public static let tlsa = RRType(52)
-    public static let spf = RRType(99)
-    public static let ixfr = RRType(251)
-    public static let axfr = RRType(252)
-    public static let mailb = RRType(253)
-    public static let maila = RRType(254)
-    public static let any = RRType(255)
-    public static let caa = RRType(257)
-
+    @inlinable public static var a: RRType { RRType(1) }
+    @inlinable public static var ns: RRType { RRType(2) }
+    @inlinable public static var cname: RRType { RRType(5) }
+    @inlinable public static var soa: RRType { RRType(6) }
+    @inlinable public static var ptr: RRType { RRType(12) }
+    @inlinable public static var hinfo: RRType { RRType(13) }
+    @inlinable public static var mx: RRType { RRType(15) }
+    @inlinable public static var txt: RRType { RRType(16) }
+    @inlinable public static var aaaa: RRType { RRType(28) }
+    @inlinable public static var srv: RRType { RRType(33) }
+    @inlinable public static var naptr: RRType { RRType(35) }
+    @inlinable public static var dname: RRType { RRType(39) }
+    @inlinable public static var opt: RRType { RRType(41) }
+    @inlinable public static var ds: RRType { RRType(43) }
+    @inlinable public static var sshfp: RRType { RRType(44) }
+    @inlinable public static var rrsig: RRType { RRType(46) }
+    @inlinable public static var nsec: RRType { RRType(47) }
+    @inlinable public static var dnskey: RRType { RRType(48) }
+    @inlinable public static var tlsa: RRType { RRType(52) }
+    @inlinable public static var spf: RRType { RRType(99) }
+    @inlinable public static var ixfr: RRType { RRType(251) }
+    @inlinable public static var axfr: RRType { RRType(252) }
+    @inlinable public static var mailb: RRType { RRType(253) }
+    @inlinable public static var maila: RRType { RRType(254) }
+    @inlinable public static var any: RRType { RRType(255) }
+    @inlinable public static var caa: RRType { RRType(257) }
     /// Meridian's dynamic record kinds. They exist only in zone files and in the
     /// authority data; they are never written to the wire. Values are from the
     /// private-use range (RFC 6895 section 3.1: 65280-65534).
-    public static let dyna = RRType(65_401)
-    public static let dync = RRType(65_402)
-
+    @inlinable public static var dyna: RRType { RRType(65_401) }
+    @inlinable public static var dync: RRType { RRType(65_402) }
     /// Types that only make sense in a query (RFC 6895 meta and q-types).
     public var isMetaOrQueryOnly: Bool {
         (rawValue >= 128 && rawValue <= 255) || self == .opt
@@ -78,12 +76,11 @@ public struct RRClass: RawRepresentable, Hashable, Sendable {
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
     @inlinable public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let `in` = RRClass(1)
-    public static let ch = RRClass(3)
-    public static let hs = RRClass(4)
-    public static let none = RRClass(254)
-    public static let any = RRClass(255)
-
+    @inlinable public static var `in`: RRClass { RRClass(1) }
+    @inlinable public static var ch: RRClass { RRClass(3) }
+    @inlinable public static var hs: RRClass { RRClass(4) }
+    @inlinable public static var none: RRClass { RRClass(254) }
+    @inlinable public static var any: RRClass { RRClass(255) }
     public init?(mnemonic text: some StringProtocol) {
         switch text.uppercased() {
         case "IN": self = .in
@@ -115,11 +112,11 @@ extension RRClass: CustomStringConvertible {
 public struct Opcode: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt8
     @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue & 0x0F }
-    public static let query = Opcode(rawValue: 0)
-    public static let iquery = Opcode(rawValue: 1)
-    public static let status = Opcode(rawValue: 2)
-    public static let notify = Opcode(rawValue: 4)
-    public static let update = Opcode(rawValue: 5)
+    @inlinable public static var query: Opcode { Opcode(rawValue: 0) }
+    @inlinable public static var iquery: Opcode { Opcode(rawValue: 1) }
+    @inlinable public static var status: Opcode { Opcode(rawValue: 2) }
+    @inlinable public static var notify: Opcode { Opcode(rawValue: 4) }
+    @inlinable public static var update: Opcode { Opcode(rawValue: 5) }
 }
 
 /// Response codes, including the extended ones that need the OPT record's upper bits.
@@ -127,14 +124,13 @@ public struct RCode: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let noError = RCode(rawValue: 0)
-    public static let formErr = RCode(rawValue: 1)
-    public static let servFail = RCode(rawValue: 2)
-    public static let nxDomain = RCode(rawValue: 3)
-    public static let notImp = RCode(rawValue: 4)
-    public static let refused = RCode(rawValue: 5)
-    public static let badVers = RCode(rawValue: 16)
-
+    @inlinable public static var noError: RCode { RCode(rawValue: 0) }
+    @inlinable public static var formErr: RCode { RCode(rawValue: 1) }
+    @inlinable public static var servFail: RCode { RCode(rawValue: 2) }
+    @inlinable public static var nxDomain: RCode { RCode(rawValue: 3) }
+    @inlinable public static var notImp: RCode { RCode(rawValue: 4) }
+    @inlinable public static var refused: RCode { RCode(rawValue: 5) }
+    @inlinable public static var badVers: RCode { RCode(rawValue: 16) }
     /// The 4 bits that go in the header.
     @inlinable public var headerBits: UInt8 { UInt8(rawValue & 0x0F) }
     /// The 8 bits that go in the OPT record's TTL field.
@@ -160,7 +156,7 @@ extension RCode: CustomStringConvertible {
 public struct EDNSOptionCode: RawRepresentable, Hashable, Sendable {
     public var rawValue: UInt16
     @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
-    public static let clientSubnet = EDNSOptionCode(rawValue: 8)
-    public static let cookie = EDNSOptionCode(rawValue: 10)
-    public static let padding = EDNSOptionCode(rawValue: 12)
+    @inlinable public static var clientSubnet: EDNSOptionCode { EDNSOptionCode(rawValue: 8) }
+    @inlinable public static var cookie: EDNSOptionCode { EDNSOptionCode(rawValue: 10) }
+    @inlinable public static var padding: EDNSOptionCode { EDNSOptionCode(rawValue: 12) }
 }
