@@ -4,7 +4,7 @@ import MeridianWire
 /// gdnsd does): subtrees that give the same list collapse into one leaf. The trie is far
 /// smaller than the GeoIP tree, so a query's walk touches few cache lines, and the depth of
 /// the leaf is the widest network over which the answer is the same — the ECS scope.
-struct PoolTrie: Sendable {
+final class PoolTrie: Sendable {
     /// `records[2n]`, `records[2n+1]`: children of node n. Values below `nodeCount` are
     /// nodes; `nodeCount + list` is a leaf.
     let records: [UInt32]
