@@ -193,29 +193,6 @@ public final class GeoDatabase: @unchecked Sendable {
         return (trie, summary)
     }
 
-    /// What libmaxminddb reads for each record offset, beside what `compile` read for it; for
-    /// tests that hold the two readers to the same answers.
-    func readBothWays(offset: UInt32) -> (fast: GeoLocation?, library: GeoLocation?) {
-        let section = DataSectionReader(section: UnsafeRawBufferPointer(start: mmdb.pointee.data_section,
-                                                                        count: Int(mmdb.pointee.data_section_size)))
-        var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
-        return (section.location(at: Int(offset)), try? reader.read(&entry, path: path))
-    }
-
-    /// Every data-record offset the search tree points at.
-    func recordOffsets() -> Set<UInt32> {
-        var offsets = Set<UInt32>()
-        let nodeCount = mmdb.pointee.metadata.node_count
-        var node = MMDB_search_node_s()
-        for number in 0..<nodeCount where MMDB_read_node(mmdb, number, &node) == MMDB_SUCCESS {
-            for (record, type) in [(node.left_record, node.left_record_type), (node.right_record, node.right_record_type)]
-            where Int32(type) == MMDB_RECORD_TYPE_DATA {
-                offsets.insert(UInt32(record) - nodeCount - 16)
-            }
-        }
-        return offsets
-    }
-
     /// Hands the mapped file's pages back to the page cache: after `compile` nothing reads
     /// them but an occasional `explain`, which faults in the few it needs.
     public func releaseMappedPages() {

@@ -176,7 +176,7 @@ public final class RoutingTable: Sendable {
             if let places {
                 // -1: the location does not decide (no coordinates for `nearest`, no
                 // matching key for `map`) and the fallback applies.
-                var perGroup: [Int32]
+                let perGroup: [Int32]
                 let groupOf: [Int32]
                 switch pool.policy {
                 case .nearest:
@@ -190,7 +190,6 @@ public final class RoutingTable: Sendable {
                     perGroup = places.codes.map { order.list(for: $0).map(intern) ?? -1 }
                 }
                 lists = groupOf.map { $0 >= 0 ? perGroup[Int($0)] : -1 }
-                perGroup = []
             }
             perLocation.append(lists)
             perOverride.append(self.overrides.map { override in

@@ -76,7 +76,7 @@ public enum ServerData {
         } else {
             if let geo, trie == nil { trie = try geo.compile() }
             routing = RoutingBuilder.build(inputs, geo: trie, locator: geo?.database)
-            trie = nil
+            trie = nil  // freed before the zones load: it is the largest thing a load builds
         }
         let result = ZoneSetLoader.load(directory: configuration.zones.directory, udpPayloadSize: configuration.dns.udpPayload,
                                         routing: routing, useClientSubnet: configuration.geoip?.clientSubnet ?? true)

@@ -14,10 +14,6 @@ public enum RoutingBuilder {
         public var overrides: [OverrideSpec]
     }
 
-    public static func build(_ configuration: MeridianConfiguration, geo: GeoTrie?, locator: (any GeoLocator)? = nil) -> RoutingTable {
-        build(inputs(configuration), geo: geo, locator: locator)
-    }
-
     public static func build(_ inputs: Inputs, geo: GeoTrie?, locator: (any GeoLocator)? = nil) -> RoutingTable {
         RoutingTable(edges: inputs.edges, pools: inputs.pools, geo: geo, overrides: inputs.overrides, locator: locator)
     }
