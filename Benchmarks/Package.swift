@@ -14,9 +14,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // The zone, edges and queries both the benchmarks and ResponderLoop answer.
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [.product(name: "MeridianCore", package: "Meridian")],
+            path: "Sources/BenchmarkFixtures"
+        ),
         .executableTarget(
             name: "MeridianBenchmarks",
             dependencies: [
+                "BenchmarkFixtures",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MeridianCore", package: "Meridian"),
             ],
@@ -32,7 +39,7 @@ let package = Package(
         // The responder in a loop, for `perf record` (docs/PERFORMANCE.md).
         .executableTarget(
             name: "ResponderLoop",
-            dependencies: [.product(name: "MeridianCore", package: "Meridian")],
+            dependencies: ["BenchmarkFixtures", .product(name: "MeridianCore", package: "Meridian")],
             path: "Sources/ResponderLoop"
         ),
         .executableTarget(
