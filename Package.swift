@@ -40,7 +40,10 @@ let package = Package(
     targets: [
         // Pure layers: no sockets, no C libraries, no Foundation.
         .target(name: "MeridianWire", swiftSettings: swiftSettings),
-        .target(name: "MeridianZoneFile", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
+        .target(name: "MeridianZoneFile", dependencies: ["MeridianWire", "MeridianFiles"], swiftSettings: swiftSettings),
+
+        // Reading operators' files (whole-file reads, directories, file state) and writing to stderr, with libc only.
+        .target(name: "MeridianFiles", swiftSettings: swiftSettings),
         .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianZoneFile", "MeridianRouting"], swiftSettings: swiftSettings),
 
         // Geo routing: client location -> ordered edges. Pure; the GeoIP adapter fills it.
@@ -70,7 +73,7 @@ let package = Package(
         .target(
             name: "MeridianServer",
             dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianGeoIP",
-                           "CMeridianIO", "MeridianHealth", "MeridianControl", "MeridianStats",
+                           "CMeridianIO", "MeridianHealth", "MeridianControl", "MeridianStats", "MeridianFiles",
                            nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")],
@@ -87,11 +90,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianConfig", "MeridianAuthority", nioCore, logging, lifecycle,
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianFiles", "MeridianConfig", "MeridianAuthority", nioCore, logging, lifecycle,
                                                           .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "dnsctl",
-            dependencies: ["MeridianServer", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
+            dependencies: ["MeridianServer", "MeridianFiles", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
                            "MeridianGeoIP", "MeridianRouting", "MeridianControl", argumentParser],
             swiftSettings: swiftSettings
         ),

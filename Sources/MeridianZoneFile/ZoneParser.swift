@@ -1,3 +1,4 @@
+import MeridianFiles
 import MeridianWire
 
 /// What reading a zone file produced. A zone is usable only when `errors` is empty; the

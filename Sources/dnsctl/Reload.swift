@@ -1,3 +1,4 @@
+import MeridianFiles
 import ArgumentParser
 import MeridianControl
 import MeridianServer

@@ -1,3 +1,4 @@
+import MeridianFiles
 import Logging
 import MeridianAuthority
 import MeridianConfig
