@@ -23,7 +23,8 @@ let package = Package(
         .executable(name: "meridian", targets: ["meridian"]),
         .executable(name: "dnsctl", targets: ["dnsctl"]),
         // The pure layers, for the benchmark package in Benchmarks/.
-        .library(name: "MeridianCore", targets: ["MeridianWire", "MeridianZoneFile", "MeridianAuthority", "MeridianRouting", "MeridianGeoIP"]),
+        .library(name: "MeridianCore", targets: ["MeridianWire", "MeridianZoneFile", "MeridianAuthority", "MeridianRouting", "MeridianGeoIP",
+                                                 "MeridianLoad"]),
         .library(name: "MeridianHealthKit", targets: ["MeridianHealth", "MeridianConfig"]),
     ],
     dependencies: [
@@ -44,7 +45,7 @@ let package = Package(
 
         // Reading operators' files (whole-file reads, directories, file state) and writing to stderr, with libc only.
         .target(name: "MeridianFiles", swiftSettings: swiftSettings),
-        .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianZoneFile", "MeridianRouting"], swiftSettings: swiftSettings),
+        .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianRouting"], swiftSettings: swiftSettings),
 
         // Geo routing: client location -> ordered edges. Pure; the GeoIP adapter fills it.
         .target(name: "MeridianRouting", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
@@ -52,6 +53,15 @@ let package = Package(
         // libmaxminddb, read at load time only.
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire", "MeridianConfig"], swiftSettings: swiftSettings),
+
+        // From the operator's files (configuration, zones, GeoIP database) to one validated
+        // snapshot: the only way in, for the server, dnsctl, the tests and the benchmarks. No NIO.
+        .target(
+            name: "MeridianLoad",
+            dependencies: ["MeridianFiles", "MeridianWire", "MeridianZoneFile", "MeridianAuthority", "MeridianRouting",
+                           "MeridianGeoIP", "MeridianConfig"],
+            swiftSettings: swiftSettings
+        ),
 
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
@@ -69,10 +79,10 @@ let package = Package(
         // recvmmsg/sendmmsg for the UDP workers.
         .target(name: "CMeridianIO"),
 
-        // The shell: sockets, signals, reloads.
+        // The shell: sockets, answering threads, the service tree, reloads and signals.
         .target(
             name: "MeridianServer",
-            dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianGeoIP",
+            dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianLoad",
                            "CMeridianIO", "MeridianHealth", "MeridianControl", "MeridianStats", "MeridianFiles",
                            nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -90,11 +100,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianFiles", "MeridianConfig", "MeridianAuthority", nioCore, logging, lifecycle,
-                                                          .product(name: "UnixSignals", package: "swift-service-lifecycle")], swiftSettings: swiftSettings),
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianFiles", logging],
+                          swiftSettings: swiftSettings),
+        // dnsctl links the loading module for its offline commands, never the daemon's I/O.
         .executableTarget(
             name: "dnsctl",
-            dependencies: ["MeridianServer", "MeridianFiles", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
+            dependencies: ["MeridianLoad", "MeridianFiles", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
                            "MeridianGeoIP", "MeridianRouting", "MeridianControl", argumentParser],
             swiftSettings: swiftSettings
         ),
@@ -106,13 +117,19 @@ let package = Package(
         .testTarget(name: "MeridianZoneFileTests", dependencies: ["MeridianZoneFile", "MeridianWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianAuthorityTests",
-            dependencies: ["MeridianAuthority", "MeridianZoneFile", "MeridianWire", "MeridianRouting", "CMallocCounter"],
+            dependencies: ["MeridianAuthority", "MeridianLoad", "MeridianZoneFile", "MeridianWire", "MeridianRouting", "CMallocCounter"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianRoutingTests", dependencies: ["MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianGeoIPTests",
             dependencies: ["MeridianGeoIP", "MeridianRouting", "MeridianWire", "CMaxMindDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeridianServerTests",
+            dependencies: ["MeridianServer", "MeridianLoad", "MeridianAuthority", "MeridianRouting", "MeridianWire",
+                           lifecycle, logging, nioCore, nioPosix],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),

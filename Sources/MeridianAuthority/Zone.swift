@@ -39,38 +39,60 @@ public final class Zone: Sendable {
         let labelsAboveOrigin: ([UInt8], [UInt8])
     }
 
-    struct Node: Sendable {
-        var firstRRset: Int32
-        var rrsetCount: Int32
-        var flags: Flags
+    package struct Node: Sendable {
+        package var firstRRset: Int32
+        package var rrsetCount: Int32
+        package var flags: Flags
 
-        struct Flags: OptionSet, Sendable {
-            var rawValue: UInt8
+        package init(firstRRset: Int32, rrsetCount: Int32, flags: Flags) {
+            self.firstRRset = firstRRset
+            self.rrsetCount = rrsetCount
+            self.flags = flags
+        }
+
+        package struct Flags: OptionSet, Sendable {
+            package var rawValue: UInt8
+            package init(rawValue: UInt8) { self.rawValue = rawValue }
             /// A zone cut: NS here, not the apex.
-            static let delegation = Flags(rawValue: 1)
-            static let apex = Flags(rawValue: 2)
+            package static let delegation = Flags(rawValue: 1)
+            package static let apex = Flags(rawValue: 2)
             /// At or below a zone cut: glue and other non-authoritative data.
-            static let belowCut = Flags(rawValue: 4)
+            package static let belowCut = Flags(rawValue: 4)
         }
     }
 
-    struct RRSet: Sendable {
-        var type: RRType
-        var ttl: UInt32
-        var firstRData: Int32
-        var rdataCount: Int32
+    package struct RRSet: Sendable {
+        package var type: RRType
+        package var ttl: UInt32
+        package var firstRData: Int32
+        package var rdataCount: Int32
         /// For DYNA/DYNC: the pool's index in the routing table.
-        var pool: Int32 = -1
+        package var pool: Int32 = -1
+
+        package init(type: RRType, ttl: UInt32, firstRData: Int32, rdataCount: Int32, pool: Int32) {
+            self.type = type
+            self.ttl = ttl
+            self.firstRData = firstRData
+            self.rdataCount = rdataCount
+            self.pool = pool
+        }
     }
 
-    struct RData: Sendable {
-        var offset: Int32
-        var length: Int32
+    package struct RData: Sendable {
+        package var offset: Int32
+        package var length: Int32
         /// Node whose A/AAAA go in the additional section (MX, SRV, NS targets), or -1.
-        var additionalNode: Int32
+        package var additionalNode: Int32
+
+        package init(offset: Int32, length: Int32, additionalNode: Int32) {
+            self.offset = offset
+            self.length = length
+            self.additionalNode = additionalNode
+        }
     }
 
-    init(origin: DNSName, serial: UInt32, recordCount: Int, names: NameTable, nodes: [Node], rrsets: [RRSet],
+    /// For the zone builder, which freezes validated zone-file records into these arrays.
+    package init(origin: DNSName, serial: UInt32, recordCount: Int, names: NameTable, nodes: [Node], rrsets: [RRSet],
          rdatas: [RData], rdataBytes: [UInt8], apexNode: Int, soaRRset: Int, negativeTTL: UInt32) {
         self.origin = origin
         self.originLabelCount = origin.labelCount

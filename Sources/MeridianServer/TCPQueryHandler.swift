@@ -14,22 +14,22 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let loop: LoopContext
+    private let answering: AnsweringContext
     private let idleTimeout: TimeAmount
     private let connections: ManagedAtomic<Int>
     private var idleTask: Scheduled<Void>?
-    /// When the last complete query arrived. The idle timer is not moved for every query
-    /// (cancelling and scheduling a task costs more than answering); when it fires early it
-    /// sets itself again for the rest of the time.
-    private var lastQuery = NIODeadline.now()
+    /// When the last complete query was answered (monotonic nanoseconds). The idle timer is
+    /// not moved for every query (cancelling and scheduling a task costs more than
+    /// answering); when it fires early it sets itself again for the rest of the time.
+    private var lastQuery = monotonicNanoseconds()
     private var client = ClientAddress.unspecifiedIPv4
     private var pendingFlush = false
     private var readPending = false
     /// The start of a frame whose rest has not arrived (at most one frame, 65,537 bytes).
     private var partial: ByteBuffer?
 
-    init(loop: LoopContext, idleTimeout: TimeAmount, connections: ManagedAtomic<Int>) {
-        self.loop = loop
+    init(answering: AnsweringContext, idleTimeout: TimeAmount, connections: ManagedAtomic<Int>) {
+        self.answering = answering
         self.idleTimeout = idleTimeout
         self.connections = connections
     }
@@ -58,7 +58,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         idleTask = context.eventLoop.scheduleTask(in: delay) {
             let handler = handler.value
-            let idle = NIODeadline.now() - handler.lastQuery
+            let idle = TimeAmount.nanoseconds(Int64(monotonicNanoseconds() - handler.lastQuery))
             if idle >= handler.idleTimeout {
                 channel.close(promise: nil)
             } else {
@@ -77,15 +77,18 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         var responses: ByteBuffer?
         while let length = input.getInteger(at: input.readerIndex, as: UInt16.self), input.readableBytes >= 2 + Int(length) {
             input.moveReaderIndex(forwardBy: 2)
+            let arrival = monotonicNanoseconds()
             let outcome = input.withUnsafeReadableBytes { bytes in
-                loop.answer(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(length)]), from: client, over: .tcp)
+                answering.answer(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(length)]), from: client, over: .tcp,
+                                 into: answering.output)
             }
             input.moveReaderIndex(forwardBy: Int(length))
-            lastQuery = NIODeadline.now()
+            lastQuery = monotonicNanoseconds()
+            answering.recordResponseTime(nanoseconds: lastQuery - arrival, answers: 1)
             guard outcome.length > 0 else { continue }
             if responses == nil { responses = context.channel.allocator.buffer(capacity: outcome.length + 2) }
             responses!.writeInteger(UInt16(outcome.length))
-            responses!.writeBytes(UnsafeRawBufferPointer(rebasing: loop.output[0..<outcome.length]))
+            responses!.writeBytes(UnsafeRawBufferPointer(rebasing: answering.output[0..<outcome.length]))
         }
         if input.readableBytes > 0 {
             input.discardReadBytes()

@@ -1,11 +1,12 @@
-import MeridianFiles
 import ArgumentParser
+import MeridianFiles
 import MeridianAuthority
-import MeridianServer
+import MeridianLoad
 import MeridianWire
 
 /// `dnsctl check`: validates configuration and every zone offline, like named-checkconf
-/// plus named-checkzone. Every problem is printed, not just the first.
+/// plus named-checkzone, through the same loader the server starts and reloads with.
+/// Every problem is printed, not just the first.
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate the configuration and all zones without a running server.",
@@ -20,18 +21,13 @@ struct Check: ParsableCommand {
         var summary: [String] = []
         var zonesJSON: [String] = []
         do {
-            let configuration = try ServerData.loadConfiguration(path: path)
-            do {
-                let zones = try ServerData.loadZones(configuration)
-                for zone in zones.zones {
-                    summary.append("zone \(zone.origin) serial \(zone.serial), \(zone.records) records")
-                    zonesJSON.append("{\"zone\":\(jsonString(zone.origin.description)),\"serial\":\(zone.serial),\"records\":\(zone.records)}")
-                }
-            } catch {
-                errors += error.lines
+            let loaded = try ServerLoader.load(configPath: path)
+            for zone in loaded.zones {
+                summary.append("zone \(zone.origin) serial \(zone.serial), \(zone.recordCount) records")
+                zonesJSON.append("{\"zone\":\(jsonString(zone.origin.description)),\"serial\":\(zone.serial),\"records\":\(zone.recordCount)}")
             }
         } catch {
-            errors += error.lines
+            errors = error.lines
         }
         if global.json {
             print("{\"ok\":\(errors.isEmpty),\"config\":\(jsonString(path)),\"errors\":[\(errors.map(jsonString).joined(separator: ","))],\"zones\":[\(zonesJSON.joined(separator: ","))]}")

@@ -2,7 +2,6 @@ import MeridianFiles
 import ArgumentParser
 import MeridianConfig
 import MeridianControl
-import MeridianServer
 
 #if canImport(Glibc)
 import Glibc

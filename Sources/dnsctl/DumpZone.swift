@@ -1,6 +1,6 @@
-import MeridianFiles
 import ArgumentParser
-import MeridianServer
+import MeridianFiles
+import MeridianLoad
 import MeridianWire
 import MeridianZoneFile
 
@@ -30,21 +30,22 @@ struct DumpZone: ParsableCommand {
             printError("\(file):1:1: bad origin \"\(originText)\": \(error)")
             throw ExitCode(1)
         }
-        let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
-        let parsed = ZoneParser.parse(file: file, origin: originName, includeRoot: directory)
-        let errors = parsed.errors.isEmpty ? ZoneValidator.check(records: parsed.records, origin: originName, file: file) : parsed.errors
-        for warning in parsed.warnings { printError("\(warning) (warning)") }
-        guard errors.isEmpty else {
-            for error in errors { printError(error.description) }
+        let read: ZoneFileLoader.Read
+        do {
+            read = try ZoneFileLoader.read(file: file, origin: originName)
+        } catch {
+            for error in error.errors { printError(error.description) }
             throw ExitCode(1)
         }
+        for warning in read.warnings { printError("\(warning) (warning)") }
+        let records = read.zone.records
         if global.json {
-            let rows = parsed.records.map { record in
+            let rows = records.map { record in
                 "{\"name\":\(jsonString(record.owner.description)),\"ttl\":\(record.ttl),\"class\":\"\(record.class)\",\"type\":\"\(record.type)\",\"rdata\":\(jsonString(RDataText.format(type: record.type, rdata: record.rdata)))}"
             }
             print("[\(rows.joined(separator: ","))]")
         } else {
-            let dump = ZoneDump.dump(parsed.records)
+            let dump = ZoneDump.dump(records)
             print(dump, terminator: dump.hasSuffix("\n") ? "" : "\n")
         }
     }

@@ -6,7 +6,6 @@ import Darwin
 #endif
 import ArgumentParser
 import MeridianGeoIP
-import MeridianServer
 
 /// `dnsctl geoip …`: GeoIP database tools.
 struct GeoIP: ParsableCommand {

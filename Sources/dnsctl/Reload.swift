@@ -1,7 +1,6 @@
 import MeridianFiles
 import ArgumentParser
 import MeridianControl
-import MeridianServer
 
 /// `dnsctl reload`: like SIGHUP, but it waits for the outcome and reports it.
 struct Reload: ParsableCommand {

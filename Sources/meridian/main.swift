@@ -1,11 +1,7 @@
-import MeridianFiles
 import Logging
-import MeridianAuthority
-import MeridianConfig
-import NIOCore
+import MeridianFiles
+import MeridianLoad
 import MeridianServer
-import ServiceLifecycle
-import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -52,22 +48,18 @@ LoggingSystem.bootstrap { label in
 }
 let logger = Logger(label: "meridian")
 
-let configuration: MeridianConfiguration
-let loaded: ServerData.Loaded
+let loaded: LoadedServer
 do {
-    configuration = try ServerData.loadConfiguration(path: configPath)
-    loaded = try ServerData.loadAll(configuration)
+    loaded = try ServerLoader.load(configPath: configPath)
 } catch {
-    for line in error.lines { printError("\(line)") }
+    for line in error.lines { printError(line) }
     printError("meridian: not started: \(error.lines.count) error(s)")
     exit(1)
 }
+releaseFreeMemory()
 
-let service = MeridianService(configPath: configPath, configuration: configuration, loaded: loaded,
-                              threads: usableCPUs(), logger: logger)
-let group = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 do {
-    try await group.run()
+    try await ServiceTree(configPath: configPath, loaded: loaded, threads: usableCPUs(), logger: logger).run()
 } catch {
     logger.error("meridian failed: \(error)")
     exit(1)

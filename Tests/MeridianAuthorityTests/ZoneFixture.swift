@@ -1,10 +1,12 @@
 import MeridianAuthority
+import MeridianLoad
 import MeridianRouting
 import MeridianWire
 import MeridianZoneFile
 import Testing
 
-/// Builds a snapshot from zone-file text and asks it questions through the real responder.
+/// Builds a snapshot from zone-file text, through the loader the server uses, and asks it
+/// questions through the real responder.
 struct ZoneFixture: Sendable {
     let snapshot: AuthoritySnapshot
 
@@ -14,11 +16,11 @@ struct ZoneFixture: Sendable {
         var built: [Zone] = []
         for zone in zones {
             let origin = try DNSName(parsing: zone.origin)
-            let parsed = ZoneParser.parse(text: zone.text, fileName: "\(zone.origin)zone", origin: origin)
-            let errors = parsed.errors + ZoneValidator.check(records: parsed.records, origin: origin, file: "\(zone.origin)zone")
-                + ZoneBuilder.unknownPools(in: parsed.records, pools: pools)
-            guard errors.isEmpty else { throw FixtureError(errors: errors.map(\.description)) }
-            built.append(ZoneBuilder.build(origin: origin, records: parsed.records, pools: pools))
+            do {
+                built.append(try ZoneFileLoader.load(text: zone.text, fileName: "\(zone.origin)zone", origin: origin, pools: pools))
+            } catch {
+                throw FixtureError(errors: error.errors.map(\.description))
+            }
         }
         snapshot = AuthoritySnapshot(zones: built, udpPayloadSize: udpPayloadSize, routing: routing, health: health)
     }

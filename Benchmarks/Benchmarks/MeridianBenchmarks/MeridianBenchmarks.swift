@@ -10,8 +10,9 @@ import MeridianWire
 import MeridianZoneFile
 
 // The responder per query (static, NXDOMAIN, geo with ECS), the geo lookup, zone parsing and
-// compiling the full GeoLite2-City database. Allocation counts of the responder are held at
-// zero by the thresholds committed in Thresholds/.
+// compiling the full GeoLite2-City database. The responder's allocation count is shown here;
+// `make test` holds it at zero (ResponderTests.answeringAllocatesNothing and
+// DynamicAnswerTests.geoAnswersAllocateNothing).
 
 /// The sample City database when present (`make run` or `bench/run` fetch it), else nil.
 let cityPath = "../data/GeoLite2-City.mmdb"

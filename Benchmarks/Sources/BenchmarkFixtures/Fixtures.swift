@@ -1,4 +1,5 @@
 import MeridianAuthority
+import MeridianLoad
 import MeridianRouting
 import MeridianWire
 import MeridianZoneFile
@@ -32,9 +33,8 @@ public enum BenchmarkFixture {
     /// the pool's listed order).
     public static func snapshot(geo: GeoTrie?) -> AuthoritySnapshot {
         let origin = try! DNSName(parsing: "bench.example.")
-        let parsed = ZoneParser.parse(text: zoneText, fileName: "bench.example.zone", origin: origin)
         let routing = RoutingTable(edges: edges, pools: [pool], geo: geo, overrides: [])
-        let zone = ZoneBuilder.build(origin: origin, records: parsed.records, pools: ["inference": 0])
+        let zone = try! ZoneFileLoader.load(text: zoneText, fileName: "bench.example.zone", origin: origin, pools: ["inference": 0])
         return AuthoritySnapshot(zones: [zone], routing: routing)
     }
 

@@ -1,57 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import MeridianAuthority
-import MeridianRouting
 import MeridianWire
-import NIOCore
 
-/// Everything one event loop needs to answer queries: the snapshot it currently serves,
-/// the responder's scratch memory and an output buffer, and its own counters. It is only
-/// touched on its event loop, so queries take no lock and share no cache lines; a reload
-/// replaces `snapshot` by submitting a task to the loop, and the old snapshot is freed
-/// when the last loop lets go of it.
-public final class LoopContext: @unchecked Sendable {
-    public let eventLoop: any EventLoop
-    var snapshot: AuthoritySnapshot
-    let scratch = ResponderScratch()
-    let output: UnsafeMutableRawBufferPointer
-    var counters: QueryCounters
-
-    init(eventLoop: any EventLoop, snapshot: AuthoritySnapshot) {
-        self.eventLoop = eventLoop
-        self.snapshot = snapshot
-        self.counters = QueryCounters(edges: snapshot.routing.edges.count, pools: snapshot.routing.pools.count)
-        self.output = .allocate(byteCount: Responder.maxResponseSize, alignment: 16)
-    }
-
-    deinit { output.deallocate() }
-
-    /// Answers one query; returns the response bytes' length in `output` (0: drop).
-    @inline(__always)
-    func answer(_ query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport) -> Outcome {
-        let start = monotonicNanoseconds()
-        let outcome = Responder.respond(to: query, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
-        counters.count(outcome, transport: transport, chosen: scratch.chosenEdges)
-        counters.countResponseTime(nanoseconds: monotonicNanoseconds() - start, queries: 1)
-        return outcome
-    }
-
-    /// Swaps in a new snapshot (on this loop). Counters tied to the old routing table's
-    /// edge and pool indices are handed back so they can be carried over by name.
-    func install(_ new: AuthoritySnapshot) -> (old: AuthoritySnapshot, edgeAnswers: [Int], poolAnswers: [Int])? {
-        let old = snapshot
-        snapshot = new
-        guard old.routing !== new.routing else { return nil }
-        let handed = (old, counters.edgeAnswers, counters.poolAnswers)
-        counters.edgeAnswers = [Int](repeating: 0, count: new.routing.edges.count)
-        counters.poolAnswers = [Int](repeating: 0, count: new.routing.pools.count)
-        return handed
-    }
-}
-
-/// Per-loop counters, summed when someone asks (single writer, no atomics; gdnsd's
-/// `stats.h` idea). Arrays are sized once, so counting never allocates.
+/// One answering context's counters, summed when someone asks (single writer, no atomics;
+/// gdnsd's `stats.h` idea). Arrays are sized once, so counting never allocates.
 public struct QueryCounters: Sendable {
     public var udpQueries = 0
     public var tcpQueries = 0
@@ -142,35 +93,4 @@ public struct QueryCounters: Sendable {
     }
 
     public var queries: Int { udpQueries + tcpQueries }
-}
-
-@inline(__always)
-func monotonicNanoseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int(now.tv_sec) * 1_000_000_000 + Int(now.tv_nsec)
-}
-
-extension ClientAddress {
-    /// The source address of a datagram or connection.
-    init(_ address: SocketAddress?) {
-        switch address {
-        case .v4(let v4):
-            var storage: (UInt64, UInt64) = (0, 0)
-            // sockaddr_in: family (2), port (2), address (4).
-            withUnsafeMutableBytes(of: &storage) { out in
-                withUnsafeBytes(of: v4.address) { bytes in out.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[4..<8])) }
-            }
-            self.init(family: .ipv4, octets: storage)
-        case .v6(let v6):
-            var storage: (UInt64, UInt64) = (0, 0)
-            // sockaddr_in6: family (2), port (2), flow info (4), address (16).
-            withUnsafeMutableBytes(of: &storage) { out in
-                withUnsafeBytes(of: v6.address) { bytes in out.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[8..<24])) }
-            }
-            self.init(family: .ipv6, octets: storage)
-        default:
-            self = .unspecifiedIPv4
-        }
-    }
 }

@@ -1,0 +1,71 @@
+import MeridianAuthority
+import MeridianConfig
+import MeridianGeoIP
+import MeridianRouting
+
+/// Everything the server answers from, read from the operator's files and validated
+/// together: the configuration, the zones, the GeoIP database and the routing built from
+/// them, frozen into one snapshot. Health is not part of it; the server lays the health
+/// checker's table over the snapshot.
+public struct LoadedServer: Sendable {
+    public var configuration: MeridianConfiguration
+    public var snapshot: AuthoritySnapshot
+    public var geo: LoadedGeo?
+
+    public var zones: [Zone] { snapshot.zones }
+    public var routing: RoutingTable { snapshot.routing }
+}
+
+/// The only way from files to a `LoadedServer`, for the server's start and reloads, for
+/// `dnsctl check` and for the tests. It opens no socket and starts no thread.
+public enum ServerLoader {
+    /// Reads and validates the configuration file alone.
+    public static func configuration(path: String) throws(LoadFailure) -> MeridianConfiguration {
+        do {
+            return try MeridianConfiguration.load(path: path)
+        } catch {
+            throw LoadFailure(lines: error.errors.map(\.description))
+        }
+    }
+
+    /// The configuration at `path` and everything it names.
+    public static func load(configPath: String, reusing previous: LoadedServer? = nil) throws(LoadFailure) -> LoadedServer {
+        try load(configuration(path: configPath), reusing: previous)
+    }
+
+    /// Zones, GeoIP database and routing for `configuration`. The database and the routing
+    /// table of `previous` are reused when the file and the routing settings have not
+    /// changed: a reload that only edits a zone does not compile the database again.
+    public static func load(_ configuration: MeridianConfiguration, reusing previous: LoadedServer? = nil) throws(LoadFailure) -> LoadedServer {
+        var geo: LoadedGeo?
+        var trie: GeoTrie?
+        if let settings = configuration.geoip {
+            if let cached = previous?.geo, try cached.isCurrent(path: settings.database) {
+                geo = cached
+            } else {
+                (geo, trie) = try LoadedGeo.load(path: settings.database)
+            }
+            try geo?.checkFields(for: configuration)
+        }
+        let inputs = RoutingBuilder.inputs(configuration)
+        let routing: RoutingTable
+        if let previous, trie == nil, previous.routing.locator as AnyObject? === geo?.database as AnyObject?,
+           RoutingBuilder.inputs(of: previous.routing) == inputs {
+            routing = previous.routing
+        } else {
+            if let geo, trie == nil { trie = try geo.compile() }
+            routing = RoutingBuilder.build(inputs, geo: trie, locator: geo?.database)
+            trie = nil  // freed before the zones load: it is the largest thing a load builds
+        }
+        let pools = Dictionary(routing.pools.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let zones: [Zone]
+        do {
+            zones = try ZoneSetLoader.load(directory: configuration.zones.directory, pools: pools)
+        } catch {
+            throw LoadFailure(error)
+        }
+        let snapshot = AuthoritySnapshot(zones: zones, udpPayloadSize: configuration.dns.udpPayload, routing: routing,
+                                         useClientSubnet: configuration.geoip?.clientSubnet ?? true)
+        return LoadedServer(configuration: configuration, snapshot: snapshot, geo: geo)
+    }
+}

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import MeridianAuthority
+import MeridianRouting
+import MeridianWire
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Everything one answering thread needs, the same for a UDP worker and for the TCP
+/// connections of one event loop: the snapshot it serves, the responder's scratch memory,
+/// and its own counters. Only its own thread touches those, so a query takes no lock and
+/// shares no cache line; others reach it through the publisher (new snapshots) and through
+/// a copy of the counters it shares a few times a second.
+public final class AnsweringContext: @unchecked Sendable {
+    /// How the context's thread is reached from outside.
+    package enum Owner: Sendable {
+        /// A UDP worker thread; it checks in after every wait, at least every `UDPWorker.wakeInterval`.
+        case worker
+        /// An event loop, reached by submitting a task to it.
+        case eventLoop(any EventLoop)
+    }
+
+    let name: String
+    let owner: Owner
+    /// Position in the publisher's list, for acknowledgements.
+    let index: Int
+    private let publisher: SnapshotPublisher
+
+    // Owned by the answering thread.
+    package private(set) var snapshot: AuthoritySnapshot
+    private var generation: Int
+    let scratch = ResponderScratch()
+    /// Where TCP answers are written before they are framed (UDP workers answer straight
+    /// into their batch's buffers).
+    let output: UnsafeMutableRawBufferPointer
+    private var counters: QueryCounters
+    private var lastShared = 0
+
+    /// Read by anyone, under its lock.
+    private let shared: NIOLockedValueBox<SharedCounts>
+
+    /// How often an answering thread copies its counters for readers.
+    package static let shareInterval = 100_000_000
+
+    init(name: String, owner: Owner, index: Int, publisher: SnapshotPublisher, generation: Int, snapshot: AuthoritySnapshot) {
+        self.name = name
+        self.owner = owner
+        self.index = index
+        self.publisher = publisher
+        self.generation = generation
+        self.snapshot = snapshot
+        let counters = QueryCounters(edges: snapshot.routing.edges.count, pools: snapshot.routing.pools.count)
+        self.counters = counters
+        self.shared = NIOLockedValueBox(SharedCounts(counters: counters, routing: snapshot.routing))
+        self.output = .allocate(byteCount: Responder.maxResponseSize, alignment: 16)
+    }
+
+    deinit { output.deallocate() }
+
+    // MARK: On the answering thread
+
+    /// Answers one query into `output` and counts it; the outcome's length 0 means drop.
+    @inline(__always)
+    package func answer(_ query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport,
+                into output: UnsafeMutableRawBufferPointer) -> Outcome {
+        let outcome = Responder.respond(to: query, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
+        counters.count(outcome, transport: transport, chosen: scratch.chosenEdges)
+        return outcome
+    }
+
+    /// Records `answers` answers that each took `nanoseconds` from arrival to reply.
+    @inline(__always)
+    package func recordResponseTime(nanoseconds: Int, answers: Int) {
+        counters.countResponseTime(nanoseconds: nanoseconds, queries: answers)
+    }
+
+    /// Takes the newest snapshot if one was published since the last checkpoint: an atomic
+    /// load when nothing changed.
+    @inline(__always)
+    package func checkpoint() {
+        if publisher.generation != generation { takeNewest() }
+    }
+
+    @inline(never)
+    private func takeNewest() {
+        let (newest, next) = publisher.newest()
+        install(next)
+        generation = newest
+        publisher.acknowledge(self, generation: newest)
+    }
+
+    /// Serves `next` from now on. Answers counted per edge and pool index of a routing table
+    /// that goes away are kept by name, so a reload loses none of them.
+    func install(_ next: AuthoritySnapshot) {
+        let old = snapshot.routing
+        snapshot = next
+        guard next.routing !== old else { return }
+        let edgeCounts = counters.edgeAnswers
+        let poolCounts = counters.poolAnswers
+        counters.edgeAnswers = [Int](repeating: 0, count: next.routing.edges.count)
+        counters.poolAnswers = [Int](repeating: 0, count: next.routing.pools.count)
+        let copy = counters
+        shared.withLockedValue { shared in
+            for (edge, count) in edgeCounts.enumerated() where count > 0 { shared.retiredEdges[old.edges[edge].name, default: 0] += count }
+            for (pool, count) in poolCounts.enumerated() where count > 0 { shared.retiredPools[old.pools[pool].name, default: 0] += count }
+            shared.counters = copy
+            shared.routing = next.routing
+        }
+    }
+
+    /// Copies the counters for readers when the last copy is older than `shareInterval`.
+    @inline(__always)
+    package func shareCountersIfDue(now: Int) {
+        if now - lastShared >= Self.shareInterval { shareCounters(now: now) }
+    }
+
+    package func shareCounters(now: Int = monotonicNanoseconds()) {
+        lastShared = now
+        let copy = counters
+        let routing = snapshot.routing
+        shared.withLockedValue {
+            $0.counters = copy
+            $0.routing = routing
+        }
+    }
+
+    // MARK: From any thread
+
+    /// The counters as last shared, and the routing table their edge and pool slots refer to.
+    var sharedCounts: SharedCounts { shared.withLockedValue { $0 } }
+
+    /// Makes the context's thread take the newest snapshot and share its counters now. A UDP
+    /// worker does both by itself within a wake interval.
+    func nudge() {
+        guard case .eventLoop(let loop) = owner else { return }
+        loop.execute {
+            self.checkpoint()
+            self.shareCounters()
+        }
+    }
+
+    /// Waits until the shared counters include every answer already sent (event loops); a
+    /// UDP worker's copy is at most `shareInterval` old.
+    func refreshSharedCounts() async {
+        guard case .eventLoop(let loop) = owner else { return }
+        try? await loop.submit { self.shareCounters() }.get()
+    }
+}
+
+/// What an answering context shows readers.
+struct SharedCounts: Sendable {
+    var counters: QueryCounters
+    /// The routing table whose edge and pool indices `counters` counts by.
+    var routing: RoutingTable
+    /// Answers per edge and pool name from routing tables no longer served.
+    var retiredEdges: [String: Int] = [:]
+    var retiredPools: [String: Int] = [:]
+}
+
+extension ClientAddress {
+    /// The source of a datagram or connection, read from the kernel's `sockaddr_in` or
+    /// `sockaddr_in6` (family first, then port; the IPv6 address after the flow label).
+    @inline(__always)
+    package init(socketAddress raw: UnsafeRawPointer) {
+        var octets: (UInt64, UInt64) = (0, 0)
+        if Int32(raw.load(as: sa_family_t.self)) == AF_INET6 {
+            withUnsafeMutableBytes(of: &octets) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw + 8, count: 16)) }
+            self.init(family: .ipv6, octets: octets)
+        } else {
+            withUnsafeMutableBytes(of: &octets) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw + 4, count: 4)) }
+            self.init(family: .ipv4, octets: octets)
+        }
+    }
+
+    /// The peer of a TCP connection.
+    package init(_ address: SocketAddress?) {
+        guard let address, address.protocol == .inet || address.protocol == .inet6 else {
+            self = .unspecifiedIPv4
+            return
+        }
+        self = address.withSockAddr { pointer, _ in ClientAddress(socketAddress: UnsafeRawPointer(pointer)) }
+    }
+}

@@ -1,0 +1,111 @@
+import Logging
+import MeridianAuthority
+import MeridianConfig
+import MeridianControl
+import MeridianGeoIP
+import MeridianHealth
+import MeridianLoad
+import MeridianRouting
+import MeridianWire
+import MeridianZoneFile
+
+/// What `dnsctl`, the control socket and the stats port ask of the running server.
+extension ServerController: ControlBackend {
+    public func reload() async -> ReloadReply {
+        switch await reloadData() {
+        case .success(let report): ReloadReply(ok: true, changes: report.changes, notes: report.notes)
+        case .failure(let failure): ReloadReply(ok: false, errors: failure.lines)
+        }
+    }
+
+    public func status() async -> StatusReply {
+        let now = wallClockSeconds()
+        let total = await publisher.totals().counters.queries
+        var rate = 0.0
+        if rateSamples.count == 2, rateSamples[1].time > rateSamples[0].time {
+            rate = Double(rateSamples[1].total - rateSamples[0].total) / (rateSamples[1].time - rateSamples[0].time)
+        }
+        return StatusReply(
+            version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt,
+            zones: loaded.zones.map { StatusReply.Zone(name: $0.origin.description, serial: $0.serial, records: $0.recordCount) },
+            queriesPerSecond: rate, queriesTotal: UInt64(total),
+            lastReload: lastReload.map { StatusReply.LastReload(at: $0.at, ok: $0.ok, summary: $0.summary) },
+            geoip: loaded.geo.map { StatusReply.GeoIP(path: $0.path, type: $0.summary.databaseType, nodes: $0.summary.nodes,
+                                               locations: $0.summary.locations, buildEpoch: $0.summary.buildEpoch) })
+    }
+
+    public func edges() async -> EdgesReply {
+        let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
+        let answers = await publisher.totals().edges
+        let rows = configuration.orderedEdges.map { edge in
+            row(for: edge, report: reports[edge.name], answers: answers[edge.name] ?? 0)
+        }
+        return EdgesReply(edges: rows)
+    }
+
+    func row(for edge: Edge, report: EdgeHealthReport?, answers: Int) -> EdgesReply.Row {
+        let pools = configuration.orderedPools.filter { $0.edges.contains(edge.name) }.map(\.name)
+        return EdgesReply.Row(
+            name: edge.name, pools: pools, location: [edge.location.latitude, edge.location.longitude],
+            addresses: edge.addresses.map(\.description), state: EdgeState(report?.state),
+            admin: report?.adminState == .drained ? .drained : .active, checked: edge.check != nil,
+            lastCheck: report?.lastCheckTime, latencyMs: report?.lastLatencyMs, result: report?.lastResult,
+            since: report?.lastTransitionTime, answers: UInt64(answers), transitions: UInt64(report?.transitions ?? 0))
+    }
+
+    public func setDrained(edge name: String, drained: Bool) async -> Result<EdgesReply.Row, ControlFailure> {
+        guard let edge = configuration.edges[name] else {
+            return .failure(ControlFailure("unknown edge \"\(name)\" (edges: \(configuration.edgeOrder.joined(separator: ", ")))"))
+        }
+        do {
+            _ = drained ? try await health.drain(edge: name) : try await health.undrain(edge: name)
+        } catch {
+            // Not saved: the change is in effect, and the reply says why it will not survive a restart.
+            logger.warning("\(error)")
+        }
+        let report = await health.snapshot().first { $0.edge == name }
+        let answers = await publisher.totals().edges[name] ?? 0
+        logger.info(drained ? "edge drained" : "edge undrained", metadata: ["edge": "\(name)"])
+        return .success(row(for: edge, report: report, answers: answers))
+    }
+
+    public func stats() async -> StatsReply {
+        let totals = await publisher.totals()
+        let counters = totals.counters
+        var byType: [String: UInt64] = [:]
+        for (index, count) in counters.byQType.enumerated() where count > 0 {
+            byType[index < QueryCounters.countedTypes.count ? "\(QueryCounters.countedTypes[index])" : "OTHER"] = UInt64(count)
+        }
+        var byRcode: [String: UInt64] = [:]
+        for (index, count) in counters.byRCode.enumerated() where count > 0 {
+            byRcode["\(RCode(rawValue: UInt16(index)))"] = UInt64(count)
+        }
+        let queries = StatsReply.Queries(
+            byTransport: ["udp": UInt64(counters.udpQueries), "tcp": UInt64(counters.tcpQueries)],
+            byType: byType, byRcode: byRcode, dropped: UInt64(counters.dropped), truncated: UInt64(counters.truncated))
+        let reports = await health.snapshot()
+        let edges = configuration.orderedEdges.map { edge -> StatsReply.Edge in
+            let report = reports.first { $0.edge == edge.name }
+            return StatsReply.Edge(name: edge.name, state: EdgeState(report?.state), drained: report?.adminState == .drained,
+                                   probeLatencySeconds: report?.lastLatencyMs.map { $0 / 1000 },
+                                   transitions: UInt64(report?.transitions ?? 0))
+        }
+        let histogram = StatsReply.Histogram(bucketsSeconds: QueryCounters.responseBuckets, counts: counters.responseTimes.map { UInt64($0) },
+                                             sum: Double(counters.responseNanoseconds) / 1e9)
+        let now = wallClockSeconds()
+        return StatsReply(version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt, queries: queries,
+                          answersByPool: totals.pools.mapValues { UInt64($0) }, answersByEdge: totals.edges.mapValues { UInt64($0) },
+                          edges: edges, responseTime: histogram,
+                          reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed)))
+    }
+}
+
+extension EdgeState {
+    init(_ state: EdgeHealth.State?) {
+        switch state {
+        case .up: self = .up
+        case .down: self = .down
+        default: self = .unknown
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import MeridianAuthority
+import MeridianConfig
+import MeridianControl
+import MeridianHealth
+import MeridianRouting
+import MeridianWire
+import MeridianZoneFile
+
+extension ServerController {
+    /// Asks the real responder, with the current snapshot, the question a resolver would
+    /// ask for this client, and explains the routing decision behind the answer.
+    public func explain(name: String, client: String, prefix: Int?, type: String?) async -> Result<ExplainReply, ControlFailure> {
+        guard let qname = try? DNSName(parsing: name.hasSuffix(".") ? name : name + ".") else {
+            return .failure(ControlFailure("\"\(name)\" is not a valid domain name"))
+        }
+        guard let address = IPAddress(client) else { return .failure(ControlFailure("\"\(client)\" is not an IP address")) }
+        let bytes = address.bytes
+        let family: ClientSubnet.Family = bytes.count == 4 ? .ipv4 : .ipv6
+        let maxPrefix = bytes.count * 8
+        // Without /PREFIX the question is "a query from this address" (no ECS): the whole
+        // address decides, as it does for a resolver's own queries.
+        let usedPrefix = min(prefix ?? maxPrefix, maxPrefix)
+        guard usedPrefix >= 0 else { return .failure(ControlFailure("prefix \(usedPrefix) out of range")) }
+        let qtype = type.flatMap { RRType(mnemonic: $0) } ?? (family == .ipv4 ? .a : .aaaa)
+        let snapshot = publisher.current
+        guard let dynamic = snapshot.dynamicRecord(for: qname) else {
+            return .failure(ControlFailure("\(qname) is not a dynamic name (no DYNA or DYNC record)"))
+        }
+        let subnet = ClientSubnet(family: family, sourcePrefix: UInt8(usedPrefix), octets: bytes)
+        let routedClient = ClientAddress(family: family == .ipv4 ? .ipv4 : .ipv6, octets: subnet.address)
+        let kind: AnswerKind = dynamic.type == .dync ? .cname : (qtype == .aaaa ? .ipv6 : .ipv4)
+        let explanation = snapshot.routing.explain(pool: dynamic.pool, client: routedClient, kind: kind, health: snapshot.health)
+
+        // The answer itself comes from the responder, so explain cannot disagree with it.
+        let options = prefix == nil ? [] : [EDNS.Option(code: .clientSubnet, data: subnet.optionData)]
+        let query = Message.query(id: 1, name: qname, type: qtype, edns: EDNS(options: options))
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
+        defer { output.deallocate() }
+        let encoded = query.encode()
+        let outcome = encoded.withUnsafeBytes {
+            Responder.respond(to: $0, from: routedClient, over: .tcp, using: snapshot, scratch: ResponderScratch(), into: output)
+        }
+        guard let response = try? Message.decode(Array(output[0..<outcome.length])) else {
+            return .failure(ControlFailure("the responder gave no readable answer"))
+        }
+        let answer = response.answers.map {
+            "\($0.name) \($0.ttl) IN \($0.type) \(RDataText.format(type: $0.type, rdata: $0.rdata))"
+        }
+        let scope = (try? response.edns?.clientSubnet())??.scopePrefix ?? 0
+        let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
+
+        var notes: [String] = []
+        var candidates: [ExplainReply.Candidate] = []
+        var answerComplete = false
+        for candidate in explanation.candidates {
+            let report = reports[candidate.edge]
+            var reason: String?
+            if !answerComplete && !candidate.chosen {
+                if candidate.state.contains(.drained) { reason = "drained" }
+                else if candidate.state.contains(.down) { reason = "down" }
+                else if !candidate.hasAddress { reason = kind == .cname ? "no cname" : "no \(kind == .ipv6 ? "AAAA" : "A") address" }
+            }
+            if candidate.chosen && candidates.filter(\.chosen).count + 1 >= explanation.selection.count { answerComplete = true }
+            candidates.append(ExplainReply.Candidate(
+                edge: candidate.edge, km: candidate.kilometres, state: EdgeState(report?.state),
+                admin: candidate.state.contains(.drained) ? .drained : .active, reason: reason,
+                result: report?.lastResult, since: report?.lastTransitionTime, chosen: candidate.chosen))
+        }
+        if explanation.selection.skippedNearer { notes.append("TTL halved: a nearer edge is down or drained") }
+        if explanation.selection.allDown {
+            notes.append(explanation.selection.servfail ? "all edges down: when_all_down is servfail" : "all edges down: answering with every edge (when_all_down: all)")
+        }
+        let location = explanation.location.map { place in
+            ExplainReply.Location(latitude: place.hasCoordinates ? place.latitude : nil, longitude: place.hasCoordinates ? place.longitude : nil,
+                                  country: place.countryCode, continent: place.continentCode, subdivision: place.subdivisionCode)
+        }
+        let source: ExplainReply.LocationSource
+        switch explanation.source {
+        case .database: source = .database
+        case .override: source = .override
+        case .fallback: source = .fallback
+        }
+        let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
+        return .success(ExplainReply(
+            name: qname.description, type: "\(qtype)", client: client, prefix: usedPrefix,
+            clientSource: prefix == nil ? .source : .ecs, network: network.description, source: source, location: location,
+            pool: explanation.pool, policy: explanation.policy, poolAnswers: snapshot.routing.pools[dynamic.pool].answers,
+            candidates: candidates, answer: answer, rcode: "\(response.rcode)", ttl: response.answers.first?.ttl ?? 0,
+            scope: Int(scope), notes: notes))
+    }
+}

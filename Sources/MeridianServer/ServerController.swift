@@ -1,0 +1,143 @@
+import Logging
+import MeridianAuthority
+import MeridianConfig
+import MeridianGeoIP
+import MeridianHealth
+import MeridianLoad
+import ServiceLifecycle
+import UnixSignals
+
+/// Version reported by `meridian --version` and the stats port.
+public enum MeridianVersion {
+    public static let current = "0.1.0"
+}
+
+/// What the server serves and how it got there: the loaded data, reloads (from SIGHUP or
+/// `dnsctl reload`) and the answers to the control socket and the stats port. As a service
+/// it handles SIGHUP and samples the query rate once the DNS ports are open.
+public actor ServerController: Service {
+    let configPath: String
+    var loaded: LoadedServer
+    let publisher: SnapshotPublisher
+    let health: HealthChecker
+    let logger: Logger
+    /// Fired once the DNS ports are open.
+    private let serving: StartupSignal
+    private let threads: Int
+    let startedAt = wallClockSeconds()
+    var lastReload: (at: Double, ok: Bool, summary: String)?
+    var reloadCounts = (ok: 0, failed: 0)
+    /// Two samples of the query total, for queries per second.
+    var rateSamples: [(time: Double, total: Int)] = []
+    /// The reload running now, which the next one waits for.
+    private var runningReload: Task<Result<ReloadReport, LoadFailure>, Never>?
+
+    init(configPath: String, loaded: LoadedServer, publisher: SnapshotPublisher, health: HealthChecker,
+         serving: StartupSignal, threads: Int, logger: Logger) {
+        self.configPath = configPath
+        self.loaded = loaded
+        self.publisher = publisher
+        self.health = health
+        self.serving = serving
+        self.threads = threads
+        self.logger = logger
+    }
+
+    var configuration: MeridianConfiguration { loaded.configuration }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { [serving] in try await serving.wait() }
+        } catch {
+            return
+        }
+        logReady()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.sampleQueryRate() }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                    self.logger.info("SIGHUP: reloading")
+                    _ = await self.reloadData()
+                }
+            }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    private func logReady() {
+        if let geo = loaded.geo {
+            logger.info("GeoIP database loaded", metadata: [
+                "path": "\(geo.path)", "type": "\(geo.summary.databaseType)", "nodes": "\(geo.summary.nodes)",
+                "locations": "\(geo.summary.locations)", "seconds": "\(Int(geo.seconds * 1000) / 1000).\(Int(geo.seconds * 1000) % 1000)",
+            ])
+        }
+        for zone in loaded.zones {
+            logger.info("serving zone", metadata: ["zone": "\(zone.origin)", "serial": "\(zone.serial)", "records": "\(zone.recordCount)"])
+        }
+        logger.info("meridian ready", metadata: ["version": "\(MeridianVersion.current)", "threads": "\(threads)",
+                                                 "control": "\(configuration.control.socket)"])
+    }
+
+    /// Samples the query total once a second until cancelled.
+    private func sampleQueryRate() async {
+        while !Task.isCancelled {
+            let total = await publisher.totals().counters.queries
+            rateSamples.append((wallClockSeconds(), total))
+            if rateSamples.count > 2 { rateSamples.removeFirst() }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Re-reads the configuration, the GeoIP database and every zone; swaps only if all of it
+    /// is valid, and returns once every answering thread serves the new data. A request that
+    /// arrives during a reload runs after it.
+    public func reloadData() async -> Result<ReloadReport, LoadFailure> {
+        let previous = runningReload
+        let reload = Task {
+            _ = await previous?.value
+            return await self.reloadAndRecord()
+        }
+        runningReload = reload
+        return await reload.value
+    }
+
+    private func reloadAndRecord() async -> Result<ReloadReport, LoadFailure> {
+        let result = await loadAndPublish()
+        switch result {
+        case .success(let report):
+            reloadCounts.ok += 1
+            lastReload = (wallClockSeconds(), true, report.changes.isEmpty ? "no changes" : report.changes.joined(separator: "; "))
+        case .failure(let failure):
+            reloadCounts.failed += 1
+            lastReload = (wallClockSeconds(), false, "\(failure.lines.count) error(s): \(failure.lines.first ?? "")")
+        }
+        return result
+    }
+
+    private func loadAndPublish() async -> Result<ReloadReport, LoadFailure> {
+        do throws(LoadFailure) {
+            let next = try ServerLoader.load(configPath: configPath, reusing: loaded)
+            releaseFreeMemory()
+            let table = await health.update(edges: next.configuration.orderedEdges)
+            var notServed: PublishFailure?
+            do {
+                try await publisher.reload(next.snapshot, health: table)
+            } catch {
+                notServed = error
+            }
+            // Handed out even when some thread is late to take it: what is recorded is what is served.
+            let report = ReloadReport(from: loaded, to: next)
+            loaded = next
+            if let notServed { throw LoadFailure(lines: ["\(configPath): \(notServed)"]) }
+            for change in report.changes { logger.info("reload: \(change)") }
+            for note in report.notes { logger.warning("reload: \(note)") }
+            logger.info("reload done", metadata: ["zones": "\(next.zones.count)"])
+            return .success(report)
+        } catch {
+            for line in error.lines { logger.error("\(line)") }
+            logger.error("reload rejected; still serving the previous data", metadata: ["errors": "\(error.lines.count)"])
+            return .failure(error)
+        }
+    }
+}

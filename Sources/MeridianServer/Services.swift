@@ -1,0 +1,162 @@
+import Logging
+import MeridianAuthority
+import MeridianConfig
+import MeridianControl
+import MeridianHealth
+import MeridianLoad
+import MeridianStats
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+
+/// The running server as a tree of services. They start in the order of `ordered` and stop
+/// in the reverse: reloads and the query-rate sampler end first, then the stats port, then
+/// the DNS listeners (stop accepting, finish in-flight TCP answers, stop the UDP workers),
+/// then health checks, and the control socket is removed last.
+public struct ServiceTree: Sendable {
+    public let services: [any Service]
+    /// The control socket and the stats port share one small event loop group.
+    private let controlGroup: MultiThreadedEventLoopGroup
+    private let logger: Logger
+
+    public init(configPath: String, loaded: LoadedServer, threads: Int, logger: Logger) {
+        let configuration = loaded.configuration
+        let publisher = SnapshotPublisher(base: loaded.snapshot)
+        let health = HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
+                                   logger: logger, onChange: { table in publisher.health(table) })
+        let controlGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let controlReady = StartupSignal()
+        let healthReady = StartupSignal()
+        let dnsReady = StartupSignal()
+        let controller = ServerController(configPath: configPath, loaded: loaded, publisher: publisher, health: health,
+                                          serving: dnsReady, threads: threads, logger: logger)
+        services = Self.ordered(
+            control: ControlService(configPath: configPath, path: configuration.control.socket, backend: controller,
+                                    group: controlGroup, ready: controlReady, logger: logger),
+            health: HealthService(checker: health, edges: configuration.orderedEdges, publisher: publisher, ready: healthReady),
+            dns: DNSService(settings: configuration.dns, publisher: publisher, threads: threads, after: [controlReady, healthReady],
+                            ready: dnsReady, logger: logger),
+            stats: StatsService(settings: configuration.stats, backend: controller, group: controlGroup, logger: logger),
+            controller: controller)
+        self.controlGroup = controlGroup
+        self.logger = logger
+    }
+
+    /// The one place the start order, and so the stop order, is written.
+    package static func ordered(control: any Service, health: any Service, dns: any Service, stats: any Service,
+                        controller: any Service) -> [any Service] {
+        [control, health, dns, stats, controller]
+    }
+
+    /// A group that stops every service gracefully on SIGTERM or SIGINT, or when one of them fails.
+    package static func group(_ services: [any Service], logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        let configurations = services.map {
+            ServiceGroupConfiguration.ServiceConfiguration(service: $0, failureTerminationBehavior: .gracefullyShutdownGroup)
+        }
+        return ServiceGroup(configuration: .init(services: configurations, gracefulShutdownSignals: signals, logger: logger))
+    }
+
+    /// Runs until SIGTERM or SIGINT; throws what stopped a service that failed.
+    public func run() async throws {
+        let outcome: Result<Void, any Error>
+        do {
+            try await Self.group(services, logger: logger).run()
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await controlGroup.shutdownGracefully()
+        logger.info("stopped")
+        try outcome.get()
+    }
+}
+
+/// The control socket for `dnsctl`: opened first, removed last.
+struct ControlService: Service {
+    let configPath: String
+    let path: String
+    let backend: ServerController
+    let group: MultiThreadedEventLoopGroup
+    let ready: StartupSignal
+    let logger: Logger
+
+    func run() async throws {
+        let server: ControlServer
+        do {
+            server = try await ControlServer.start(path: path, backend: backend, group: group, logger: logger)
+        } catch {
+            throw LoadFailure(lines: ["\(configPath): control.socket: \(error)"])
+        }
+        ready.fire()
+        try? await gracefulShutdown()
+        await server.shutdown()
+    }
+}
+
+/// Health checks. Ready once every edge's first probe has answered or the longest check
+/// timeout has passed, so the first DNS answers do not send clients to an edge that is down.
+struct HealthService: Service {
+    let checker: HealthChecker
+    let edges: [Edge]
+    let publisher: SnapshotPublisher
+    let ready: StartupSignal
+
+    func run() async throws {
+        await checker.start()
+        let longest = edges.compactMap { $0.check?.timeout }.max() ?? .zero
+        if longest > .zero { _ = await checker.waitForFirstResults(timeout: longest) }
+        publisher.health(await checker.currentTable)
+        ready.fire()
+        try? await gracefulShutdown()
+        await checker.shutdown()
+    }
+}
+
+/// The DNS ports, opened once everything in `after` is ready.
+struct DNSService: Service {
+    let settings: DNSSettings
+    let publisher: SnapshotPublisher
+    let threads: Int
+    let after: [StartupSignal]
+    let ready: StartupSignal
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { [after] in
+                for signal in after { try await signal.wait() }
+            }
+        } catch {
+            return  // stopped before it started
+        }
+        let listeners = try await DNSListeners.start(settings: settings, publisher: publisher, threads: threads, logger: logger)
+        ready.fire()
+        try? await gracefulShutdown()
+        logger.info("shutting down")
+        await listeners.shutdown()
+    }
+}
+
+/// The stats port, when configured. A port it cannot bind is logged, not fatal: DNS matters more.
+struct StatsService: Service {
+    let settings: StatsSettings?
+    let backend: ServerController
+    let group: MultiThreadedEventLoopGroup
+    let logger: Logger
+
+    func run() async throws {
+        var server: StatsServer?
+        if let settings {
+            do {
+                server = try await StatsServer.start(host: settings.listen.host.description, port: Int(settings.listen.port),
+                                                     backend: backend, group: group, logger: logger)
+                logger.info("stats port", metadata: ["address": "\(settings.listen)"])
+            } catch {
+                logger.error("stats port \(settings.listen) not started: \(error)")
+            }
+        }
+        try? await gracefulShutdown()
+        await server?.shutdown()
+    }
+}
