@@ -38,6 +38,42 @@ struct PoolOrdering {
         }
     }
 
+    /// The pool's list for every location of the database, interned into `lists`; -1 where
+    /// the location does not decide (no coordinates for `nearest`, no matching key for `map`)
+    /// and the fallback applies.
+    func listPerLocation(_ places: LocationGroups, lists: inout EdgeListBuilder) -> [Int32] {
+        let perGroup: [Int32]
+        let groupOf: [Int32]
+        switch pool.policy {
+        case .nearest:
+            groupOf = places.coordinateGroup
+            var scratch = [UInt16]()
+            perGroup = places.coordinates.map { place in
+                nearest(latitude: place.latitude, longitude: place.longitude, into: &scratch)
+                return lists.intern(scratch)
+            }
+        case .map:
+            groupOf = places.codeGroup
+            perGroup = places.codes.map { location in list(for: location).map { lists.intern($0) } ?? -1 }
+        }
+        return groupOf.map { $0 >= 0 ? perGroup[Int($0)] : -1 }
+    }
+
+    /// The pool's list for each override, interned into `lists`: the override's edges that
+    /// are in the pool, or the order for its location; `fallback` when that leaves nothing.
+    func listPerOverride(_ overrides: [OverrideSpec], fallback: Int32, lists: inout EdgeListBuilder) -> [Int32] {
+        overrides.map { override in
+            switch override.target {
+            case .edges(let chosen):
+                let inPool = chosen.filter { pool.edges.contains($0) }
+                return inPool.isEmpty ? fallback : lists.intern(inPool)
+            case .location(let latitude, let longitude):
+                let location = GeoLocation(latitude: latitude, longitude: longitude, hasCoordinates: true)
+                return list(for: location).map { lists.intern($0) } ?? fallback
+            }
+        }
+    }
+
     /// `byDistance` for the load's hundreds of thousands of places: the same order from the
     /// same arithmetic, written into `order` without allocating.
     func nearest(latitude: Double, longitude: Double, into order: inout [UInt16]) {

@@ -40,74 +40,37 @@ public final class RoutingTable: Sendable {
             $0.element.prefixLength != $1.element.prefixLength ? $0.element.prefixLength > $1.element.prefixLength : $0.offset < $1.offset
         }.map(\.element)
 
-        var interned: [[UInt16]: Int32] = [:]
-        var listEdges: [UInt16] = []
-        var listStart: [Int32] = []
-        var listLength: [UInt16] = []
-        func intern(_ list: [Int]) -> Int32 {
-            intern(list.map { UInt16($0) })
-        }
-        func intern(_ key: [UInt16]) -> Int32 {
-            if let index = interned[key] { return index }
-            let index = Int32(listStart.count)
-            interned[key] = index
-            listStart.append(Int32(listEdges.count))
-            listLength.append(UInt16(key.count))
-            listEdges += key
-            return index
-        }
-        var perLocation: [[Int32]] = []
-        var fallback: [Int32] = []
-        var perOverride: [[Int32]] = []
+        var lists = EdgeListBuilder()
         // Many locations share coordinates (or codes): each distinct one is ordered once.
         let places = geo.map { geo in
             LocationGroups(locations: geo.locations,
                            coordinates: pools.contains { $0.policy == .nearest },
                            codes: pools.contains { $0.policy != .nearest })
         }
-        var scratch = [UInt16]()
+        var fallback: [Int32] = []
+        var perLocation: [[Int32]] = []
+        var perOverride: [[Int32]] = []
         for pool in pools {
             let order = PoolOrdering(pool: pool, edges: edges)
-            fallback.append(intern(order.fallback()))
-            var lists: [Int32] = []
-            if let places {
-                // -1: the location does not decide (no coordinates for `nearest`, no
-                // matching key for `map`) and the fallback applies.
-                let perGroup: [Int32]
-                let groupOf: [Int32]
-                switch pool.policy {
-                case .nearest:
-                    groupOf = places.coordinateGroup
-                    perGroup = places.coordinates.map { place in
-                        order.nearest(latitude: place.latitude, longitude: place.longitude, into: &scratch)
-                        return intern(scratch)
-                    }
-                case .map:
-                    groupOf = places.codeGroup
-                    perGroup = places.codes.map { order.list(for: $0).map(intern) ?? -1 }
-                }
-                lists = groupOf.map { $0 >= 0 ? perGroup[Int($0)] : -1 }
-            }
-            perLocation.append(lists)
-            perOverride.append(self.overrides.map { override in
-                switch override.target {
-                case .edges(let chosen):
-                    let inPool = chosen.filter { pool.edges.contains($0) }
-                    return inPool.isEmpty ? fallback.last! : intern(inPool)
-                case .location(let latitude, let longitude):
-                    let location = GeoLocation(latitude: latitude, longitude: longitude, hasCoordinates: true)
-                    return order.list(for: location).map(intern) ?? fallback.last!
-                }
-            })
+            let poolFallback = lists.intern(order.fallback())
+            fallback.append(poolFallback)
+            perLocation.append(places.map { order.listPerLocation($0, lists: &lists) } ?? [])
+            perOverride.append(order.listPerOverride(self.overrides, fallback: poolFallback, lists: &lists))
         }
-        self.listEdges = listEdges
-        self.listStart = listStart
-        self.listLength = listLength
+        self.listEdges = lists.edges
+        self.listStart = lists.starts
+        self.listLength = lists.lengths
         self.fallbackList = fallback
         self.listForOverride = perOverride
         self.answerData = AnswerData(edges: edges, pools: pools)
+        self.poolTries = Self.poolTries(geo: geo, perLocation: perLocation, fallback: fallback)
+    }
+
+    /// Per pool: the geo trie collapsed to the pool's lists, where a location that does not
+    /// decide (-1 in `perLocation`) takes the pool's fallback.
+    private static func poolTries(geo: GeoTrie?, perLocation: [[Int32]], fallback: [Int32]) -> [PoolTrie?] {
         var memo: [Int32] = []
-        self.poolTries = pools.indices.map { pool in
+        return fallback.indices.map { pool in
             geo.map { geo in
                 PoolTrie(geo: geo, fallback: fallback[pool], memo: &memo) { location in
                     let list = perLocation[pool][location]
