@@ -51,7 +51,7 @@ let package = Package(
 
         // libmaxminddb, read at load time only.
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
-        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire", "MeridianConfig"], swiftSettings: swiftSettings),
+        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire", "MeridianConfig", "MeridianFiles"], swiftSettings: swiftSettings),
 
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
