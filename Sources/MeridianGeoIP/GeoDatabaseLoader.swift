@@ -217,20 +217,15 @@ extension GeoDatabase: GeoLocator {
         var status: Int32 = 0
         let result: MMDB_lookup_result_s = withUnsafeMutablePointer(to: &storage) { pointer in
             let raw = UnsafeMutableRawPointer(pointer)
-            var octets = address.octets
             if address.family == .ipv4 {
                 var inet = sockaddr_in()
                 inet.sin_family = sa_family_t(AF_INET)
-                withUnsafeBytes(of: &octets) { bytes in
-                    withUnsafeMutableBytes(of: &inet.sin_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<4])) }
-                }
+                withUnsafeMutableBytes(of: &inet.sin_addr) { Self.copyOctets(of: address, into: $0) }
                 raw.storeBytes(of: inet, as: sockaddr_in.self)
             } else {
                 var inet6 = sockaddr_in6()
                 inet6.sin6_family = sa_family_t(AF_INET6)
-                withUnsafeBytes(of: &octets) { bytes in
-                    withUnsafeMutableBytes(of: &inet6.sin6_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<16])) }
-                }
+                withUnsafeMutableBytes(of: &inet6.sin6_addr) { Self.copyOctets(of: address, into: $0) }
                 raw.storeBytes(of: inet6, as: sockaddr_in6.self)
             }
             return raw.withMemoryRebound(to: sockaddr.self, capacity: 1) { MMDB_lookup_sockaddr(mmdb, $0, &status) }
@@ -242,6 +237,13 @@ extension GeoDatabase: GeoLocator {
         guard result.found_entry else { return GeoMatch(location: nil, prefixLength: prefix) }
         var entry = result.entry
         return GeoMatch(location: try? reader.read(&entry, path: path), prefixLength: prefix)
+    }
+
+    /// The address's first `destination.count` octets (4 for IPv4, 16 for IPv6), in network order.
+    private static func copyOctets(of address: ClientAddress, into destination: UnsafeMutableRawBufferPointer) {
+        withUnsafeBytes(of: address.octets) { octets in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: octets[0..<destination.count]))
+        }
     }
 }
 
