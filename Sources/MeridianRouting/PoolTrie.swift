@@ -88,18 +88,16 @@ final class PoolTrie: Sendable {
     /// The collapsed nodes renumbered so that the root is node 0, with leaves encoded as
     /// `nodeCount + list`.
     private static func rootFirst(_ built: [UInt32], root: Int64) -> (records: [UInt32], nodeCount: UInt32) {
-        var built = built
-        var nodeCount = UInt32(built.count / 2)
         if root < 0 {
-            // Everything collapsed: one leaf for the whole address space.
-            built = [UInt32(truncatingIfNeeded: root), UInt32(truncatingIfNeeded: root)]
-            nodeCount = 1
+            // Everything collapsed: one node whose two halves are the same leaf.
+            let leaf = 1 + UInt32(-2 - root)
+            return ([leaf, leaf], 1)
         }
-        let count = Int(nodeCount)
-        let rootIndex = root < 0 ? 0 : Int(root)
-        func renumber(_ index: Int) -> Int { root < 0 ? index : (index == rootIndex ? 0 : (index < rootIndex ? index + 1 : index)) }
-        var records = [UInt32](repeating: 0, count: count * 2)
-        for index in 0..<count {
+        let nodeCount = UInt32(built.count / 2)
+        let rootIndex = Int(root)
+        func renumber(_ index: Int) -> Int { index == rootIndex ? 0 : (index < rootIndex ? index + 1 : index) }
+        var records = [UInt32](repeating: 0, count: built.count)
+        for index in 0..<Int(nodeCount) {
             for side in 0..<2 {
                 let raw = Int64(Int32(bitPattern: built[index * 2 + side]))
                 records[renumber(index) * 2 + side] = raw < 0 ? nodeCount + UInt32(-2 - raw) : UInt32(renumber(Int(raw)))
