@@ -7,7 +7,14 @@ struct DataRecordOffsets: Sequence {
     private let before: [UInt32]
     let count: Int
 
+    /// The size of the bitmap for a data section of `dataSize` bytes.
     static func words(dataSize: Int) -> Int { (dataSize + 63) / 64 }
+
+    /// Marks `offset` as holding a record, in a bitmap of `words(dataSize:)` words.
+    @inline(__always)
+    static func mark(_ offset: UInt32, in marks: inout [UInt64]) {
+        marks[Int(offset >> 6)] |= 1 << UInt64(offset & 63)
+    }
 
     init(marks: [UInt64]) {
         var before = [UInt32](repeating: 0, count: marks.count)

@@ -139,7 +139,7 @@ public final class GeoDatabase: @unchecked Sendable {
                         throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): record \(value) points outside the data section")
                     }
                     let offset = value - nodeCount - separator
-                    marks[Int(offset >> 6)] |= 1 << UInt64(offset & 63)
+                    DataRecordOffsets.mark(offset, in: &marks)
                     records[number * 2 + side] = nodeCount + offset
                 }
             }
@@ -172,8 +172,7 @@ public final class GeoDatabase: @unchecked Sendable {
         var locationOfRecord = [UInt32](repeating: 0, count: offsets.count)
         var distinct = DistinctIndex(capacity: offsets.count / 2)
         var locations: [GeoLocation] = []
-        var record = 0
-        for offset in offsets {
+        for (record, offset) in offsets.enumerated() {
             let location: GeoLocation
             if let read = section.location(at: Int(offset)) {
                 location = read
@@ -186,7 +185,6 @@ public final class GeoDatabase: @unchecked Sendable {
             }
             if index == locations.count { locations.append(location) }
             locationOfRecord[record] = index
-            record += 1
         }
         return (locations, locationOfRecord)
     }
