@@ -52,7 +52,7 @@ let package = Package(
 
         // libmaxminddb, read at load time only.
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
-        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire", "MeridianConfig"], swiftSettings: swiftSettings),
+        .target(name: "MeridianGeoIP", dependencies: ["CMaxMindDB", "MeridianRouting", "MeridianWire", "MeridianConfig", "MeridianFiles"], swiftSettings: swiftSettings),
 
         // From the operator's files (configuration, zones, GeoIP database) to one validated
         // snapshot: the only way in, for the server, dnsctl, the tests and the benchmarks. No NIO.

@@ -48,8 +48,9 @@ struct DataSectionReader {
         if type == Self.pointer {
             let length = (control >> 3) & 3
             guard position + length + 1 <= section.count else { return nil }
-            var value = length == 3 ? 0 : control & 7
-            for index in 0...length { value = value << 8 | Int(section[position + index]) }
+            // The control byte's low three bits lead the offset, except in the 32-bit form.
+            let high = length == 3 ? 0 : control & 7
+            let value = high << (8 * (length + 1)) | Int(bigEndian(at: position, count: length + 1))
             let bias = length == 1 ? 2048 : (length == 2 ? 526_336 : 0)
             return Header(type: Self.pointer, size: value + bias, payload: position + length + 1)
         }
@@ -63,12 +64,19 @@ struct DataSectionReader {
         if size >= 29 {
             let extra = size - 28
             guard position + extra <= section.count else { return nil }
-            var value = 0
-            for index in 0..<extra { value = value << 8 | Int(section[position + index]) }
-            size = (extra == 1 ? 29 : (extra == 2 ? 285 : 65_821)) + value
+            size = (extra == 1 ? 29 : (extra == 2 ? 285 : 65_821)) + Int(bigEndian(at: position, count: extra))
             position += extra
         }
         return Header(type: type, size: size, payload: position)
+    }
+
+    /// `count` bytes from `position` as an unsigned big-endian number; the caller checked
+    /// that they lie in the section.
+    @inline(__always)
+    private func bigEndian(at position: Int, count: Int) -> UInt64 {
+        var value: UInt64 = 0
+        for index in 0..<count { value = value << 8 | UInt64(section[position + index]) }
+        return value
     }
 
     /// The header of the value at `offset`, following one pointer (the format allows no more).
@@ -154,14 +162,10 @@ struct DataSectionReader {
         switch found.type {
         case Self.double:
             guard found.size == 8, found.payload + 8 <= section.count else { return .none }
-            var bits: UInt64 = 0
-            for index in 0..<8 { bits = bits << 8 | UInt64(section[found.payload + index]) }
-            return .some(Double(bitPattern: bits))
+            return .some(Double(bitPattern: bigEndian(at: found.payload, count: 8)))
         case Self.float:
             guard found.size == 4, found.payload + 4 <= section.count else { return .none }
-            var bits: UInt32 = 0
-            for index in 0..<4 { bits = bits << 8 | UInt32(section[found.payload + index]) }
-            return .some(Double(Float(bitPattern: bits)))
+            return .some(Double(Float(bitPattern: UInt32(truncatingIfNeeded: bigEndian(at: found.payload, count: 4)))))
         default:
             return .some(nil)
         }

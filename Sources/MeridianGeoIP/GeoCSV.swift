@@ -1,4 +1,5 @@
 import MeridianConfig
+import MeridianFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -24,11 +25,14 @@ public enum GeoCSV {
 
     /// Reads and parses a file. A file that cannot be read is one error on line 1.
     public static func read(file path: String) -> GeoCSVResult {
-        switch readFile(path) {
+        switch FileSystem.read(path) {
         case .success(let bytes):
             return parse(bytes, file: path)
-        case .failure(let reason):
-            return GeoCSVResult(rows: [], errors: [GeoCSVError(file: path, line: 1, message: "cannot read: \(reason.message)")])
+        case .failure(let failure):
+            // strerror's wording ("No such file or directory"), which `dnsctl geoip build` has
+            // always printed; `FileSystemError.description` is lower-case.
+            let reason = String(cString: strerror(failure.code))
+            return GeoCSVResult(rows: [], errors: [GeoCSVError(file: path, line: 1, message: "cannot read: \(reason)")])
         }
     }
 
@@ -182,27 +186,6 @@ public enum GeoCSV {
     private static func unquoted(_ field: String) -> String {
         guard field.utf8.count >= 2, field.hasPrefix("\""), field.hasSuffix("\"") else { return field }
         return String(field.dropFirst().dropLast()).trimmingSpaces
-    }
-
-    private struct ReadFailure: Error {
-        var message: String
-    }
-
-    private static func readFile(_ path: String) -> Result<[UInt8], ReadFailure> {
-        guard let handle = fopen(path, "rb") else {
-            return .failure(ReadFailure(message: String(cString: strerror(errno))))
-        }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, handle)
-            bytes += chunk[..<count]
-            if count < chunk.count {
-                if ferror(handle) != 0 { return .failure(ReadFailure(message: String(cString: strerror(errno)))) }
-                return .success(bytes)
-            }
-        }
     }
 }
 

@@ -97,41 +97,39 @@ public final class GeoDatabase: @unchecked Sendable {
         defer { releaseMappedPages() }
         let metadata = mmdb.pointee.metadata
         let nodeCount = metadata.node_count
+        let dataSize = mmdb.pointee.data_section_size
+        guard UInt64(nodeCount) + UInt64(dataSize) < UInt64(GeoTrie.noData) else {
+            throw GeoDatabaseError(path: path, message: "database too large: \(nodeCount) nodes and \(dataSize) bytes of data")
+        }
+        var tree = try readSearchTree()
+        let offsets = DataRecordOffsets(marks: tree.marks)
+        let (locations, locationOfRecord) = try readLocations(offsets)
+        Self.pointLeavesAtLocations(&tree.records, nodeCount: nodeCount, offsets: offsets, locationOfRecord: locationOfRecord)
+        let trie = GeoTrie(records: tree.records, nodeCount: nodeCount, locations: locations, ipv6Tree: metadata.ip_version == 6)
+        let summary = GeoDatabaseSummary(
+            databaseType: databaseType, ipVersion: Int(metadata.ip_version), nodes: Int(nodeCount), records: offsets.count,
+            locations: locations.count, withCoordinates: locations.filter(\.hasCoordinates).count,
+            withCountry: locations.filter { $0.country != 0 || $0.continent != 0 }.count, buildEpoch: metadata.build_epoch)
+        return (trie, summary)
+    }
+
+    /// The search tree, read straight from the mapped file: records of 24, 28 or 32 bits,
+    /// two per node (MaxMind DB spec, "Search Tree Section"), several times faster than
+    /// MMDB_read_node per node. Leaves hold `nodeCount + offset` until the records are read;
+    /// `marks` has a bit set for each data-section offset a leaf points at.
+    private func readSearchTree() throws(GeoDatabaseError) -> (records: [UInt32], marks: [UInt64]) {
+        let metadata = mmdb.pointee.metadata
+        let nodeCount = metadata.node_count
         // Checked in init.
         let tree = mmdb.pointee.file_content!
         let recordSize = Int(metadata.record_size)
         let nodeBytes = recordSize / 4
         let separator: UInt32 = 16
         let dataSize = mmdb.pointee.data_section_size
-        let section = DataSectionReader(section: UnsafeRawBufferPointer(start: mmdb.pointee.data_section, count: Int(dataSize)))
-
-        guard UInt64(nodeCount) + UInt64(dataSize) < UInt64(GeoTrie.noData) else {
-            throw GeoDatabaseError(path: path, message: "database too large: \(nodeCount) nodes and \(dataSize) bytes of data")
-        }
         var records = [UInt32](repeating: GeoTrie.noData, count: Int(nodeCount) * 2)
-        // Which data-section offsets hold records, one bit per byte: the rank of an offset
-        // among them numbers the record. Neighbouring leaves point at neighbouring records,
-        // so this stays in cache where a hash table of offsets would not.
-        let words = (Int(dataSize) + 63) / 64
-        var marks = [UInt64](repeating: 0, count: words)
-        // The search tree is read straight from the mapped file: records of 24, 28 or 32 bits,
-        // two per node (MaxMind DB spec, "Search Tree Section"), several times faster than
-        // MMDB_read_node per node. Leaves hold `nodeCount + offset` until the records are read.
+        var marks = [UInt64](repeating: 0, count: DataRecordOffsets.words(dataSize: Int(dataSize)))
         for number in 0..<Int(nodeCount) {
-            let base = tree + number * nodeBytes
-            let left: UInt32
-            let right: UInt32
-            switch recordSize {
-            case 24:
-                left = UInt32(base[0]) << 16 | UInt32(base[1]) << 8 | UInt32(base[2])
-                right = UInt32(base[3]) << 16 | UInt32(base[4]) << 8 | UInt32(base[5])
-            case 28:
-                left = UInt32(base[3] & 0xF0) << 20 | UInt32(base[0]) << 16 | UInt32(base[1]) << 8 | UInt32(base[2])
-                right = UInt32(base[3] & 0x0F) << 24 | UInt32(base[4]) << 16 | UInt32(base[5]) << 8 | UInt32(base[6])
-            default:
-                left = UInt32(base[0]) << 24 | UInt32(base[1]) << 16 | UInt32(base[2]) << 8 | UInt32(base[3])
-                right = UInt32(base[4]) << 24 | UInt32(base[5]) << 16 | UInt32(base[6]) << 8 | UInt32(base[7])
-            }
+            let (left, right) = Self.children(of: tree + number * nodeBytes, recordSize: recordSize)
             for side in 0..<2 {
                 let value = side == 0 ? left : right
                 if value < nodeCount {
@@ -141,56 +139,64 @@ public final class GeoDatabase: @unchecked Sendable {
                         throw GeoDatabaseError(path: path, message: "corrupt search tree at node \(number): record \(value) points outside the data section")
                     }
                     let offset = value - nodeCount - separator
-                    marks[Int(offset >> 6)] |= 1 << UInt64(offset & 63)
+                    DataRecordOffsets.mark(offset, in: &marks)
                     records[number * 2 + side] = nodeCount + offset
                 }
             }
         }
-        var before = [UInt32](repeating: 0, count: words)
-        var dataRecords = 0
-        for word in 0..<words {
-            before[word] = UInt32(dataRecords)
-            dataRecords += marks[word].nonzeroBitCount
+        return (records, marks)
+    }
+
+    /// The two records of the node at `node`, big-endian; in 28-bit records the middle byte
+    /// holds the top four bits of each.
+    @inline(__always)
+    private static func children(of node: UnsafePointer<UInt8>, recordSize: Int) -> (left: UInt32, right: UInt32) {
+        switch recordSize {
+        case 24:
+            (UInt32(node[0]) << 16 | UInt32(node[1]) << 8 | UInt32(node[2]),
+             UInt32(node[3]) << 16 | UInt32(node[4]) << 8 | UInt32(node[5]))
+        case 28:
+            (UInt32(node[3] & 0xF0) << 20 | UInt32(node[0]) << 16 | UInt32(node[1]) << 8 | UInt32(node[2]),
+             UInt32(node[3] & 0x0F) << 24 | UInt32(node[4]) << 16 | UInt32(node[5]) << 8 | UInt32(node[6]))
+        default:
+            (UInt32(node[0]) << 24 | UInt32(node[1]) << 16 | UInt32(node[2]) << 8 | UInt32(node[3]),
+             UInt32(node[4]) << 24 | UInt32(node[5]) << 16 | UInt32(node[6]) << 8 | UInt32(node[7]))
         }
-        // Each record read once, in file order; equal locations share one entry.
-        var locationOfRecord = [UInt32](repeating: 0, count: dataRecords)
-        var distinct = DistinctIndex(capacity: dataRecords / 2)
+    }
+
+    /// Every data record read once, in file order, with equal locations sharing one entry;
+    /// `locationOfRecord` gives each record's location by the record's number.
+    private func readLocations(_ offsets: DataRecordOffsets) throws(GeoDatabaseError) -> (locations: [GeoLocation], locationOfRecord: [UInt32]) {
+        let section = DataSectionReader(section: UnsafeRawBufferPointer(start: mmdb.pointee.data_section,
+                                                                        count: Int(mmdb.pointee.data_section_size)))
+        var locationOfRecord = [UInt32](repeating: 0, count: offsets.count)
+        var distinct = DistinctIndex(capacity: offsets.count / 2)
         var locations: [GeoLocation] = []
-        var record = 0
-        for word in 0..<words {
-            var bits = marks[word]
-            while bits != 0 {
-                let offset = UInt32(word * 64 + bits.trailingZeroBitCount)
-                bits &= bits - 1
-                let location: GeoLocation
-                if let read = section.location(at: Int(offset)) {
-                    location = read
-                } else {
-                    var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
-                    location = try reader.read(&entry, path: path)
-                }
-                let index = locations.withUnsafeBufferPointer { known in
-                    distinct.index(hash: location.loadHash, next: UInt32(known.count)) { known[Int($0)] == location }
-                }
-                if index == locations.count { locations.append(location) }
-                locationOfRecord[record] = index
-                record += 1
+        for (record, offset) in offsets.enumerated() {
+            let location: GeoLocation
+            if let read = section.location(at: Int(offset)) {
+                location = read
+            } else {
+                var entry = MMDB_entry_s(mmdb: mmdb, offset: offset)
+                location = try reader.read(&entry, path: path)
             }
+            let index = locations.withUnsafeBufferPointer { known in
+                distinct.index(hash: location.loadHash, next: UInt32(known.count)) { known[Int($0)] == location }
+            }
+            if index == locations.count { locations.append(location) }
+            locationOfRecord[record] = index
         }
+        return (locations, locationOfRecord)
+    }
+
+    /// Turns each leaf from `nodeCount + data offset` into `nodeCount + location`.
+    private static func pointLeavesAtLocations(_ records: inout [UInt32], nodeCount: UInt32, offsets: DataRecordOffsets,
+                                               locationOfRecord: [UInt32]) {
         records.withUnsafeMutableBufferPointer { records in
             for slot in records.indices where records[slot] >= nodeCount && records[slot] != GeoTrie.noData {
-                let offset = records[slot] - nodeCount
-                let word = Int(offset >> 6)
-                let rank = Int(before[word]) + (marks[word] & ((1 << UInt64(offset & 63)) - 1)).nonzeroBitCount
-                records[slot] = nodeCount + locationOfRecord[rank]
+                records[slot] = nodeCount + locationOfRecord[offsets.number(of: records[slot] - nodeCount)]
             }
         }
-        let trie = GeoTrie(records: records, nodeCount: nodeCount, locations: locations, ipv6Tree: metadata.ip_version == 6)
-        let summary = GeoDatabaseSummary(
-            databaseType: databaseType, ipVersion: Int(metadata.ip_version), nodes: Int(nodeCount), records: dataRecords,
-            locations: locations.count, withCoordinates: locations.filter(\.hasCoordinates).count,
-            withCountry: locations.filter { $0.country != 0 || $0.continent != 0 }.count, buildEpoch: metadata.build_epoch)
-        return (trie, summary)
     }
 
     /// Hands the mapped file's pages back to the page cache: after `compile` nothing reads
@@ -209,20 +215,15 @@ extension GeoDatabase: GeoLocator {
         var status: Int32 = 0
         let result: MMDB_lookup_result_s = withUnsafeMutablePointer(to: &storage) { pointer in
             let raw = UnsafeMutableRawPointer(pointer)
-            var octets = address.octets
             if address.family == .ipv4 {
                 var inet = sockaddr_in()
                 inet.sin_family = sa_family_t(AF_INET)
-                withUnsafeBytes(of: &octets) { bytes in
-                    withUnsafeMutableBytes(of: &inet.sin_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<4])) }
-                }
+                withUnsafeMutableBytes(of: &inet.sin_addr) { Self.copyOctets(of: address, into: $0) }
                 raw.storeBytes(of: inet, as: sockaddr_in.self)
             } else {
                 var inet6 = sockaddr_in6()
                 inet6.sin6_family = sa_family_t(AF_INET6)
-                withUnsafeBytes(of: &octets) { bytes in
-                    withUnsafeMutableBytes(of: &inet6.sin6_addr) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<16])) }
-                }
+                withUnsafeMutableBytes(of: &inet6.sin6_addr) { Self.copyOctets(of: address, into: $0) }
                 raw.storeBytes(of: inet6, as: sockaddr_in6.self)
             }
             return raw.withMemoryRebound(to: sockaddr.self, capacity: 1) { MMDB_lookup_sockaddr(mmdb, $0, &status) }
@@ -234,6 +235,13 @@ extension GeoDatabase: GeoLocator {
         guard result.found_entry else { return GeoMatch(location: nil, prefixLength: prefix) }
         var entry = result.entry
         return GeoMatch(location: try? reader.read(&entry, path: path), prefixLength: prefix)
+    }
+
+    /// The address's first `destination.count` octets (4 for IPv4, 16 for IPv6), in network order.
+    private static func copyOctets(of address: ClientAddress, into destination: UnsafeMutableRawBufferPointer) {
+        withUnsafeBytes(of: address.octets) { octets in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: octets[0..<destination.count]))
+        }
     }
 }
 

@@ -125,35 +125,35 @@ public enum MMDBValue: Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
+        hasher.combine(typeNumber)
         switch self {
         case .map(let entries):
-            hasher.combine(7)
             hasher.combine(entries.count)
             for entry in entries {
                 hasher.combine(entry.key)
                 hasher.combine(entry.value)
             }
-        case .array(let elements):
-            hasher.combine(11)
-            hasher.combine(elements)
-        case .string(let text):
-            hasher.combine(2)
-            hasher.combine(text)
-        case .double(let value):
-            hasher.combine(3)
-            hasher.combine(value.bitPattern)
-        case .uint16(let value):
-            hasher.combine(5)
-            hasher.combine(value)
-        case .uint32(let value):
-            hasher.combine(6)
-            hasher.combine(value)
-        case .uint64(let value):
-            hasher.combine(9)
-            hasher.combine(value)
-        case .boolean(let value):
-            hasher.combine(14)
-            hasher.combine(value)
+        case .array(let elements): hasher.combine(elements)
+        case .string(let text): hasher.combine(text)
+        case .double(let value): hasher.combine(value.bitPattern)
+        case .uint16(let value): hasher.combine(value)
+        case .uint32(let value): hasher.combine(value)
+        case .uint64(let value): hasher.combine(value)
+        case .boolean(let value): hasher.combine(value)
+        }
+    }
+
+    /// The data-section type of the value (MaxMind DB spec, "Output Data Section").
+    var typeNumber: Int {
+        switch self {
+        case .map: 7
+        case .array: 11
+        case .string: 2
+        case .double: 3
+        case .uint16: 5
+        case .uint32: 6
+        case .uint64: 9
+        case .boolean: 14
         }
     }
 
@@ -559,30 +559,31 @@ struct DataSectionWriter {
 
     private mutating func writeFull(_ value: MMDBValue) {
         let start = bytes.count
+        let type = value.typeNumber
         switch value {
         case .map(let entries):
-            writeControl(type: 7, size: entries.count)
+            writeControl(type: type, size: entries.count)
             for entry in entries {
                 write(.string(entry.key))
                 write(entry.value)
             }
         case .array(let elements):
-            writeControl(type: 11, size: elements.count)
+            writeControl(type: type, size: elements.count)
             for element in elements { write(element) }
         case .string(let text):
-            writeControl(type: 2, size: text.utf8.count)
+            writeControl(type: type, size: text.utf8.count)
             bytes += text.utf8
         case .double(let number):
-            writeControl(type: 3, size: 8)
+            writeControl(type: type, size: 8)
             writeBigEndian(number.bitPattern, byteCount: 8)
         case .uint16(let number):
-            writeUnsigned(type: 5, UInt64(number))
+            writeUnsigned(type: type, UInt64(number))
         case .uint32(let number):
-            writeUnsigned(type: 6, UInt64(number))
+            writeUnsigned(type: type, UInt64(number))
         case .uint64(let number):
-            writeUnsigned(type: 9, number)
+            writeUnsigned(type: type, number)
         case .boolean(let flag):
-            writeControl(type: 14, size: flag ? 1 : 0)
+            writeControl(type: type, size: flag ? 1 : 0)
         }
         if deduplicating, written[value] == nil {
             written[value] = (offset: start, length: bytes.count - start)

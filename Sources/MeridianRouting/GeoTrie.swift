@@ -97,12 +97,7 @@ public final class GeoTrie: Sendable {
         self.locations = locations
         self.hasIPv6 = ipv6Tree
         if ipv6Tree {
-            var node: UInt32 = 0
-            var depth = 0
-            while depth < 96, node < nodeCount {
-                node = records[Int(node) * 2]
-                depth += 1
-            }
+            let (node, depth) = followZeroBits(records, nodeCount: nodeCount, bits: 96)
             self.ipv4Root = depth == 96 && node < nodeCount ? Int(node) : -1
             self.ipv4Depth = 96
         } else {
@@ -160,4 +155,17 @@ extension GeoTrie: GeoLocator {
         let match = lookup(address)
         return GeoMatch(location: match.location >= 0 ? locations[match.location] : nil, prefixLength: match.prefixLength)
     }
+}
+
+/// Follows the bit-0 children from the root of a binary trie stored two records per node
+/// (values below `nodeCount` are nodes) for up to `bits` steps, stopping at a leaf: where
+/// IPv4 addresses start in an IPv6 tree (::/96).
+func followZeroBits(_ records: [UInt32], nodeCount: UInt32, bits: Int) -> (value: UInt32, depth: Int) {
+    var value: UInt32 = 0
+    var depth = 0
+    while depth < bits && value < nodeCount {
+        value = records[Int(value) * 2]
+        depth += 1
+    }
+    return (value, depth)
 }

@@ -24,6 +24,26 @@ final class PoolTrie: Sendable {
     /// list for networks without data. `memo` is scratch space, passed in so that the pools
     /// of one table share one allocation.
     init(geo: GeoTrie, fallback: Int32, memo: inout [Int32], listFor: (Int) -> Int32) {
+        let collapsed = Self.collapse(geo, fallback: fallback, memo: &memo, listFor: listFor)
+        let (records, nodeCount) = Self.rootFirst(collapsed.nodes, root: collapsed.root)
+        self.records = records
+        self.nodeCount = nodeCount
+        self.hasIPv6 = geo.hasIPv6
+        if geo.hasIPv6 {
+            (ipv4Start, ipv4StartDepth) = followZeroBits(records, nodeCount: nodeCount, bits: 96)
+        } else {
+            ipv4Start = 0
+            ipv4StartDepth = 0
+        }
+        (ipv4Jump, ipv4JumpDepth) = Self.ipv4JumpTable(records, nodeCount: nodeCount, start: ipv4Start)
+    }
+
+    /// Walks `geo` depth first and keeps a node only where its two halves differ. Nodes are
+    /// numbered in post-order (children first), so the root is the last; a child is stored
+    /// as its node index or, for a leaf, `-2 - list`, both as signed values. `root` is the
+    /// root's index, or a leaf when everything collapsed into one.
+    private static func collapse(_ geo: GeoTrie, fallback: Int32, memo: inout [Int32],
+                                 listFor: (Int) -> Int32) -> (nodes: [UInt32], root: Int64) {
         let geoNodes = geo.nodeCount
         var built: [UInt32] = []
         // Each GeoIP node's result: a leaf list (encoded as -2 - list) or a new node index;
@@ -53,7 +73,6 @@ final class PoolTrie: Sendable {
                         result = l
                     } else {
                         result = Int64(built.count / 2)
-                        // Children are stored as signed values for now and encoded below.
                         built.append(UInt32(truncatingIfNeeded: l))
                         built.append(UInt32(truncatingIfNeeded: r))
                     }
@@ -63,58 +82,47 @@ final class PoolTrie: Sendable {
                 return visit(0, depth: 0)
             }
         }
-        var nodeCount = UInt32(built.count / 2)
+        return (built, root)
+    }
+
+    /// The collapsed nodes renumbered so that the root is node 0, with leaves encoded as
+    /// `nodeCount + list`.
+    private static func rootFirst(_ built: [UInt32], root: Int64) -> (records: [UInt32], nodeCount: UInt32) {
         if root < 0 {
-            // Everything collapsed: one leaf for the whole address space.
-            built = [UInt32(truncatingIfNeeded: root), UInt32(truncatingIfNeeded: root)]
-            nodeCount = 1
+            // Everything collapsed: one node whose two halves are the same leaf.
+            let leaf = 1 + UInt32(-2 - root)
+            return ([leaf, leaf], 1)
         }
-        // Node indices were assigned in post-order (children first); the root is the last
-        // node. Renumber so the root is 0 and encode leaves as nodeCount + list.
-        let count = Int(nodeCount)
-        let rootIndex = root < 0 ? 0 : Int(root)
-        func renumber(_ index: Int) -> Int { root < 0 ? index : (index == rootIndex ? 0 : (index < rootIndex ? index + 1 : index)) }
-        var records = [UInt32](repeating: 0, count: count * 2)
-        for index in 0..<count {
+        let nodeCount = UInt32(built.count / 2)
+        let rootIndex = Int(root)
+        func renumber(_ index: Int) -> Int { index == rootIndex ? 0 : (index < rootIndex ? index + 1 : index) }
+        var records = [UInt32](repeating: 0, count: built.count)
+        for index in 0..<Int(nodeCount) {
             for side in 0..<2 {
                 let raw = Int64(Int32(bitPattern: built[index * 2 + side]))
                 records[renumber(index) * 2 + side] = raw < 0 ? nodeCount + UInt32(-2 - raw) : UInt32(renumber(Int(raw)))
             }
         }
-        self.records = records
-        self.nodeCount = nodeCount
-        self.hasIPv6 = geo.hasIPv6
-        if geo.hasIPv6 {
-            var value: UInt32 = 0
+        return (records, nodeCount)
+    }
+
+    /// For each IPv4 /16 under `start`: the node or leaf its sixteen bits lead to and the
+    /// bits that took. Empty when all of IPv4 is one leaf.
+    private static func ipv4JumpTable(_ records: [UInt32], nodeCount: UInt32, start: UInt32) -> (jump: [UInt32], depth: [UInt8]) {
+        guard start < nodeCount else { return ([], []) }
+        var jump = [UInt32](repeating: 0, count: 1 << 16)
+        var jumpDepth = [UInt8](repeating: 0, count: 1 << 16)
+        for prefix in 0..<(1 << 16) {
+            var value = start
             var depth = 0
-            while depth < 96 && value < nodeCount {
-                value = records[Int(value) * 2]
+            while value < nodeCount && depth < 16 {
+                value = records[Int(value) * 2 + ((prefix >> (15 - depth)) & 1)]
                 depth += 1
             }
-            ipv4Start = value
-            ipv4StartDepth = depth
-        } else {
-            ipv4Start = 0
-            ipv4StartDepth = 0
+            jump[prefix] = value
+            jumpDepth[prefix] = UInt8(depth)
         }
-        var jump: [UInt32] = []
-        var jumpDepth: [UInt8] = []
-        if ipv4Start < nodeCount {
-            jump = [UInt32](repeating: 0, count: 1 << 16)
-            jumpDepth = [UInt8](repeating: 0, count: 1 << 16)
-            for prefix in 0..<(1 << 16) {
-                var value = ipv4Start
-                var depth = 0
-                while value < nodeCount && depth < 16 {
-                    value = records[Int(value) * 2 + ((prefix >> (15 - depth)) & 1)]
-                    depth += 1
-                }
-                jump[prefix] = value
-                jumpDepth[prefix] = UInt8(depth)
-            }
-        }
-        ipv4Jump = jump
-        ipv4JumpDepth = jumpDepth
+        return (jump, jumpDepth)
     }
 
     /// The list for `address` and the prefix length over which it holds. Allocation-free.

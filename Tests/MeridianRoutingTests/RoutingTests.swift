@@ -234,3 +234,16 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
         #expect(Self.table.edgeList(decision.list) == Array(0..<6))
     }
 }
+
+/// A pool whose answer is the same everywhere compiles into a trie of one leaf.
+@Suite struct SingleAnswerTests {
+    @Test func aPoolOfOneEdgeAnswersWithItEverywhere() {
+        let pool = PoolSpec(name: "solo", edges: [2], policy: .nearest, answers: 1, fallback: .listed, servfailWhenAllDown: false)
+        let table = RoutingTable(edges: World.edges(), pools: [pool], geo: World.trie(), overrides: [])
+        for client in ["81.2.69.142", "172.16.0.1", "12.34.5.6", "2400:cb00::1"] {
+            #expect(table.edgeList(table.route(pool: 0, client: World.client(client)).list) == [2], "\(client)")
+        }
+        // All of IPv4 is one network.
+        #expect(table.route(pool: 0, client: World.client("8.8.8.8")).scope == 0)
+    }
+}

@@ -1,0 +1,99 @@
+import MeridianWire
+
+/// An edge as routing sees it: where it is and what to answer with.
+public struct EdgeSpec: Sendable, Equatable {
+    public var name: String
+    public var latitude: Double
+    public var longitude: Double
+    /// IPv4 addresses, 4 octets each, and IPv6, 16 octets each.
+    public var ipv4: [[UInt8]]
+    public var ipv6: [[UInt8]]
+    /// DYNC target in uncompressed wire form, if any.
+    public var cname: DNSName?
+
+    public init(name: String, latitude: Double, longitude: Double, ipv4: [[UInt8]], ipv6: [[UInt8]], cname: DNSName?) {
+        self.name = name
+        self.latitude = latitude
+        self.longitude = longitude
+        self.ipv4 = ipv4
+        self.ipv6 = ipv6
+        self.cname = cname
+    }
+}
+
+public struct PoolSpec: Sendable, Equatable {
+    public enum Policy: Sendable, Equatable {
+        case nearest
+        /// Keys: `US-CA`, `US`, `NA`, `default`; values: edge indices in order.
+        case map([(key: String, edges: [Int])])
+
+        public static func == (a: Policy, b: Policy) -> Bool {
+            switch (a, b) {
+            case (.nearest, .nearest): true
+            case (.map(let x), .map(let y)): x.map(\.key) == y.map(\.key) && x.map(\.edges) == y.map(\.edges)
+            default: false
+            }
+        }
+    }
+
+    public enum Fallback: Sendable, Equatable {
+        /// The pool's own edge order.
+        case listed
+        case edges([Int])
+        case location(latitude: Double, longitude: Double)
+    }
+
+    public var name: String
+    /// Edge indices into the routing table's edges.
+    public var edges: [Int]
+    public var policy: Policy
+    public var answers: Int
+    public var fallback: Fallback
+    public var servfailWhenAllDown: Bool
+
+    public init(name: String, edges: [Int], policy: Policy, answers: Int, fallback: Fallback, servfailWhenAllDown: Bool) {
+        self.name = name
+        self.edges = edges
+        self.policy = policy
+        self.answers = answers
+        self.fallback = fallback
+        self.servfailWhenAllDown = servfailWhenAllDown
+    }
+}
+
+/// A network the operator placed by hand; checked before the database, most specific first.
+public struct OverrideSpec: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        case location(latitude: Double, longitude: Double)
+        case edges([Int])
+    }
+
+    public var family: ClientAddress.Family
+    /// Network octets, left-aligned, bits past the prefix zero.
+    public var octets: (UInt64, UInt64)
+    public var prefixLength: Int
+    public var target: Target
+
+    public init(family: ClientAddress.Family, octets: (UInt64, UInt64), prefixLength: Int, target: Target) {
+        self.family = family
+        self.octets = octets
+        self.prefixLength = prefixLength
+        self.target = target
+    }
+
+    public static func == (a: OverrideSpec, b: OverrideSpec) -> Bool {
+        a.family == b.family && a.octets == b.octets && a.prefixLength == b.prefixLength && a.target == b.target
+    }
+
+    func contains(_ address: ClientAddress) -> Bool {
+        guard address.family == family else { return false }
+        let high = address.octets.0.bigEndian
+        let low = address.octets.1.bigEndian
+        let netHigh = octets.0.bigEndian
+        let netLow = octets.1.bigEndian
+        let highMask: UInt64 = prefixLength >= 64 ? .max : (prefixLength == 0 ? 0 : ~(UInt64.max >> UInt64(prefixLength)))
+        let lowBits = max(0, prefixLength - 64)
+        let lowMask: UInt64 = lowBits >= 64 ? .max : (lowBits == 0 ? 0 : ~(UInt64.max >> UInt64(lowBits)))
+        return high & highMask == netHigh & highMask && low & lowMask == netLow & lowMask
+    }
+}
