@@ -50,20 +50,16 @@ extension DNSName {
         var index = text.startIndex
         var absolute = false
         while index < text.endIndex {
-            let byte = text[index]
-            if byte == UInt8(ascii: "\\") {
-                guard let escape = PresentationText.decodeEscape(in: text, at: index) else { throw .badEscape }
-                wire.append(escape.octet)
-                index = escape.end
-            } else if byte == UInt8(ascii: ".") {
+            if text[index] == UInt8(ascii: ".") {
                 try Self.closeLabel(at: labelStart, in: &wire)
                 labelStart = wire.count
                 wire.append(0)
                 index += 1
                 if index == text.endIndex { absolute = true }
             } else {
-                wire.append(byte)
-                index += 1
+                guard let next = PresentationText.readOctet(in: text, at: index) else { throw .badEscape }
+                wire.append(next.octet)
+                index = next.end
             }
         }
         if !absolute {
@@ -96,20 +92,21 @@ extension DNSName: CustomStringConvertible {
 
 /// Escapes in both directions, on UTF-8 bytes.
 public enum PresentationText {
-    /// Decodes the escape whose backslash is at `backslash`: `\DDD` is the octet with that
-    /// decimal value, `\X` is X itself. Returns the octet and the index just past the escape,
-    /// or nil when the escape is cut short or DDD is over 255.
+    /// The octet written at `index`: the byte itself, or the value of the escape starting
+    /// there (`\DDD` is the octet with that decimal value, `\X` is X itself). Returns it with
+    /// the index just past what was read, or nil when an escape is cut short or DDD is over 255.
     @inlinable
-    public static func decodeEscape<Text: RandomAccessCollection<UInt8>>(in text: Text, at backslash: Int) -> (octet: UInt8, end: Int)?
+    public static func readOctet<Text: RandomAccessCollection<UInt8>>(in text: Text, at index: Int) -> (octet: UInt8, end: Int)?
     where Text.Index == Int {
-        let index = backslash + 1
-        guard index < text.endIndex else { return nil }
-        let first = text[index]
-        guard isDigit(first) else { return (first, index + 1) }
-        guard index + 2 < text.endIndex, isDigit(text[index + 1]), isDigit(text[index + 2]) else { return nil }
-        let value = Int(first - 48) * 100 + Int(text[index + 1] - 48) * 10 + Int(text[index + 2] - 48)
+        let byte = text[index]
+        guard byte == UInt8(ascii: "\\") else { return (byte, index + 1) }
+        let first = index + 1
+        guard first < text.endIndex else { return nil }
+        guard isDigit(text[first]) else { return (text[first], first + 1) }
+        guard first + 2 < text.endIndex, isDigit(text[first + 1]), isDigit(text[first + 2]) else { return nil }
+        let value = Int(text[first] - 48) * 100 + Int(text[first + 1] - 48) * 10 + Int(text[first + 2] - 48)
         guard value <= 255 else { return nil }
-        return (UInt8(value), index + 3)
+        return (UInt8(value), first + 3)
     }
 
     /// Appends one octet of a name (`quoted: false`) or of a quoted character-string.

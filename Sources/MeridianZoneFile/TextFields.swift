@@ -201,15 +201,9 @@ enum TextFields {
     static func unescape(_ text: Bytes, into out: inout [UInt8]) throws(StringError) {
         var index = 0
         while index < text.count {
-            let byte = text[index]
-            if byte == UInt8(ascii: "\\") {
-                guard let escape = PresentationText.decodeEscape(in: text, at: index) else { throw .badEscape }
-                out.append(escape.octet)
-                index = escape.end
-            } else {
-                out.append(byte)
-                index += 1
-            }
+            guard let next = PresentationText.readOctet(in: text, at: index) else { throw .badEscape }
+            out.append(next.octet)
+            index = next.end
         }
     }
 
