@@ -99,11 +99,26 @@ public struct ClientSubnet: Hashable, Sendable {
 
 /// The OPT pseudo-record's contents (RFC 6891 section 6.1).
 public struct EDNS: Hashable, Sendable {
-    public var udpPayloadSize: UInt16
-    public var extendedRCode: UInt8
-    public var version: UInt8
-    public var dnssecOK: Bool
+    /// Everything but the options, as the OPT record carries it.
+    public var fields: OPTFields
     public var options: [Option]
+
+    public var udpPayloadSize: UInt16 {
+        get { fields.udpPayloadSize }
+        set { fields.udpPayloadSize = newValue }
+    }
+    public var extendedRCode: UInt8 {
+        get { fields.extendedRCode }
+        set { fields.extendedRCode = newValue }
+    }
+    public var version: UInt8 {
+        get { fields.version }
+        set { fields.version = newValue }
+    }
+    public var dnssecOK: Bool {
+        get { fields.dnssecOK }
+        set { fields.dnssecOK = newValue }
+    }
 
     public struct Option: Hashable, Sendable {
         public var code: EDNSOptionCode
@@ -115,21 +130,13 @@ public struct EDNS: Hashable, Sendable {
     }
 
     public init(udpPayloadSize: UInt16 = 1232, extendedRCode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false, options: [Option] = []) {
-        self.udpPayloadSize = udpPayloadSize
-        self.extendedRCode = extendedRCode
-        self.version = version
-        self.dnssecOK = dnssecOK
-        self.options = options
+        self.init(OPTFields(udpPayloadSize: udpPayloadSize, extendedRCode: extendedRCode, version: version, dnssecOK: dnssecOK),
+                  options: options)
     }
 
     public init(_ fields: OPTFields, options: [Option] = []) {
-        self.init(udpPayloadSize: fields.udpPayloadSize, extendedRCode: fields.extendedRCode, version: fields.version,
-                  dnssecOK: fields.dnssecOK, options: options)
-    }
-
-    /// Everything but the options, as the OPT record carries it.
-    public var fields: OPTFields {
-        OPTFields(udpPayloadSize: udpPayloadSize, extendedRCode: extendedRCode, version: version, dnssecOK: dnssecOK)
+        self.fields = fields
+        self.options = options
     }
 
     /// The Client Subnet option, parsed, if present.
