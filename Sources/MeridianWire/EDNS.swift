@@ -103,22 +103,10 @@ public struct EDNS: Hashable, Sendable {
     public var fields: OPTFields
     public var options: [Option]
 
-    public var udpPayloadSize: UInt16 {
-        get { fields.udpPayloadSize }
-        set { fields.udpPayloadSize = newValue }
-    }
-    public var extendedRCode: UInt8 {
-        get { fields.extendedRCode }
-        set { fields.extendedRCode = newValue }
-    }
-    public var version: UInt8 {
-        get { fields.version }
-        set { fields.version = newValue }
-    }
-    public var dnssecOK: Bool {
-        get { fields.dnssecOK }
-        set { fields.dnssecOK = newValue }
-    }
+    public var udpPayloadSize: UInt16 { get { fields.udpPayloadSize } set { fields.udpPayloadSize = newValue } }
+    public var extendedRCode: UInt8 { get { fields.extendedRCode } set { fields.extendedRCode = newValue } }
+    public var version: UInt8 { get { fields.version } set { fields.version = newValue } }
+    public var dnssecOK: Bool { get { fields.dnssecOK } set { fields.dnssecOK = newValue } }
 
     public struct Option: Hashable, Sendable {
         public var code: EDNSOptionCode
