@@ -111,7 +111,7 @@ public enum Responder {
             return writeError(.formErr, request: request, questionLength: request.qclass == nil ? 0 : questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         for index in 0..<questionLength { scratch.qname[index] = asciiLowercase(scratch.qnameOriginal[index]) }
-        if request.edns.present && request.edns.version > 0 {
+        if request.edns.present && request.edns.fields.version > 0 {
             return writeError(.badVers, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         switch request.qtype {
@@ -161,9 +161,7 @@ public enum Responder {
 
     struct EDNSInfo {
         var present = false
-        var version: UInt8 = 0
-        var payload: UInt16 = 0
-        var dnssecOK = false
+        var fields = OPTFields(class: 0, ttl: 0)
         var clientSubnet: ClientSubnet?
     }
 
@@ -202,22 +200,12 @@ public enum Responder {
             guard index >= anCount + nsCount, query[nameStart] == 0 else { throw .badOPT(at: nameStart) }
             guard !request.edns.present else { throw .duplicateOPT }
             request.edns.present = true
-            request.edns.payload = rrClass
-            request.edns.version = UInt8((ttl >> 16) & 0xFF)
-            request.edns.dnssecOK = ttl & 0x8000 != 0
-            var position = dataStart
-            let end = dataStart + length
-            while position < end {
-                guard position + 4 <= end else { throw .badOPT(at: position) }
-                let code = UInt16(query[position]) << 8 | UInt16(query[position + 1])
-                let optionLength = Int(UInt16(query[position + 2]) << 8 | UInt16(query[position + 3]))
-                guard position + 4 + optionLength <= end else { throw .badOPT(at: position) }
-                if code == EDNSOptionCode.clientSubnet.rawValue {
-                    guard request.edns.clientSubnet == nil else { throw .badClientSubnet("option repeated") }
-                    request.edns.clientSubnet = try ClientSubnet.parse(
-                        UnsafeRawBufferPointer(rebasing: query[(position + 4)..<(position + 4 + optionLength)]))
-                }
-                position += 4 + optionLength
+            request.edns.fields = OPTFields(class: rrClass, ttl: ttl)
+            var options = EDNSOptionReader(query, rdata: dataStart..<(dataStart + length))
+            while let option = try options.next() {
+                guard option.code == .clientSubnet else { continue }
+                guard request.edns.clientSubnet == nil else { throw .badClientSubnet("option repeated") }
+                request.edns.clientSubnet = try ClientSubnet.parse(option.data)
             }
         }
         guard reader.remaining == 0 else { throw .trailingData(at: reader.offset) }
@@ -252,7 +240,7 @@ public enum Responder {
         guard transport == .udp else { return maxResponseSize }
         guard request.edns.present else { return classicUDPLimit }
         // RFC 6891 6.2.5: values below 512 are treated as 512.
-        return min(max(Int(request.edns.payload), classicUDPLimit), snapshot.udpPayloadSize)
+        return min(max(Int(request.edns.fields.udpPayloadSize), classicUDPLimit), snapshot.udpPayloadSize)
             - optLength(request)
     }
 
@@ -260,8 +248,7 @@ public enum Responder {
     @inline(__always)
     static func optLength(_ request: Request) -> Int {
         guard request.edns.present else { return 0 }
-        if let subnet = request.edns.clientSubnet { return 11 + 4 + 4 + subnet.addressLength }
-        return 11
+        return OPTFields.recordLengthWithoutOptions + (request.edns.clientSubnet?.optionLength ?? 0)
     }
 
     @inline(__always)
@@ -299,23 +286,11 @@ public enum Responder {
         var additional = counts.2
         if request.edns.present {
             writer.limit = maxResponseSize
-            _ = writer.writeUInt8(0)
-            _ = writer.writeUInt16(RRType.opt.rawValue)
-            _ = writer.writeUInt16(UInt16(clamping: payload))
-            let ttl = UInt32(rcode.extendedBits) << 24 | (request.edns.dnssecOK ? 0x8000 : 0)
-            _ = writer.writeUInt32(ttl)
-            if let subnet = request.edns.clientSubnet {
-                let length = subnet.addressLength
-                _ = writer.writeUInt16(UInt16(4 + 4 + length))
-                _ = writer.writeUInt16(EDNSOptionCode.clientSubnet.rawValue)
-                _ = writer.writeUInt16(UInt16(4 + length))
-                _ = writer.writeUInt16(subnet.family.rawValue)
-                _ = writer.writeUInt8(subnet.sourcePrefix)
-                _ = writer.writeUInt8(subnet.scopePrefix)
-                for index in 0..<length { _ = writer.writeUInt8(subnet.octet(index)) }
-            } else {
-                _ = writer.writeUInt16(0)
-            }
+            let fields = OPTFields(udpPayloadSize: UInt16(clamping: payload), extendedRCode: rcode.extendedBits, version: 0,
+                                   dnssecOK: request.edns.fields.dnssecOK)
+            let subnet = request.edns.clientSubnet
+            _ = writer.writeOPT(fields, optionsLength: subnet?.optionLength ?? 0)
+            _ = subnet?.write(into: &writer)
             additional += 1
         }
         let opcodeBits = UInt16(request.opcode.rawValue) << 11

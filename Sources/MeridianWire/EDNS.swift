@@ -63,6 +63,20 @@ public struct ClientSubnet: Hashable, Sendable {
         withUnsafeBytes(of: address) { $0[index] }
     }
 
+    /// Octets the option takes in OPT RDATA, its code and length included.
+    @inlinable public var optionLength: Int { 4 + 4 + addressLength }
+
+    /// Writes the whole option (code, length, then what `optionData` holds) where the
+    /// query path answers, without building an array.
+    @inlinable
+    public func write(into writer: inout MessageWriter) -> Bool {
+        guard writer.writeOptionHeader(.clientSubnet, length: 4 + addressLength), writer.writeUInt16(family.rawValue),
+              writer.writeUInt8(sourcePrefix), writer.writeUInt8(scopePrefix)
+        else { return false }
+        for index in 0..<addressLength where !writer.writeUInt8(octet(index)) { return false }
+        return true
+    }
+
     /// Option data as written on the wire: family, source, scope, truncated address.
     public var optionData: [UInt8] {
         var data: [UInt8] = [UInt8(family.rawValue >> 8), UInt8(family.rawValue & 0xFF), sourcePrefix, scopePrefix]
@@ -85,11 +99,14 @@ public struct ClientSubnet: Hashable, Sendable {
 
 /// The OPT pseudo-record's contents (RFC 6891 section 6.1).
 public struct EDNS: Hashable, Sendable {
-    public var udpPayloadSize: UInt16
-    public var extendedRCode: UInt8
-    public var version: UInt8
-    public var dnssecOK: Bool
+    /// Everything but the options, as the OPT record carries it.
+    public var fields: OPTFields
     public var options: [Option]
+
+    public var udpPayloadSize: UInt16 { get { fields.udpPayloadSize } set { fields.udpPayloadSize = newValue } }
+    public var extendedRCode: UInt8 { get { fields.extendedRCode } set { fields.extendedRCode = newValue } }
+    public var version: UInt8 { get { fields.version } set { fields.version = newValue } }
+    public var dnssecOK: Bool { get { fields.dnssecOK } set { fields.dnssecOK = newValue } }
 
     public struct Option: Hashable, Sendable {
         public var code: EDNSOptionCode
@@ -101,10 +118,12 @@ public struct EDNS: Hashable, Sendable {
     }
 
     public init(udpPayloadSize: UInt16 = 1232, extendedRCode: UInt8 = 0, version: UInt8 = 0, dnssecOK: Bool = false, options: [Option] = []) {
-        self.udpPayloadSize = udpPayloadSize
-        self.extendedRCode = extendedRCode
-        self.version = version
-        self.dnssecOK = dnssecOK
+        self.init(OPTFields(udpPayloadSize: udpPayloadSize, extendedRCode: extendedRCode, version: version, dnssecOK: dnssecOK),
+                  options: options)
+    }
+
+    public init(_ fields: OPTFields, options: [Option] = []) {
+        self.fields = fields
         self.options = options
     }
 
@@ -112,5 +131,83 @@ public struct EDNS: Hashable, Sendable {
     public func clientSubnet() throws(WireError) -> ClientSubnet? {
         guard let option = options.first(where: { $0.code == .clientSubnet }) else { return nil }
         return try withBytes(option.data) { (raw) throws(WireError) in try ClientSubnet.parse(raw) }
+    }
+}
+
+/// What an OPT record keeps in its CLASS and TTL fields (RFC 6891 section 6.1.3). Plain
+/// values, so the query path reads and writes them without touching the heap.
+public struct OPTFields: Hashable, Sendable {
+    public var udpPayloadSize: UInt16
+    public var extendedRCode: UInt8
+    public var version: UInt8
+    public var dnssecOK: Bool
+
+    /// Octets of an OPT record without options: root owner, type, class, TTL, RDLENGTH.
+    @inlinable public static var recordLengthWithoutOptions: Int { 11 }
+
+    @inlinable
+    public init(udpPayloadSize: UInt16, extendedRCode: UInt8, version: UInt8, dnssecOK: Bool) {
+        self.udpPayloadSize = udpPayloadSize
+        self.extendedRCode = extendedRCode
+        self.version = version
+        self.dnssecOK = dnssecOK
+    }
+
+    /// The fields as read from an OPT record's CLASS and TTL.
+    @inlinable
+    public init(class: UInt16, ttl: UInt32) {
+        self.init(udpPayloadSize: `class`, extendedRCode: UInt8(ttl >> 24), version: UInt8((ttl >> 16) & 0xFF),
+                  dnssecOK: ttl & 0x8000 != 0)
+    }
+
+    /// What goes in the OPT record's TTL.
+    @inlinable public var ttl: UInt32 {
+        UInt32(extendedRCode) << 24 | UInt32(version) << 16 | (dnssecOK ? 0x8000 : 0)
+    }
+}
+
+/// Reads the options of OPT RDATA in place (RFC 6891 section 6.1.2): the query path and
+/// `Message.decode` both walk options with it.
+public struct EDNSOptionReader {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var position: Int
+    @usableFromInline let end: Int
+
+    /// The options in `bytes[rdata]`.
+    @inlinable
+    public init(_ bytes: UnsafeRawBufferPointer, rdata: Range<Int>) {
+        self.bytes = bytes
+        self.position = rdata.lowerBound
+        self.end = rdata.upperBound
+    }
+
+    /// The next option's code and data, or nil after the last. Throws `badOPT` at the
+    /// offset of an option that runs past the end of RDATA.
+    @inlinable
+    public mutating func next() throws(WireError) -> (code: EDNSOptionCode, data: UnsafeRawBufferPointer)? {
+        guard position < end else { return nil }
+        guard position + 4 <= end else { throw .badOPT(at: position) }
+        let code = UInt16(bytes[position]) << 8 | UInt16(bytes[position + 1])
+        let length = Int(UInt16(bytes[position + 2]) << 8 | UInt16(bytes[position + 3]))
+        let dataStart = position + 4
+        guard dataStart + length <= end else { throw .badOPT(at: position) }
+        position = dataStart + length
+        return (EDNSOptionCode(rawValue: code), UnsafeRawBufferPointer(rebasing: bytes[dataStart..<position]))
+    }
+}
+
+extension MessageWriter {
+    /// Writes an OPT record up to its options: root owner, type, `fields` in CLASS and TTL,
+    /// and an RDLENGTH of `optionsLength`, the octets of options the caller writes next.
+    @inlinable
+    public mutating func writeOPT(_ fields: OPTFields, optionsLength: Int) -> Bool {
+        writeUInt8(0) && writeUInt16(RRType.opt.rawValue) && writeUInt16(fields.udpPayloadSize)
+            && writeUInt32(fields.ttl) && writeUInt16(UInt16(optionsLength))
+    }
+
+    /// Writes an option's code and length; its `length` octets of data come next.
+    @inlinable
+    public mutating func writeOptionHeader(_ code: EDNSOptionCode, length: Int) -> Bool {
+        writeUInt16(code.rawValue) && writeUInt16(UInt16(length))
     }
 }

@@ -136,20 +136,21 @@ public struct Message: Hashable, Sendable {
         return out
     }
 
-    static func decodeOPT(_ record: ResourceRecord, at offset: Int) throws(WireError) -> EDNS {
-        var edns = EDNS(udpPayloadSize: record.class.rawValue, extendedRCode: UInt8(record.ttl >> 24),
-                        version: UInt8((record.ttl >> 16) & 0xFF), dnssecOK: record.ttl & 0x8000 != 0)
-        var index = 0
-        let data = record.rdata
-        while index < data.count {
-            guard index + 4 <= data.count else { throw .badOPT(at: offset) }
-            let code = UInt16(data[index]) << 8 | UInt16(data[index + 1])
-            let length = Int(UInt16(data[index + 2]) << 8 | UInt16(data[index + 3]))
-            guard index + 4 + length <= data.count else { throw .badOPT(at: offset) }
-            edns.options.append(EDNS.Option(code: EDNSOptionCode(rawValue: code), data: Array(data[(index + 4)..<(index + 4 + length)])))
-            index += 4 + length
+    static func decodeOPT(_ record: ResourceRecord, at start: Int) throws(WireError) -> EDNS {
+        let options = try withBytes(record.rdata) { (rdata) throws(WireError) -> [EDNS.Option] in
+            var reader = EDNSOptionReader(rdata, rdata: 0..<rdata.count)
+            var options: [EDNS.Option] = []
+            do {
+                while let option = try reader.next() {
+                    options.append(EDNS.Option(code: option.code, data: Array(option.data)))
+                }
+            } catch {
+                // Whole messages place a malformed OPT at the record, not at the option.
+                throw .badOPT(at: start)
+            }
+            return options
         }
-        return edns
+        return EDNS(OPTFields(class: record.class.rawValue, ttl: record.ttl), options: options)
     }
 
     /// Encodes the message with name compression. `limit` caps the size; records that do
@@ -211,14 +212,14 @@ public struct Message: Hashable, Sendable {
     }
 
     static func write(opt edns: EDNS, into writer: inout MessageWriter) -> Bool {
-        var rdata: [UInt8] = []
+        let optionsLength = edns.options.reduce(0) { $0 + 4 + $1.data.count }
+        guard writer.writeOPT(edns.fields, optionsLength: optionsLength) else { return false }
         for option in edns.options {
-            rdata += [UInt8(option.code.rawValue >> 8), UInt8(option.code.rawValue & 0xFF),
-                      UInt8(option.data.count >> 8), UInt8(option.data.count & 0xFF)] + option.data
+            guard writer.writeOptionHeader(option.code, length: option.data.count),
+                  option.data.withUnsafeBytes({ writer.writeBytes($0) })
+            else { return false }
         }
-        let ttl = UInt32(edns.extendedRCode) << 24 | UInt32(edns.version) << 16 | (edns.dnssecOK ? 0x8000 : 0)
-        return writer.writeUInt8(0) && writer.writeUInt16(RRType.opt.rawValue) && writer.writeUInt16(edns.udpPayloadSize)
-            && writer.writeUInt32(ttl) && writer.writeUInt16(UInt16(rdata.count)) && rdata.withUnsafeBytes { writer.writeBytes($0) }
+        return true
     }
 
     /// A query for `name`/`type`, with EDNS unless `edns` is nil.

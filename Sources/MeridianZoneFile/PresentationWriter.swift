@@ -1,8 +1,8 @@
 import MeridianWire
 
 /// Builds presentation-format text as UTF-8 bytes, so printing a million records does not
-/// append characters to a String one at a time. Escaping follows `DNSName.description` and
-/// `appendEscaped` of the wire module exactly.
+/// append characters to a String one at a time. Names and strings are escaped by the wire
+/// module's `PresentationText`, as `DNSName.description` is.
 struct PresentationWriter {
     var bytes: [UInt8] = []
 
@@ -31,45 +31,13 @@ struct PresentationWriter {
 
     /// An uncompressed wire name, absolute with a trailing dot.
     mutating func name(_ wire: ArraySlice<UInt8>) {
-        var offset = wire.startIndex
-        if wire[offset] == 0 {
-            bytes.append(UInt8(ascii: "."))
-            return
-        }
-        while wire[offset] != 0 {
-            let length = Int(wire[offset])
-            for index in (offset + 1)...(offset + length) {
-                escaped(wire[index], quoted: false)
-            }
-            bytes.append(UInt8(ascii: "."))
-            offset += 1 + length
-        }
-    }
-
-    /// One octet of a name (`quoted: false`) or of a quoted string.
-    @inline(__always) mutating func escaped(_ value: UInt8, quoted: Bool) {
-        switch value {
-        case UInt8(ascii: "."), UInt8(ascii: ";"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "@"),
-             UInt8(ascii: "$"), UInt8(ascii: " "):
-            if !quoted { bytes.append(UInt8(ascii: "\\")) }
-            bytes.append(value)
-        case UInt8(ascii: "\\"), UInt8(ascii: "\""):
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(value)
-        case 0x21...0x7E:
-            bytes.append(value)
-        default:
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(value / 100 + 0x30)
-            bytes.append(value / 10 % 10 + 0x30)
-            bytes.append(value % 10 + 0x30)
-        }
+        PresentationText.appendName(wire, to: &bytes)
     }
 
     /// `"…"` with escapes.
     mutating func quoted(_ value: ArraySlice<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for octet in value { escaped(octet, quoted: true) }
+        for octet in value { PresentationText.appendEscaped(octet, quoted: true, to: &bytes) }
         bytes.append(UInt8(ascii: "\""))
     }
 

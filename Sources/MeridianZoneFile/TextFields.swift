@@ -168,58 +168,10 @@ enum TextFields {
     // MARK: Names
 
     /// A domain name in presentation format. `@` is the origin; a name without a trailing dot
-    /// is relative to the origin. Same escapes as `DNSName(parsing:)`, without the String.
+    /// is relative to the origin.
     static func name(_ text: Bytes, origin: DNSName) throws(NameTextError) -> DNSName {
-        let count = text.count
-        guard count > 0 else { throw .empty }
-        if count == 1 {
-            if text[0] == UInt8(ascii: "@") { return origin }
-            if text[0] == UInt8(ascii: ".") { return .root }
-        }
-        var wire: [UInt8] = []
-        wire.reserveCapacity(count + 2 + origin.wire.count)
-        var labelStart = 0
-        wire.append(0)
-        var index = 0
-        var absolute = false
-        while index < count {
-            let byte = text[index]
-            if byte == UInt8(ascii: "\\") {
-                index += 1
-                guard index < count else { throw .badEscape }
-                if isDigitByte(text[index]) {
-                    guard index + 2 < count, isDigitByte(text[index + 1]), isDigitByte(text[index + 2]) else { throw .badEscape }
-                    let value = Int(text[index] - 48) * 100 + Int(text[index + 1] - 48) * 10 + Int(text[index + 2] - 48)
-                    guard value <= 255 else { throw .badEscape }
-                    wire.append(UInt8(value))
-                    index += 3
-                } else {
-                    wire.append(text[index])
-                    index += 1
-                }
-            } else if byte == UInt8(ascii: ".") {
-                let length = wire.count - labelStart - 1
-                guard length > 0 else { throw .emptyLabel }
-                guard length <= DNSName.maxLabelLength else { throw .labelTooLong }
-                wire[labelStart] = UInt8(length)
-                labelStart = wire.count
-                wire.append(0)
-                index += 1
-                if index == count { absolute = true }
-            } else {
-                wire.append(byte)
-                index += 1
-            }
-        }
-        if !absolute {
-            let length = wire.count - labelStart - 1
-            guard length > 0 else { throw .emptyLabel }
-            guard length <= DNSName.maxLabelLength else { throw .labelTooLong }
-            wire[labelStart] = UInt8(length)
-            wire.append(contentsOf: origin.wire)
-        }
-        guard wire.count <= DNSName.maxWireLength else { throw .nameTooLong }
-        return DNSName(uncheckedWire: wire)
+        if text.count == 1 && text[0] == UInt8(ascii: "@") { return origin }
+        return try DNSName(presentation: text, origin: origin)
     }
 
     /// Length of a well-formed uncompressed name at `offset`, or nil.
@@ -247,27 +199,11 @@ enum TextFields {
     /// Appends the octets of a character-string as written (quotes already removed),
     /// interpreting `\DDD` and `\X`.
     static func unescape(_ text: Bytes, into out: inout [UInt8]) throws(StringError) {
-        let count = text.count
         var index = 0
-        while index < count {
-            let byte = text[index]
-            guard byte == UInt8(ascii: "\\") else {
-                out.append(byte)
-                index += 1
-                continue
-            }
-            index += 1
-            guard index < count else { throw .badEscape }
-            if isDigitByte(text[index]) {
-                guard index + 2 < count, isDigitByte(text[index + 1]), isDigitByte(text[index + 2]) else { throw .badEscape }
-                let value = Int(text[index] - 48) * 100 + Int(text[index + 1] - 48) * 10 + Int(text[index + 2] - 48)
-                guard value <= 255 else { throw .badEscape }
-                out.append(UInt8(value))
-                index += 3
-            } else {
-                out.append(text[index])
-                index += 1
-            }
+        while index < text.count {
+            guard let next = PresentationText.readOctet(in: text, at: index) else { throw .badEscape }
+            out.append(next.octet)
+            index = next.end
         }
     }
 

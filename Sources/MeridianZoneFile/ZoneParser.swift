@@ -33,6 +33,11 @@ public enum ZoneParser {
     /// Largest TTL (RFC 2181 section 8).
     public static let maxTTL: UInt32 = 2_147_483_647
 
+    /// The one wording for a TTL over `maxTTL`, shown as written or as a number.
+    static func ttlOutOfRange(_ shown: String) -> String {
+        "TTL \(shown) out of range (0..\(maxTTL))"
+    }
+
     public static func parse(text: String, fileName: String, origin: DNSName, defaultTTL: UInt32? = nil,
                              includeRoot: String? = nil) -> ZoneParseResult {
         var loader = ZoneLoader(defaultTTL: defaultTTL, includeRoot: includeRoot)
@@ -90,6 +95,14 @@ struct ZoneLoader {
         /// record spells it the same way under the same origin.
         var ownerText: Range<Int>?
 
+        /// Makes `name`, written as `token`, the owner that following lines inherit; nil
+        /// marks the owner broken.
+        mutating func setOwner(_ name: DNSName?, writtenAs token: Token) {
+            owner = name
+            ownerBroken = name == nil
+            ownerText = name == nil ? nil : token.contentStart..<token.contentEnd
+        }
+
         func position(_ token: Token) -> SourcePosition {
             SourcePosition(file: file, line: token.line, column: column(of: token.start, lineStart: token.lineStart, in: bytes))
         }
@@ -121,9 +134,7 @@ struct ZoneLoader {
                 // get that owner, not an older one.
                 if !entry.startsWithBlank, let first = tokens.first, !first.quoted,
                    bytes[first.contentStart] != UInt8(ascii: "$") {
-                    state.owner = try? TextFields.name(state.content(first), origin: state.origin)
-                    state.ownerBroken = state.owner == nil
-                    state.ownerText = state.owner == nil ? nil : first.contentStart..<first.contentEnd
+                    state.setOwner(try? TextFields.name(state.content(first), origin: state.origin), writtenAs: first)
                 }
                 continue
             }
@@ -144,126 +155,142 @@ struct ZoneLoader {
 
     private mutating func record(_ tokens: [Token], inheritsOwner: Bool, state: inout FileState) {
         let first = tokens[0]
-        var index = 0
-        let owner: DNSName
-        if inheritsOwner {
-            guard let inherited = state.owner else {
-                if !state.ownerBroken {
-                    fail("no owner name to inherit (a line starting with a blank uses the previous owner)", at: state.position(first))
-                }
-                return
-            }
-            owner = inherited
-        } else {
-            guard !first.quoted else {
-                fail("expected an owner name, not a quoted string", at: state.position(first))
-                state.owner = nil
-                state.ownerBroken = true
-                return
-            }
-            if let previous = state.owner, let range = state.ownerText,
-               state.bytes[range].elementsEqual(state.content(first)) {
-                owner = previous
-            } else {
-                do {
-                    owner = try TextFields.name(state.content(first), origin: state.origin)
-                } catch {
-                    fail("bad owner name \(RDataParser.quote(state.content(first))): \(error)", at: state.position(first))
-                    state.owner = nil
-                    state.ownerBroken = true
-                    return
-                }
-            }
-            state.owner = owner
-            state.ownerBroken = false
-            state.ownerText = first.contentStart..<first.contentEnd
-            index = 1
-        }
+        guard let owner = owner(first, inherited: inheritsOwner, state: &state),
+              let fields = ttlAndClass(tokens, from: inheritsOwner ? 0 : 1, state: state),
+              let type = recordType(tokens, at: fields.typeIndex, state: state),
+              let rdata = rdata(tokens, from: fields.typeIndex + 1, type: type, state: state)
+        else { return }
+        let position = state.position(first)
+        guard let ttl = recordTTL(written: fields.ttl, type: type, rdata: rdata, at: position) else { return }
+        result.records.append(ZoneRecord(owner: owner, ttl: ttl, class: .in, type: type, rdata: rdata, position: position))
+    }
 
-        // TTL and class, in either order, each at most once.
+    /// The owner of a record: the previous one for a line starting with a blank, else the
+    /// first token, which following lines then inherit. Nil when there is none (reported,
+    /// except for lines that inherit an owner already reported as bad).
+    private mutating func owner(_ first: Token, inherited: Bool, state: inout FileState) -> DNSName? {
+        if inherited {
+            if state.owner == nil && !state.ownerBroken {
+                fail("no owner name to inherit (a line starting with a blank uses the previous owner)", at: state.position(first))
+            }
+            return state.owner
+        }
+        guard !first.quoted else {
+            fail("expected an owner name, not a quoted string", at: state.position(first))
+            state.setOwner(nil, writtenAs: first)
+            return nil
+        }
+        let owner: DNSName
+        if let previous = state.owner, let range = state.ownerText, state.bytes[range].elementsEqual(state.content(first)) {
+            owner = previous
+        } else {
+            do {
+                owner = try TextFields.name(state.content(first), origin: state.origin)
+            } catch {
+                fail("bad owner name \(RDataParser.quote(state.content(first))): \(error)", at: state.position(first))
+                state.setOwner(nil, writtenAs: first)
+                return nil
+            }
+        }
+        state.setOwner(owner, writtenAs: first)
+        return owner
+    }
+
+    /// TTL and class, in either order, each at most once, starting at `start`. Returns the
+    /// TTL written, if any, and where the type should be; nil after reporting a bad field.
+    private mutating func ttlAndClass(_ tokens: [Token], from start: Int, state: FileState) -> (ttl: UInt32?, typeIndex: Int)? {
         var ttl: UInt32?
         var sawClass = false
+        var index = start
         while index < tokens.count {
             let token = tokens[index]
             if token.quoted { break }
             let text = state.content(token)
             if ttl == nil && TextFields.isDigitByte(text[0]) {
-                guard let value = TextFields.duration(text) else {
-                    fail("bad TTL \(RDataParser.quote(text))", at: state.position(token))
-                    return
-                }
-                guard value <= UInt64(ZoneParser.maxTTL) else {
-                    fail("TTL \(value == .max ? state.text(token) : String(value)) out of range (0..\(ZoneParser.maxTTL))",
-                         at: state.position(token))
-                    return
-                }
-                ttl = UInt32(value)
-                index += 1
-                continue
-            }
-            if !sawClass, let rrClass = Self.classOf(text) {
+                guard let value = ttlValue(token, state: state) else { return nil }
+                ttl = value
+            } else if !sawClass, let rrClass = Self.classOf(text) {
                 guard rrClass == .in else {
                     fail("only class IN is supported", at: state.position(token))
-                    return
+                    return nil
                 }
                 sawClass = true
-                index += 1
-                continue
+            } else {
+                break
             }
-            break
+            index += 1
         }
+        return (ttl, index)
+    }
+
+    /// A TTL as records and `$TTL` write it (`3600`, `1h30m`), or nil after reporting why
+    /// the token is not one.
+    private mutating func ttlValue(_ token: Token, state: FileState) -> UInt32? {
+        guard !token.quoted, let value = TextFields.duration(state.content(token)) else {
+            fail("bad TTL \(RDataParser.quote(state.content(token)))", at: state.position(token))
+            return nil
+        }
+        guard value <= UInt64(ZoneParser.maxTTL) else {
+            fail(ZoneParser.ttlOutOfRange(value == .max ? state.text(token) : String(value)), at: state.position(token))
+            return nil
+        }
+        return UInt32(value)
+    }
+
+    /// The type named at `index`, when a zone file may hold records of it.
+    private mutating func recordType(_ tokens: [Token], at index: Int, state: FileState) -> RRType? {
         guard index < tokens.count else {
             fail("missing record type", at: state.position(after: tokens[tokens.count - 1]))
-            return
+            return nil
         }
-        let typeToken = tokens[index]
-        guard !typeToken.quoted, let type = Self.typeOf(state.content(typeToken)) else {
-            fail("unknown record type \(state.text(typeToken))", at: state.position(typeToken))
-            return
+        let token = tokens[index]
+        guard !token.quoted, let type = Self.typeOf(state.content(token)) else {
+            fail("unknown record type \(state.text(token))", at: state.position(token))
+            return nil
         }
         guard !type.isMetaOrQueryOnly else {
-            fail("type \(type) cannot appear in a zone file", at: state.position(typeToken))
-            return
+            fail("type \(type) cannot appear in a zone file", at: state.position(token))
+            return nil
         }
-        index += 1
+        return type
+    }
 
-        let rdata: [UInt8]
+    /// RDATA from the tokens after the type. A missing field is reported just after the
+    /// record's last token.
+    private mutating func rdata(_ tokens: [Token], from index: Int, type: RRType, state: FileState) -> [UInt8]? {
+        var parser = RDataParser(bytes: state.bytes, tokens: tokens, first: index, origin: state.origin)
         do {
-            var parser = RDataParser(bytes: state.bytes, tokens: tokens, first: index, origin: state.origin)
-            rdata = try parser.parse(type: type)
+            return try parser.parse(type: type)
         } catch {
             if let bad = error.token {
                 fail(error.message, at: state.position(tokens[bad]))
             } else {
                 fail(error.message, at: state.position(after: tokens[tokens.count - 1]))
             }
-            return
+            return nil
         }
+    }
 
-        let recordTTL: UInt32
-        if let ttl {
-            recordTTL = ttl
-            lastTTL = ttl
-        } else if let defaultTTL {
-            recordTTL = defaultTTL
-        } else if let lastTTL {
-            recordTTL = lastTTL
-        } else if type == .soa, rdata.count >= 4 {
-            let minimum = RDataText.readUInt32(rdata[(rdata.count - 4)...])
-            guard minimum <= ZoneParser.maxTTL else {
-                fail("TTL \(minimum) out of range (0..\(ZoneParser.maxTTL))", at: state.position(first))
-                return
-            }
-            result.warnings.append(ZoneFileError("no TTL given; using the SOA minimum \(minimum) as the default TTL",
-                                                 at: state.position(first)))
-            defaultTTL = minimum
-            recordTTL = minimum
-        } else {
-            fail("no TTL given and no $TTL or earlier TTL to use", at: state.position(first))
-            return
+    /// The TTL a record gets: the one written, else the defaults described at `ZoneParser`.
+    private mutating func recordTTL(written: UInt32?, type: RRType, rdata: [UInt8], at position: SourcePosition) -> UInt32? {
+        if let written {
+            lastTTL = written
+            return written
         }
-        result.records.append(ZoneRecord(owner: owner, ttl: recordTTL, class: .in, type: type, rdata: rdata,
-                                          position: state.position(first)))
+        if let defaultTTL { return defaultTTL }
+        if let lastTTL { return lastTTL }
+        guard type == .soa, rdata.count >= 4 else {
+            fail("no TTL given and no $TTL or earlier TTL to use", at: position)
+            return nil
+        }
+        let minimum = RDataText.readUInt32(rdata[(rdata.count - 4)...])
+        guard minimum <= ZoneParser.maxTTL else {
+            fail(ZoneParser.ttlOutOfRange(String(minimum)), at: position)
+            return nil
+        }
+        result.warnings.append(ZoneFileError("no TTL given; using the SOA minimum \(minimum) as the default TTL", at: position))
+        defaultTTL = minimum
+        return minimum
     }
 
     /// The class a token names, without allocating for the common type mnemonics.
@@ -316,37 +343,16 @@ struct ZoneLoader {
     private mutating func directive(_ tokens: [Token], state: inout FileState, depth: Int) {
         switch state.text(tokens[0]).uppercased() {
         case "$ORIGIN":
-            guard tokens.count >= 2 else {
-                fail("missing domain name after $ORIGIN", at: state.position(after: tokens[0]))
-                return
-            }
-            guard tokens.count == 2 else {
-                fail("unexpected \(RDataParser.quote(state.content(tokens[2]))) after $ORIGIN", at: state.position(tokens[2]))
-                return
-            }
-            guard let origin = name(tokens[1], relativeTo: state.origin, state: state) else { return }
+            guard hasArguments(tokens, of: "$ORIGIN", first: "domain name", atMost: 1, state: state),
+                  let origin = name(tokens[1], relativeTo: state.origin, state: state)
+            else { return }
             state.origin = origin
             state.ownerText = nil
         case "$TTL":
-            guard tokens.count >= 2 else {
-                fail("missing TTL after $TTL", at: state.position(after: tokens[0]))
-                return
-            }
-            guard tokens.count == 2 else {
-                fail("unexpected \(RDataParser.quote(state.content(tokens[2]))) after $TTL", at: state.position(tokens[2]))
-                return
-            }
-            let token = tokens[1]
-            guard !token.quoted, let value = TextFields.duration(state.content(token)) else {
-                fail("bad TTL \(RDataParser.quote(state.content(token)))", at: state.position(token))
-                return
-            }
-            guard value <= UInt64(ZoneParser.maxTTL) else {
-                fail("TTL \(value == .max ? state.text(token) : String(value)) out of range (0..\(ZoneParser.maxTTL))",
-                     at: state.position(token))
-                return
-            }
-            defaultTTL = UInt32(value)
+            guard hasArguments(tokens, of: "$TTL", first: "TTL", atMost: 1, state: state),
+                  let value = ttlValue(tokens[1], state: state)
+            else { return }
+            defaultTTL = value
         case "$INCLUDE":
             include(tokens, state: state, depth: depth)
         case "$GENERATE":
@@ -354,6 +360,22 @@ struct ZoneLoader {
         default:
             fail("unknown directive \(state.text(tokens[0]))", at: state.position(tokens[0]))
         }
+    }
+
+    /// Whether a directive has its first argument and no more than `limit` arguments;
+    /// reports what is missing or extra.
+    private mutating func hasArguments(_ tokens: [Token], of directive: String, first what: String, atMost limit: Int,
+                                       state: FileState) -> Bool {
+        guard tokens.count >= 2 else {
+            fail("missing \(what) after \(directive)", at: state.position(after: tokens[0]))
+            return false
+        }
+        guard tokens.count <= 1 + limit else {
+            let extra = tokens[1 + limit]
+            fail("unexpected \(RDataParser.quote(state.content(extra))) after \(directive)", at: state.position(extra))
+            return false
+        }
+        return true
     }
 
     private mutating func name(_ token: Token, relativeTo origin: DNSName, state: FileState) -> DNSName? {
@@ -372,33 +394,8 @@ struct ZoneLoader {
     // MARK: $INCLUDE
 
     private mutating func include(_ tokens: [Token], state: FileState, depth: Int) {
-        guard tokens.count >= 2 else {
-            fail("missing file name after $INCLUDE", at: state.position(after: tokens[0]))
-            return
-        }
-        guard tokens.count <= 3 else {
-            fail("unexpected \(RDataParser.quote(state.content(tokens[3]))) after $INCLUDE", at: state.position(tokens[3]))
-            return
-        }
-        let pathToken = tokens[1]
-        var pathBytes: [UInt8] = []
-        do {
-            try TextFields.unescape(state.content(pathToken), into: &pathBytes)
-        } catch {
-            fail("bad escape sequence in \(RDataParser.quote(state.content(pathToken)))", at: state.position(pathToken))
-            return
-        }
-        let path = String(decoding: pathBytes, as: UTF8.self)
-        let at = state.position(pathToken)
-        var origin = state.origin
-        if tokens.count == 3 {
-            guard let given = name(tokens[2], relativeTo: state.origin, state: state) else { return }
-            origin = given
-        }
-        guard !path.isEmpty, !pathBytes.contains(0) else {
-            fail("bad $INCLUDE file name", at: at)
-            return
-        }
+        guard let arguments = includeArguments(tokens, state: state) else { return }
+        let at = arguments.at
         guard depth < ZoneParser.maxIncludeDepth else {
             fail("$INCLUDE nested too deeply (more than \(ZoneParser.maxIncludeDepth) levels)", at: at)
             return
@@ -411,7 +408,53 @@ struct ZoneLoader {
             }
             return
         }
+        guard let file = includedFile(arguments.path, root: root, at: at) else { return }
+        guard !includeStack.contains(file.real) else {
+            fail("$INCLUDE loop: \"\(file.display)\" is already being read", at: at)
+            return
+        }
+        let bytes: [UInt8]
+        switch FileSystem.read(file.real) {
+        case .failure(let error):
+            fail("cannot read $INCLUDE file \"\(file.display)\": \(error)", at: at)
+            return
+        case .success(let contents):
+            bytes = contents
+        }
+        includeStack.append(file.real)
+        bytes.withUnsafeBufferPointer { read($0, file: file.display, origin: arguments.origin, depth: depth + 1) }
+        includeStack.removeLast()
+    }
 
+    /// `$INCLUDE FILE [ORIGIN]`: the path with its escapes read, the origin for the included
+    /// file, and where the path is written (for messages about it).
+    private mutating func includeArguments(_ tokens: [Token], state: FileState) -> (path: String, origin: DNSName, at: SourcePosition)? {
+        guard hasArguments(tokens, of: "$INCLUDE", first: "file name", atMost: 2, state: state) else { return nil }
+        let pathToken = tokens[1]
+        var pathBytes: [UInt8] = []
+        do {
+            try TextFields.unescape(state.content(pathToken), into: &pathBytes)
+        } catch {
+            fail("bad escape sequence in \(RDataParser.quote(state.content(pathToken)))", at: state.position(pathToken))
+            return nil
+        }
+        var origin = state.origin
+        if tokens.count == 3 {
+            guard let given = name(tokens[2], relativeTo: state.origin, state: state) else { return nil }
+            origin = given
+        }
+        let at = state.position(pathToken)
+        guard !pathBytes.isEmpty, !pathBytes.contains(0) else {
+            fail("bad $INCLUDE file name", at: at)
+            return nil
+        }
+        return (String(decoding: pathBytes, as: UTF8.self), origin, at)
+    }
+
+    /// The file an `$INCLUDE` path names, as a real path (for reading and loop checks) and
+    /// as the operator wrote it (for messages), provided it lies inside the zones directory.
+    private mutating func includedFile(_ path: String, root: (display: String, real: String),
+                                       at: SourcePosition) -> (real: String, display: String)? {
         // First the path as written: it may not climb out of the zones directory…
         let candidate: String
         let display: String
@@ -421,46 +464,30 @@ struct ZoneLoader {
                     || (root.display.hasPrefix("/") && FileSystem.isInside(normalized, directory: FileSystem.lexicallyNormalized(root.display) ?? root.display))
             else {
                 fail("$INCLUDE path escapes the zones directory", at: at)
-                return
+                return nil
             }
             candidate = normalized
             display = path
         } else {
             guard FileSystem.lexicallyNormalized(path) != nil else {
                 fail("$INCLUDE path escapes the zones directory", at: at)
-                return
+                return nil
             }
             candidate = FileSystem.join(root.real, path)
             display = FileSystem.join(root.display, path)
         }
         // …then the file it really is, after symbolic links.
-        let real: String
         switch FileSystem.resolve(candidate) {
         case .failure(let error):
             fail("cannot read $INCLUDE file \"\(display)\": \(error)", at: at)
-            return
-        case .success(let resolved):
-            real = resolved
+            return nil
+        case .success(let real):
+            guard FileSystem.isInside(real, directory: root.real), real != root.real else {
+                fail("$INCLUDE path escapes the zones directory", at: at)
+                return nil
+            }
+            return (real, display)
         }
-        guard FileSystem.isInside(real, directory: root.real), real != root.real else {
-            fail("$INCLUDE path escapes the zones directory", at: at)
-            return
-        }
-        guard !includeStack.contains(real) else {
-            fail("$INCLUDE loop: \"\(display)\" is already being read", at: at)
-            return
-        }
-        let bytes: [UInt8]
-        switch FileSystem.read(real) {
-        case .failure(let error):
-            fail("cannot read $INCLUDE file \"\(display)\": \(error)", at: at)
-            return
-        case .success(let contents):
-            bytes = contents
-        }
-        includeStack.append(real)
-        bytes.withUnsafeBufferPointer { read($0, file: display, origin: origin, depth: depth + 1) }
-        includeStack.removeLast()
     }
 
     /// The zones directory as given (for messages) and as a real path (for checks).

@@ -1,119 +1,197 @@
 import MeridianWire
 
+/// Records that passed every whole-zone check. Only `ZoneValidator.validate` makes one, so a zone
+/// cannot be built from records that were not validated.
+public struct ValidatedZone: Sendable {
+    /// As passed to `validate`.
+    public let origin: DNSName
+    public let file: String
+    public let records: [ZoneRecord]
+    /// Owners of NS records below the apex (the zone cuts), lower-cased (`DNSName.lowercased`), each once, in order first seen.
+    public let cuts: [DNSName]
+}
+
+/// Every problem found in one or more zone files, each with its FILE:LINE:COL position.
+public struct ZoneFileErrors: Error, Sendable {
+    public var errors: [ZoneFileError]
+
+    public init(_ errors: [ZoneFileError]) {
+        self.errors = errors
+    }
+}
+
 /// Whole-zone checks after parsing, in the spirit of NSD and named-checkzone: what a zone
 /// must contain, which records may share a name, and what may live at or below a
 /// delegation. Every problem is reported, each at the record that causes it.
 public enum ZoneValidator {
+    public static func validate(_ records: [ZoneRecord], origin: DNSName, file: String) throws(ZoneFileErrors) -> ValidatedZone {
+        var problems = Problems(records: records)
+        let contents = ZoneContents(records, apex: origin, problems: &problems)
+        checkApex(contents, apex: origin, file: file, problems: &problems)
+        checkCoexistence(contents, problems: &problems)
+        checkDelegations(contents, problems: &problems)
+        let errors = problems.inReadingOrder
+        guard errors.isEmpty else { throw ZoneFileErrors(errors) }
+        return ValidatedZone(origin: origin, file: file, records: records, cuts: contents.cuts)
+    }
+
+    /// The errors `validate` finds, in the same order; empty for a valid zone.
     public static func check(records: [ZoneRecord], origin: DNSName, file: String) -> [ZoneFileError] {
-        // Errors keyed by the index of the record they concern (-1: the zone as a whole),
-        // so they come out in reading order.
-        var found: [(index: Int, error: ZoneFileError)] = []
-        func report(_ message: String, _ index: Int) {
-            found.append((index, ZoneFileError(message, at: records[index].position)))
+        do {
+            _ = try validate(records, origin: origin, file: file)
+            return []
+        } catch {
+            return error.errors
         }
-        let zoneWide = SourcePosition(file: file, line: 1, column: 1)
-        let apex = origin
-        let apexKey = NameKey(apex)
+    }
 
-        var names: [NameKey: NameSummary] = [:]
-        names.reserveCapacity(records.count)
-        var cuts: Set<NameKey> = []
-        var soaCount = 0
-        var apexNS = false
-        // Lower-cased owner and its depth below the apex, per record (nil: outside the zone).
-        var owners: [(key: NameKey, depth: Int)?] = []
-        owners.reserveCapacity(records.count)
+    /// A zone needs its SOA and NS records at the apex.
+    private static func checkApex(_ contents: ZoneContents, apex: DNSName, file: String, problems: inout Problems) {
+        if contents.soaCount == 0 {
+            problems.reportZoneWide("no SOA record at the zone apex \(apex)", file: file)
+        }
+        if !contents.apexNS {
+            problems.reportZoneWide("no NS records at the zone apex \(apex)", file: file)
+        }
+    }
 
-        for (index, record) in records.enumerated() {
-            if record.class != .in {
-                report("only class IN is supported", index)
-            }
-            if record.ttl > ZoneParser.maxTTL {
-                report("TTL \(record.ttl) out of range (0..\(ZoneParser.maxTTL))", index)
-            }
-            let key = NameKey(record.owner)
-            guard let depth = key.depth(below: apexKey) else {
-                report("\(record.owner) is outside the zone \(apex)", index)
-                owners.append(nil)
-                continue
-            }
-            owners.append((key, depth))
-            switch record.type {
-            case .soa:
-                if depth > 0 {
-                    report("SOA record not at the zone apex \(apex)", index)
-                } else {
-                    soaCount += 1
-                    if soaCount > 1 { report("more than one SOA record", index) }
-                }
-            case .ns:
-                if depth == 0 { apexNS = true } else { cuts.insert(key) }
-            default:
-                break
-            }
-            names[key, default: NameSummary(owner: index)].add(record.type, at: index)
-        }
-        if soaCount == 0 {
-            found.append((-1, ZoneFileError("no SOA record at the zone apex \(apex)", at: zoneWide)))
-        }
-        if !apexNS {
-            found.append((-1, ZoneFileError("no NS records at the zone apex \(apex)", at: zoneWide)))
-        }
-
-        // Records that may not share a name (RFC 2181 section 10.1; DYNC is a CNAME made at
-        // query time, and a DYNA name answers A and AAAA itself).
-        for summary in names.values {
-            let name = records[summary.owner].owner
+    /// Records that may not share a name (RFC 2181 section 10.1; DYNC is a CNAME made at
+    /// query time, and a DYNA name answers A and AAAA itself).
+    private static func checkCoexistence(_ contents: ZoneContents, problems: inout Problems) {
+        for summary in contents.names.values {
+            let name = problems.records[summary.owner].owner
             for (kind, slot, other) in [("CNAME", summary.cname, summary.otherThanCNAME), ("DYNC", summary.dync, summary.otherThanDYNC)]
             where slot.first >= 0 {
-                if slot.second >= 0 { report("more than one \(kind) record at \(name)", slot.second) }
+                if slot.second >= 0 { problems.report("more than one \(kind) record at \(name)", slot.second) }
                 if other >= 0 {
-                    report("\(kind) and other data at \(name)", max(slot.first, other))
+                    problems.report("\(kind) and other data at \(name)", max(slot.first, other))
                     break
                 }
             }
             if summary.dyna.first >= 0 {
-                if summary.dyna.second >= 0 { report("more than one DYNA record at \(name)", summary.dyna.second) }
+                if summary.dyna.second >= 0 { problems.report("more than one DYNA record at \(name)", summary.dyna.second) }
                 if summary.firstAddress >= 0 {
-                    report("DYNA and A/AAAA records at \(name) (a DYNA name answers A and AAAA itself)",
-                           max(summary.dyna.first, summary.firstAddress))
+                    problems.report("DYNA and A/AAAA records at \(name) (a DYNA name answers A and AAAA itself)",
+                                    max(summary.dyna.first, summary.firstAddress))
                 }
             }
         }
+    }
 
-        // Delegations: at a cut only NS, DS and glue; below it only glue (like NSD).
-        if !cuts.isEmpty {
-            for (index, owner) in owners.enumerated() {
-                guard let (key, depth) = owner, depth > 0 else { continue }
-                // The delegation closest to the apex is the one that counts.
-                var offsets: [Int] = []
-                var offset = 0
-                while key.wire[offset] != 0 && offsets.count < depth {
-                    offsets.append(offset)
-                    offset += 1 + Int(key.wire[offset])
+    /// Delegations: at a cut only NS, DS and glue; below it only glue (like NSD).
+    private static func checkDelegations(_ contents: ZoneContents, problems: inout Problems) {
+        guard !contents.cuts.isEmpty else { return }
+        for (index, owner) in contents.owners.enumerated() {
+            guard let (key, depth) = owner, depth > 0,
+                  let (cut, atCut) = contents.delegation(containing: key, depth: depth, spelledAs: problems.records[index].owner)
+            else { continue }
+            let type = problems.records[index].type
+            if atCut {
+                if ![.ns, .ds, .a, .aaaa, .rrsig, .nsec].contains(type) {
+                    problems.report("\(type) record at delegation point \(cut) (only NS, DS and glue allowed)", index)
                 }
-                var cutOffset: Int?
-                for start in offsets.reversed() where cuts.contains(NameKey(lowercasedWire: Array(key.wire[start...]))) {
-                    cutOffset = start
-                    break
-                }
-                guard let cutOffset else { continue }
-                let record = records[index]
-                let cut = record.owner.dropping(labels: offsets.firstIndex(of: cutOffset) ?? 0)
-                let type = record.type
-                if cutOffset == 0 {
-                    if ![.ns, .ds, .a, .aaaa, .rrsig, .nsec].contains(type) {
-                        report("\(type) record at delegation point \(cut) (only NS, DS and glue allowed)", index)
-                    }
-                } else if type != .a && type != .aaaa {
-                    report("\(type) record below delegation point \(cut) (only A/AAAA glue allowed)", index)
-                }
+            } else if type != .a && type != .aaaa {
+                problems.report("\(type) record below delegation point \(cut) (only A/AAAA glue allowed)", index)
             }
         }
+    }
+}
 
-        return found.enumerated()
+/// Errors keyed by the index of the record they concern (-1: the zone as a whole), so they
+/// come out in reading order whichever check found them.
+private struct Problems {
+    let records: [ZoneRecord]
+    private var found: [(index: Int, error: ZoneFileError)] = []
+
+    init(records: [ZoneRecord]) {
+        self.records = records
+    }
+
+    mutating func report(_ message: String, _ index: Int) {
+        found.append((index, ZoneFileError(message, at: records[index].position)))
+    }
+
+    mutating func reportZoneWide(_ message: String, file: String) {
+        found.append((-1, ZoneFileError(message, at: SourcePosition(file: file, line: 1, column: 1))))
+    }
+
+    var inReadingOrder: [ZoneFileError] {
+        found.enumerated()
             .sorted { ($0.element.index, $0.offset) < ($1.element.index, $1.offset) }
             .map(\.element.error)
+    }
+}
+
+/// What the checks need to know about a zone, gathered in one pass over its records, which
+/// also reports what is wrong with single records (class, TTL, place of the owner and SOA).
+private struct ZoneContents {
+    var names: [NameKey: NameSummary] = [:]
+    /// Owners of NS records below the apex, lower-cased, in order first seen.
+    var cuts: [DNSName] = []
+    var cutKeys: Set<NameKey> = []
+    var soaCount = 0
+    var apexNS = false
+    /// Lower-cased owner and its depth below the apex, per record (nil: outside the zone).
+    var owners: [(key: NameKey, depth: Int)?] = []
+
+    init(_ records: [ZoneRecord], apex: DNSName, problems: inout Problems) {
+        let apexKey = NameKey(apex)
+        names.reserveCapacity(records.count)
+        owners.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            if record.class != .in {
+                problems.report("only class IN is supported", index)
+            }
+            if record.ttl > ZoneParser.maxTTL {
+                problems.report(ZoneParser.ttlOutOfRange(String(record.ttl)), index)
+            }
+            let key = NameKey(record.owner)
+            guard let depth = key.depth(below: apexKey) else {
+                problems.report("\(record.owner) is outside the zone \(apex)", index)
+                owners.append(nil)
+                continue
+            }
+            owners.append((key, depth))
+            noteApexAndCuts(record.type, at: index, key: key, depth: depth, apex: apex, problems: &problems)
+            names[key, default: NameSummary(owner: index)].add(record.type, at: index)
+        }
+    }
+
+    /// Counts SOA records (only one, at the apex) and finds NS records at and below the apex.
+    private mutating func noteApexAndCuts(_ type: RRType, at index: Int, key: NameKey, depth: Int, apex: DNSName,
+                                          problems: inout Problems) {
+        switch type {
+        case .soa:
+            if depth > 0 {
+                problems.report("SOA record not at the zone apex \(apex)", index)
+            } else {
+                soaCount += 1
+                if soaCount > 1 { problems.report("more than one SOA record", index) }
+            }
+        case .ns:
+            if depth == 0 {
+                apexNS = true
+            } else if cutKeys.insert(key).inserted {
+                cuts.append(DNSName(uncheckedWire: key.wire))
+            }
+        default:
+            break
+        }
+    }
+
+    /// The delegation closest to the apex that a name `depth` labels below the apex lies at
+    /// or under: the cut as `owner` spells it, and whether the name is the cut itself.
+    func delegation(containing key: NameKey, depth: Int, spelledAs owner: DNSName) -> (cut: DNSName, atCut: Bool)? {
+        var offsets: [Int] = []
+        var offset = 0
+        while key.wire[offset] != 0 && offsets.count < depth {
+            offsets.append(offset)
+            offset += 1 + Int(key.wire[offset])
+        }
+        for (labels, start) in offsets.enumerated().reversed() where cutKeys.contains(NameKey(lowercasedWire: Array(key.wire[start...]))) {
+            return (owner.dropping(labels: labels), start == 0)
+        }
+        return nil
     }
 }
 

@@ -22,6 +22,14 @@ import Testing
         #expect(throws: NameTextError.emptyLabel) { try DNSName(parsing: "a..b.") }
     }
 
+    @Test func parsesFromBytesAndRejectsBadEscapes() throws {
+        let origin = try DNSName(parsing: "example.")
+        #expect(try DNSName(presentation: Array("w\\119w".utf8), origin: origin) == DNSName(parsing: "www.example."))
+        for bad in ["a\\", "a\\25", "a\\256", "a\\1x2"] {
+            #expect(throws: NameTextError.badEscape) { try DNSName(parsing: bad) }
+        }
+    }
+
     @Test func canonicalOrderFollowsRFC4034() throws {
         let ordered = ["example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.", "z.example.", "\\001.z.example.", "*.z.example.", "\\200.z.example."]
         let names = try ordered.map { try DNSName(parsing: $0) }
@@ -155,6 +163,24 @@ import Testing
         #expect(throws: WireError.duplicateOPT) { try Message.decode(packet) }
     }
 
+    @Test func optionsSurviveEncodeAndDecode() throws {
+        let edns = EDNS(udpPayloadSize: 4096, extendedRCode: 1, version: 0, dnssecOK: true,
+                        options: [EDNS.Option(code: .cookie, data: Array(1...8)), EDNS.Option(code: .padding, data: [])])
+        let packet = Message.query(name: try DNSName(parsing: "example."), type: .a, edns: edns).encode()
+        // Root owner, OPT, payload 4096, TTL (extended RCODE 1, version 0, DO), RDLENGTH 16, then the options.
+        #expect(Array(packet.suffix(27)) == [0, 0, 41, 16, 0, 1, 0, 0x80, 0, 0, 16, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 12, 0, 0])
+        #expect(try Message.decode(packet).edns == edns)
+    }
+
+    @Test func malformedOptionIsReportedAtTheOPTRecord() throws {
+        var packet = Message.query(name: try DNSName(parsing: "example."), type: .a, edns: nil).encode()
+        packet[11] = 1
+        let opt = packet.count
+        // An option claiming 4 octets of data with only 1 in RDATA.
+        packet += [0, 0, 41, 4, 0, 0, 0, 0, 0, 0, 5, 0, 8, 0, 4, 1]
+        #expect(throws: WireError.badOPT(at: opt)) { try Message.decode(packet) }
+    }
+
     @Test func rejectsRDataLongerThanItsLength() throws {
         // An A record claiming 2 bytes of RDATA.
         let packet: [UInt8] = [0, 1, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 2, 1, 2]
@@ -172,6 +198,20 @@ import Testing
         for data in bad {
             #expect(throws: WireError.self) { try data.withUnsafeBytes { try ClientSubnet.parse($0) } }
         }
+    }
+
+    @Test func writtenOptionIsCodeLengthAndOptionData() {
+        let subnet = ClientSubnet(family: .ipv4, sourcePrefix: 20, scopePrefix: 16, octets: [203, 0, 127, 9])
+        var output = [UInt8](repeating: 0, count: 64)
+        var table = [UInt16](repeating: 0, count: 4)
+        let written = output.withUnsafeMutableBytes { buffer in
+            table.withUnsafeMutableBufferPointer { table in
+                var writer = MessageWriter(buffer: buffer, limit: 64, compressionTable: table.baseAddress!, compressionCapacity: 4)
+                return subnet.write(into: &writer) ? writer.position : -1
+            }
+        }
+        #expect(written == subnet.optionLength)
+        #expect(Array(output.prefix(written)) == [0, 8, 0, 7] + subnet.optionData)
     }
 
     @Test func buildingMasksBitsBeyondThePrefix() {

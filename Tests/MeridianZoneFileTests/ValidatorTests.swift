@@ -90,3 +90,25 @@ func validates(_ zone: ZoneCase) {
     let errors = ZoneValidator.check(records: result.records, origin: name("EXAMPLE."), file: "test.zone")
     #expect(located(errors) == ["6:1: CNAME and other data at WWW.example."])
 }
+
+@Test func validatedZoneCarriesItsCutsOnceLowerCased() throws {
+    let result = parse(apex + "Sub NS ns.sub\nsub NS ns.other.\nb NS ns.b\nns.sub A 192.0.2.10\nsub DS 1 2 3 00\n")
+    let zone = try ZoneValidator.validate(result.records, origin: name("example."), file: "test.zone")
+    #expect(zone.cuts.map(\.description) == ["sub.example.", "b.example."])
+    #expect(zone.cuts.allSatisfy { $0.wire == $0.lowercased.wire })
+    #expect(zone.records == result.records)
+    #expect(zone.file == "test.zone")
+}
+
+@Test(arguments: validatorCases)
+func validateThrowsWhatCheckReports(_ zone: ZoneCase) {
+    let result = parse(apex + zone.text)
+    let origin = name(zone.origin)
+    do {
+        _ = try ZoneValidator.validate(result.records, origin: origin, file: "test.zone")
+        #expect(zone.expected.isEmpty)
+    } catch {
+        #expect(located(error.errors) == zone.expected)
+        #expect(error.errors == ZoneValidator.check(records: result.records, origin: origin, file: "test.zone"))
+    }
+}
