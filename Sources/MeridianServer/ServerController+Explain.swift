@@ -32,15 +32,8 @@ extension ServerController {
         let explanation = snapshot.routing.explain(pool: dynamic.pool, client: routedClient, kind: kind, health: snapshot.health)
 
         // The answer itself comes from the responder, so explain cannot disagree with it.
-        let options = prefix == nil ? [] : [EDNS.Option(code: .clientSubnet, data: subnet.optionData)]
-        let query = Message.query(id: 1, name: qname, type: qtype, edns: EDNS(options: options))
-        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
-        defer { output.deallocate() }
-        let encoded = query.encode()
-        let outcome = encoded.withUnsafeBytes {
-            Responder.respond(to: $0, from: routedClient, over: .tcp, using: snapshot, scratch: ResponderScratch(), into: output)
-        }
-        guard let response = try? Message.decode(Array(output[0..<outcome.length])) else {
+        let edns = EDNS(options: prefix == nil ? [] : [EDNS.Option(code: .clientSubnet, data: subnet.optionData)])
+        guard let response = Self.ask(Message.query(id: 1, name: qname, type: qtype, edns: edns), from: routedClient, of: snapshot) else {
             return .failure(ControlFailure("the responder gave no readable answer"))
         }
         let answer = response.answers.map {
@@ -48,8 +41,30 @@ extension ServerController {
         }
         let scope = (try? response.edns?.clientSubnet())??.scopePrefix ?? 0
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
+        let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
+        return .success(ExplainReply(
+            name: qname.description, type: "\(qtype)", client: client, prefix: usedPrefix,
+            clientSource: prefix == nil ? .source : .ecs, network: network.description, source: ExplainReply.LocationSource(explanation.source),
+            location: explanation.location.map(ExplainReply.Location.init), pool: explanation.pool, policy: explanation.policy,
+            poolAnswers: snapshot.routing.pools[dynamic.pool].answers,
+            candidates: Self.candidates(explanation, kind: kind, reports: reports), answer: answer, rcode: "\(response.rcode)",
+            ttl: response.answers.first?.ttl ?? 0, scope: Int(scope), notes: Self.notes(explanation.selection)))
+    }
 
-        var notes: [String] = []
+    /// The responder's answer to `query`, decoded.
+    private static func ask(_ query: Message, from client: ClientAddress, of snapshot: AuthoritySnapshot) -> Message? {
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
+        defer { output.deallocate() }
+        let outcome = query.encode().withUnsafeBytes {
+            Responder.respond(to: $0, from: client, over: .tcp, using: snapshot, scratch: ResponderScratch(), into: output)
+        }
+        return try? Message.decode(Array(output[0..<outcome.length]))
+    }
+
+    /// Every edge the pool considered, nearest first, with why each one before the answer
+    /// was passed over.
+    private static func candidates(_ explanation: Explanation, kind: AnswerKind,
+                                   reports: [String: EdgeHealthReport]) -> [ExplainReply.Candidate] {
         var candidates: [ExplainReply.Candidate] = []
         var answerComplete = false
         for candidate in explanation.candidates {
@@ -66,26 +81,32 @@ extension ServerController {
                 admin: candidate.state.contains(.drained) ? .drained : .active, reason: reason,
                 result: report?.lastResult, since: report?.lastTransitionTime, chosen: candidate.chosen))
         }
-        if explanation.selection.skippedNearer { notes.append("TTL halved: a nearer edge is down or drained") }
-        if explanation.selection.allDown {
-            notes.append(explanation.selection.servfail ? "all edges down: when_all_down is servfail" : "all edges down: answering with every edge (when_all_down: all)")
+        return candidates
+    }
+
+    private static func notes(_ selection: Selection) -> [String] {
+        var notes: [String] = []
+        if selection.skippedNearer { notes.append("TTL halved: a nearer edge is down or drained") }
+        if selection.allDown {
+            notes.append(selection.servfail ? "all edges down: when_all_down is servfail" : "all edges down: answering with every edge (when_all_down: all)")
         }
-        let location = explanation.location.map { place in
-            ExplainReply.Location(latitude: place.hasCoordinates ? place.latitude : nil, longitude: place.hasCoordinates ? place.longitude : nil,
-                                  country: place.countryCode, continent: place.continentCode, subdivision: place.subdivisionCode)
+        return notes
+    }
+}
+
+extension ExplainReply.Location {
+    init(_ place: GeoLocation) {
+        self.init(latitude: place.hasCoordinates ? place.latitude : nil, longitude: place.hasCoordinates ? place.longitude : nil,
+                  country: place.countryCode, continent: place.continentCode, subdivision: place.subdivisionCode)
+    }
+}
+
+extension ExplainReply.LocationSource {
+    init(_ source: RoutingTable.Source) {
+        switch source {
+        case .database: self = .database
+        case .override: self = .override
+        case .fallback: self = .fallback
         }
-        let source: ExplainReply.LocationSource
-        switch explanation.source {
-        case .database: source = .database
-        case .override: source = .override
-        case .fallback: source = .fallback
-        }
-        let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
-        return .success(ExplainReply(
-            name: qname.description, type: "\(qtype)", client: client, prefix: usedPrefix,
-            clientSource: prefix == nil ? .source : .ecs, network: network.description, source: source, location: location,
-            pool: explanation.pool, policy: explanation.policy, poolAnswers: snapshot.routing.pools[dynamic.pool].answers,
-            candidates: candidates, answer: answer, rcode: "\(response.rcode)", ttl: response.answers.first?.ttl ?? 0,
-            scope: Int(scope), notes: notes))
     }
 }
