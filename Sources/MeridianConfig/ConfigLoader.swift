@@ -1,3 +1,4 @@
+import MeridianFiles
 import Yams
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ extension MeridianConfiguration {
     public static func load(path: String) throws(ConfigErrors) -> MeridianConfiguration {
         let text: String
         do throws(ValueError) {
-            text = try readTextFile(path)
+            text = try readUTF8File(path)
         } catch {
             throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, keyPath: "", message: error.message)])
         }
@@ -28,22 +29,33 @@ extension MeridianConfiguration {
         guard let configuration, reader.errors.isEmpty else { throw ConfigErrors(reader.errorsInFileOrder) }
         return configuration
     }
+
+    /// `control.socket` as the file at `path` sets it, whether or not the rest of the file
+    /// is valid: `dnsctl reload` must reach the server to have it report the file's mistakes.
+    /// A relative path is kept as written, as ``load(path:)`` keeps it. `nil` when the file
+    /// is not YAML or does not set the socket; throws only when the file cannot be read.
+    public static func controlSocket(inFile path: String) throws(FileSystemError) -> String? {
+        controlSocket(inYAML: try FileSystem.readText(path).get())
+    }
+
+    /// `control.socket` as `yaml` sets it; see ``controlSocket(inFile:)``.
+    public static func controlSocket(inYAML yaml: String) -> String? {
+        var reader = ConfigReader(file: "")
+        return reader.readWrittenSocketPath(yaml)
+    }
 }
 
-private func readTextFile(_ path: String) throws(ValueError) -> String {
-    guard let handle = fopen(path, "rb") else {
-        throw ValueError("cannot open: \(String(cString: strerror(errno)))")
-    }
-    defer { fclose(handle) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, handle)
-        bytes += chunk[..<count]
-        if count < chunk.count {
-            if ferror(handle) != 0 { throw ValueError("cannot read: \(String(cString: strerror(errno)))") }
-            break
-        }
+/// The file's text. Reasons are in `strerror`'s words (`cannot open: No such file or
+/// directory`), the form `dnsctl check` and the server's log print them in.
+private func readUTF8File(_ path: String) throws(ValueError) -> String {
+    let bytes: [UInt8]
+    switch FileSystem.read(path) {
+    case .success(let contents):
+        bytes = contents
+    case .failure(let error):
+        // A directory opens, and then fails to read.
+        let step = error.code == EISDIR ? "read" : "open"
+        throw ValueError("cannot \(step): \(String(cString: strerror(error.code)))")
     }
     guard let text = String(validating: bytes, as: UTF8.self) else { throw ValueError("the file is not UTF-8 text") }
     return text
@@ -126,14 +138,7 @@ private struct ConfigReader {
     static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "edges", "pools"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
-        } catch {
-            report(yamlError: error)
-            return nil
-        }
-        guard let top = mapping(root, "", keys: Self.topKeys) else { return nil }
+        guard let top = topLevelFields(yaml) else { return nil }
         // Edges first: pools and overrides refer to them.
         let edges = readEdges(top["edges"])
         let dns = readDNS(top["dns"])
@@ -141,15 +146,28 @@ private struct ConfigReader {
             dns: dns,
             stats: readStats(top["stats"], dnsListen: dns.listen),
             control: ControlSettings(socket: readSocketPath(top["control"])),
-            zones: ZonesSettings(directory: readPath(top["zones"], section: "zones", key: "directory", default: "zones")),
+            zones: ZonesSettings(directory: readPath(top["zones"], section: "zones", key: "directory") ?? ZonesSettings.defaultDirectory),
             geoip: readGeoIP(top["geoip"]),
             health: HealthSettings(
-                stateFile: readPath(top["health"], section: "health", key: "state_file", default: "run/admin-state.json")),
+                stateFile: readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile),
             edges: edges,
             pools: readPools(top["pools"])
         )
         configuration.sourceFile = file
         return configuration
+    }
+
+    /// The fields of the document's top-level mapping; `nil` (with the error recorded) when
+    /// the text is not YAML or not a mapping.
+    mutating func topLevelFields(_ yaml: String) -> Fields? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
+        } catch {
+            report(yamlError: error)
+            return nil
+        }
+        return mapping(root, "", keys: Self.topKeys)
     }
 
     mutating func report(yamlError error: any Error) {
@@ -267,7 +285,8 @@ private struct ConfigReader {
     }
 
     mutating func readSocketPath(_ entry: Entry?) -> String {
-        let (socket, node) = readPathAndNode(entry, section: "control", key: "socket", default: "run/meridian.sock")
+        let (written, node) = readPathAndNode(entry, section: "control", key: "socket")
+        let socket = written ?? ControlSettings.defaultSocket
         // sockaddr_un.sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL.
         if socket.utf8.count > 103 {
             fail("the path is \(socket.utf8.count) bytes long; a Unix socket path may have at most 103", at: node, "control.socket")
@@ -275,15 +294,21 @@ private struct ConfigReader {
         return socket
     }
 
-    /// A section holding one path, kept as written (relative to the working directory).
-    mutating func readPath(_ entry: Entry?, section: String, key: String, default defaultPath: String) -> String {
-        readPathAndNode(entry, section: section, key: key, default: defaultPath).path
+    /// `control.socket` read as ``read(_:)`` reads it, ignoring every other section.
+    mutating func readWrittenSocketPath(_ yaml: String) -> String? {
+        guard let top = topLevelFields(yaml) else { return nil }
+        return readPathAndNode(top["control"], section: "control", key: "socket").path
     }
 
-    mutating func readPathAndNode(_ entry: Entry?, section: String, key: String, default defaultPath: String)
-        -> (path: String, node: Node?) {
-        guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (defaultPath, nil) }
-        return (nonEmptyText(value.value, child(section, key)) ?? defaultPath, value.value)
+    /// A section holding one path, kept as written (relative to the working directory);
+    /// `nil` when the file does not set it.
+    mutating func readPath(_ entry: Entry?, section: String, key: String) -> String? {
+        readPathAndNode(entry, section: section, key: key).path
+    }
+
+    mutating func readPathAndNode(_ entry: Entry?, section: String, key: String) -> (path: String?, node: Node?) {
+        guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (nil, nil) }
+        return (nonEmptyText(value.value, child(section, key)), value.value)
     }
 
     mutating func readGeoIP(_ entry: Entry?) -> GeoIPSettings? {
