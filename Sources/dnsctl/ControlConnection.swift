@@ -13,9 +13,6 @@ import Darwin
 /// The way to a running server for the online commands: the socket from `--socket`, else
 /// `control.socket` of the configuration file.
 struct ControlConnection {
-    /// Used when the configuration names no socket or cannot be read.
-    static let defaultSocket = "run/meridian.sock"
-
     let socketPath: String
     /// The configuration file the path came from, for messages; `nil` with `--socket`.
     let configPath: String?
@@ -31,16 +28,12 @@ struct ControlConnection {
         let path = global.configPath
         configPath = path
         do {
-            socketPath = try MeridianConfiguration.load(path: path).control.socket
+            // Read without validating: `reload` must reach the server even when the file
+            // has mistakes, so that the server can report them.
+            socketPath = try MeridianConfiguration.controlSocket(inFile: path) ?? ControlSettings.defaultSocket
         } catch {
-            // A configuration with mistakes still says where the socket is, and `reload`
-            // must reach the server to report those mistakes.
-            if let text = Self.readTextFile(path) {
-                socketPath = Self.socketSetting(inYAML: text) ?? Self.defaultSocket
-            } else {
-                printError("note: cannot read \(path); trying the default control socket \(Self.defaultSocket)")
-                socketPath = Self.defaultSocket
-            }
+            printError("note: cannot read \(path); trying the default control socket \(ControlSettings.defaultSocket)")
+            socketPath = ControlSettings.defaultSocket
         }
     }
 
@@ -62,61 +55,6 @@ struct ControlConnection {
     /// Prints a reply as JSON (the `--json` output of every online command).
     func printJSON(_ reply: some Encodable) {
         print(ControlJSON.encode(reply))
-    }
-
-    /// `control.socket` read straight from YAML text, for a file that does not validate:
-    /// the `socket:` key in the top-level `control:` block (block or flow style).
-    static func socketSetting(inYAML text: String) -> String? {
-        var inControl = false
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            let indented = line.first == " " || line.first == "\t"
-            if !indented {
-                inControl = false
-                guard line.hasPrefix("control:") else { continue }
-                let rest = line.dropFirst("control:".count).drop { $0 == " " }
-                if rest.hasPrefix("{") {
-                    // control: {socket: "run/x.sock"}
-                    guard let key = rest.firstRange(of: "socket:") else { return nil }
-                    let value = rest[key.upperBound...].prefix { $0 != "," && $0 != "}" }
-                    return scalar(value)
-                }
-                inControl = true
-                continue
-            }
-            if inControl, trimmed.hasPrefix("socket:") {
-                return scalar(trimmed.dropFirst("socket:".count))
-            }
-        }
-        return nil
-    }
-
-    /// A YAML scalar without comment and quotes.
-    private static func scalar(_ text: Substring) -> String? {
-        var value = text.drop { $0 == " " || $0 == "\t" }
-        if let quote = value.first, quote == "\"" || quote == "'" {
-            value = value.dropFirst()
-            guard let end = value.firstIndex(of: quote) else { return nil }
-            return String(value[..<end])
-        }
-        if let comment = value.firstRange(of: " #") { value = value[..<comment.lowerBound] }
-        let result = String(value).trimmingTrailingSpaces()
-        return result.isEmpty ? nil : result
-    }
-
-    private static func readTextFile(_ path: String) -> String? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes += chunk[..<count]
-            if count < chunk.count { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
