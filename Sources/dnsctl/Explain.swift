@@ -50,14 +50,8 @@ struct Explain: ParsableCommand {
     func run() throws {
         let (address, prefix) = try parsedClient()
         let absolute = name.hasSuffix(".") ? name : name + "."
-        let connection = ControlConnection(global)
-        let reply = try connection.send(.explain(name: absolute, client: address, prefix: prefix, type: type?.uppercased()),
-                                        expecting: ExplainReply.self)
-        if global.json {
-            connection.printJSON(reply)
-            return
-        }
-        print(Self.render(reply))
+        try ControlConnection(global).request(.explain(name: absolute, client: address, prefix: prefix, type: type?.uppercased()),
+                                              expecting: ExplainReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ reply: ExplainReply) -> String {

@@ -1,12 +1,12 @@
-#if canImport(Glibc)
+import ArgumentParser
 import MeridianFiles
+import MeridianGeoIP
+
+#if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
-import MeridianGeoIP
-import MeridianServer
 
 /// `dnsctl geoip …`: GeoIP database tools.
 struct GeoIP: ParsableCommand {

@@ -14,13 +14,7 @@ struct Stats: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let connection = ControlConnection(global)
-        let stats = try connection.send(.stats, expecting: StatsReply.self)
-        if global.json {
-            connection.printJSON(stats)
-            return
-        }
-        print(Self.render(stats))
+        try ControlConnection(global).request(.stats, expecting: StatsReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ stats: StatsReply) -> String {

@@ -11,13 +11,7 @@ struct Status: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let connection = ControlConnection(global)
-        let status = try connection.send(.status, expecting: StatusReply.self)
-        if global.json {
-            connection.printJSON(status)
-            return
-        }
-        print(Self.render(status))
+        try ControlConnection(global).request(.status, expecting: StatusReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ status: StatusReply) -> String {
