@@ -25,17 +25,9 @@ public enum Dashboard {
             rows += edgeRow(row, totalAnswers: totalAnswers, now: now)
             dots += edgeDot(row)
         }
-        var rcodes = ""
-        for (rcode, count) in stats.queries.byRcode.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
-            rcodes += "<tr data-rcode=\"\(escape(rcode))\"><td>\(escape(rcode))</td><td class=\"num\">\(grouped(count))</td></tr>"
-        }
-        var qtypes = ""
-        for (qtype, count) in stats.queries.byType.sorted(by: { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }) {
-            qtypes += "<tr data-qtype=\"\(escape(qtype))\"><td>\(escape(qtype))</td><td class=\"num\">\(grouped(count))</td></tr>"
-        }
         var zones = ""
         for zone in status.zones {
-            zones += "<tr data-zone=\"\(escape(zone.name))\"><td>\(escape(zone.name))</td><td class=\"num\">\(zone.serial)</td><td class=\"num\">\(grouped(UInt64(max(0, zone.records))))</td></tr>"
+            zones += "<tr data-zone=\"\(escape(zone.name))\"><td>\(escape(zone.name))</td><td class=\"num\">\(zone.serial)</td><td class=\"num\">\(ReadableText.grouped(UInt64(max(0, zone.records))))</td></tr>"
         }
         let serving = edges.edges.filter(\.isServing).count
         let reloadOK = status.lastReload.map { $0.ok ? "true" : "false" } ?? "none"
@@ -45,9 +37,10 @@ public enum Dashboard {
         let initial = "{\"status\":\(ControlJSON.encode(status)),\"edges\":\(ControlJSON.encode(edges)),\"stats\":\(ControlJSON.encode(stats))}"
         let substitutions: [(String, String)] = [
             ("{{VERSION}}", escape(status.version)),
-            ("{{UPTIME}}", escape(duration(status.uptimeSeconds))),
+            // Unpadded, as the page's script writes it when it redraws.
+            ("{{UPTIME}}", escape(ReadableText.duration(status.uptimeSeconds, padded: false, placeholder: "–"))),
             ("{{QPS}}", escape(rate(status.queriesPerSecond))),
-            ("{{QUERIES}}", grouped(status.queriesTotal)),
+            ("{{QUERIES}}", ReadableText.grouped(status.queriesTotal)),
             ("{{QUERIES_RAW}}", String(status.queriesTotal)),
             ("{{SERVING}}", "\(serving) / \(edges.edges.count)"),
             ("{{RELOAD_OK}}", reloadOK),
@@ -57,8 +50,8 @@ public enum Dashboard {
             ("{{SEAS}}", WorldMap.seaPath),
             ("{{EDGE_DOTS}}", dots),
             ("{{EDGE_ROWS}}", rows),
-            ("{{RCODE_ROWS}}", rcodes),
-            ("{{QTYPE_ROWS}}", qtypes),
+            ("{{RCODE_ROWS}}", countRows(stats.queries.byRcode, attribute: "data-rcode")),
+            ("{{QTYPE_ROWS}}", countRows(stats.queries.byType, attribute: "data-qtype")),
             ("{{ZONE_ROWS}}", zones),
             ("{{INITIAL}}", scriptSafe(initial)),
         ]
@@ -108,15 +101,25 @@ public enum Dashboard {
             + probe
             + "<td class=\"num latency\">\(latency)</td>"
             + "<td class=\"result\">\(escape(row.result ?? ""))</td>"
-            + "<td class=\"num answers\">\(grouped(row.answers))</td>"
+            + "<td class=\"num answers\">\(ReadableText.grouped(row.answers))</td>"
             + "<td class=\"num share\">\(share)</td></tr>"
+    }
+
+    /// One row per name, largest count first.
+    static func countRows(_ counts: [String: UInt64], attribute: String) -> String {
+        var rows = ""
+        for (name, count) in ReadableText.largestFirst(counts) {
+            rows += "<tr \(attribute)=\"\(escape(name))\"><td>\(escape(name))</td><td class=\"num\">\(ReadableText.grouped(count))</td></tr>"
+        }
+        return rows
     }
 
     static func edgeDot(_ row: EdgesReply.Row) -> String {
         guard row.location.count == 2 else { return "" }
         let (x, y) = WorldMap.project(latitude: row.location[0], longitude: row.location[1])
         let name = escape(row.name)
-        return "<g class=\"edge\" data-edge=\"\(name)\" data-state=\"\(row.state.rawValue)\" data-admin=\"\(row.admin.rawValue)\" data-health=\"\(health(row))\" transform=\"translate(\(coordinate(x)) \(coordinate(y)))\">"
+        let position = "translate(\(ReadableText.decimal(x, places: 2)) \(ReadableText.decimal(y, places: 2)))"
+        return "<g class=\"edge\" data-edge=\"\(name)\" data-state=\"\(row.state.rawValue)\" data-admin=\"\(row.admin.rawValue)\" data-health=\"\(health(row))\" transform=\"\(position)\">"
             + "<circle r=\"3.2\"></circle><text x=\"4.5\" y=\"1.6\">\(name)</text><title>\(name): \(health(row))</title></g>"
     }
 
@@ -156,29 +159,8 @@ public enum Dashboard {
         return out
     }
 
-    static func grouped(_ value: UInt64) -> String {
-        let digits = Array(String(value))
-        var out = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out += "," }
-            out.append(digit)
-        }
-        return out
-    }
-
-    static func coordinate(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        let sign = hundredths < 0 ? "-" : ""
-        let magnitude = abs(hundredths)
-        let fraction = magnitude % 100
-        return "\(sign)\(magnitude / 100).\(fraction < 10 ? "0" : "")\(fraction)"
-    }
-
     static func oneDecimal(_ value: Double) -> String {
-        guard value.isFinite else { return "–" }
-        let tenths = Int((value * 10).rounded())
-        let sign = tenths < 0 ? "-" : ""
-        return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
+        value.isFinite ? ReadableText.decimal(value, places: 1) : "–"
     }
 
     static func percent(_ fraction: Double) -> String { oneDecimal(fraction * 100) + "%" }
@@ -195,16 +177,6 @@ public enum Dashboard {
         if whole < 60 { return "\(whole) s ago" }
         if whole < 3600 { return "\(whole / 60) min ago" }
         return "\(whole / 3600) h ago"
-    }
-
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "–" }
-        let whole = Int(seconds)
-        let days = whole / 86_400, hours = whole / 3600 % 24, minutes = whole / 60 % 60, secs = whole % 60
-        if days > 0 { return "\(days)d \(hours)h \(minutes)m" }
-        if hours > 0 { return "\(hours)h \(minutes)m \(secs)s" }
-        if minutes > 0 { return "\(minutes)m \(secs)s" }
-        return "\(secs)s"
     }
 
     // MARK: - The page

@@ -29,7 +29,7 @@ struct Edges: ParsableCommand {
                 row.latencyMs.map(Format.milliseconds) ?? "-",
                 row.result ?? (row.checked ? "-" : "no check"),
                 row.since.map(Format.time) ?? "-",
-                Format.grouped(row.answers),
+                ReadableText.grouped(row.answers),
                 row.pools.isEmpty ? "-" : row.pools.joined(separator: ","),
             ])
         }

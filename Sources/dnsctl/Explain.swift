@@ -79,7 +79,7 @@ struct Explain: ParsableCommand {
         if let place = reply.location {
             var parts: [String] = []
             if let latitude = place.latitude, let longitude = place.longitude {
-                parts.append("\(Format.decimal(latitude, 2)), \(Format.decimal(longitude, 2))")
+                parts.append("\(ReadableText.decimal(latitude, places: 2)), \(ReadableText.decimal(longitude, places: 2))")
             }
             var region: [String] = []
             if let country = place.country { region.append(place.subdivision.map { "\(country)-\($0)" } ?? country) }
@@ -106,7 +106,7 @@ struct Explain: ParsableCommand {
                 }
                 verdict = "skipped: \(reason)" + (detail.isEmpty ? "" : " (\(detail.joined(separator: " ")))")
             }
-            table.rows.append(["\(index + 1).", candidate.edge, candidate.km.map { "\(Format.grouped(Int($0.rounded()))) km" } ?? "-",
+            table.rows.append(["\(index + 1).", candidate.edge, candidate.km.map { "\(ReadableText.grouped(Int($0.rounded()))) km" } ?? "-",
                                state, verdict])
         }
         if !table.rows.isEmpty {

@@ -1,3 +1,5 @@
+import MeridianControl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -44,55 +46,19 @@ extension String {
 }
 
 enum Format {
-    /// 1234567 → `1,234,567`.
-    static func grouped<T: BinaryInteger>(_ value: T) -> String {
-        let digits = Array(String(value.magnitude))
-        var out = value < 0 ? "-" : ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out += "," }
-            out.append(digit)
-        }
-        return out
-    }
-
-    /// Fixed decimals without Foundation: `decimal(51.5, 2)` → `51.50`.
-    static func decimal(_ value: Double, _ places: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = Int64((abs(value) * scale).rounded())
-        let whole = scaled / Int64(scale)
-        var fraction = String(scaled % Int64(scale))
-        while fraction.count < places { fraction = "0" + fraction }
-        let sign = value < 0 && scaled != 0 ? "-" : ""
-        return places == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
-    }
-
-    /// Seconds as `2d 3h 4m`, `1h 02m 05s`, `4m 05s`, `12s`.
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "-" }
-        let whole = Int(seconds)
-        let days = whole / 86_400, hours = whole / 3600 % 24, minutes = whole / 60 % 60, secs = whole % 60
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        if days > 0 { return "\(days)d \(hours)h \(two(minutes))m" }
-        if hours > 0 { return "\(hours)h \(two(minutes))m \(two(secs))s" }
-        if minutes > 0 { return "\(minutes)m \(two(secs))s" }
-        return "\(secs)s"
-    }
-
     /// A latency in milliseconds: `0.42 ms`, `12.3 ms`, `250 ms`.
     static func milliseconds(_ value: Double) -> String {
-        if value < 1 { return decimal(value, 2) + " ms" }
-        if value < 100 { return decimal(value, 1) + " ms" }
-        return decimal(value, 0) + " ms"
+        if value < 1 { return ReadableText.decimal(value, places: 2) + " ms" }
+        if value < 100 { return ReadableText.decimal(value, places: 1) + " ms" }
+        return ReadableText.decimal(value, places: 0) + " ms"
     }
 
     /// A duration in seconds at a readable unit: `850 ns`, `12 µs`, `3.5 ms`, `1.2 s`.
     static func seconds(_ value: Double) -> String {
-        if value < 1e-6 { return decimal(value * 1e9, 0) + " ns" }
-        if value < 1e-3 { return decimal(value * 1e6, value < 1e-5 ? 1 : 0) + " µs" }
-        if value < 1 { return decimal(value * 1e3, value < 1e-2 ? 1 : 0) + " ms" }
-        return decimal(value, 1) + " s"
+        if value < 1e-6 { return ReadableText.decimal(value * 1e9, places: 0) + " ns" }
+        if value < 1e-3 { return ReadableText.decimal(value * 1e6, places: value < 1e-5 ? 1 : 0) + " µs" }
+        if value < 1 { return ReadableText.decimal(value * 1e3, places: value < 1e-2 ? 1 : 0) + " ms" }
+        return ReadableText.decimal(value, places: 1) + " s"
     }
 
     /// Local wall-clock time of an epoch: `12:03:11`, with the date when it is not today.
