@@ -126,38 +126,17 @@ public enum Dashboard {
     // MARK: - Formatting
 
     /// HTML text and attribute escaping.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
+    public static func escape(_ text: String) -> String { text.escaping(htmlEscapes) }
+
+    static let htmlEscapes: [Unicode.Scalar: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
 
     /// JSON made safe inside a `<script>` element: no `<` (so no `</script>`), and no
     /// U+2028/U+2029.
-    static func scriptSafe(_ json: String) -> String {
-        var out = ""
-        for character in json.unicodeScalars {
-            switch character {
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            case "&": out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
+    static func scriptSafe(_ json: String) -> String { json.escaping(scriptEscapes) }
+
+    static let scriptEscapes: [Unicode.Scalar: String] = [
+        "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u{2028}": "\\u2028", "\u{2029}": "\\u2029",
+    ]
 
     static func oneDecimal(_ value: Double) -> String {
         value.isFinite ? ReadableText.decimal(value, places: 1) : "–"
