@@ -432,21 +432,36 @@ private struct ConfigReader {
     mutating func readCheck(_ entry: Entry, _ path: String) -> HealthCheck? {
         guard let fields = mapping(entry.value, path, keys: Self.checkKeys) else { return nil }
         var check = HealthCheck(kind: .tcp(host: "", port: 0))
-        var isHTTP = false, isTLS = false, urlIsValid = false
+        let target = readCheckTarget(fields, entry, path, into: &check)
+        readCheckOptions(fields, path, target, into: &check)
+        readCheckTiming(fields, entry, path, into: &check)
+        return check
+    }
+
+    /// Which of `http` and `tcp` a check was given, for the options that apply to one only.
+    struct CheckTarget {
+        var isHTTP = false
+        var isTCP = false
+        /// Whether the http URL is https; `nil` when it does not parse.
+        var isTLS: Bool?
+    }
+
+    mutating func readCheckTarget(_ fields: Fields, _ entry: Entry, _ path: String, into check: inout HealthCheck) -> CheckTarget {
+        var target = CheckTarget()
         switch (fields["http"], fields["tcp"]) {
         case (let http?, nil):
-            isHTTP = true
+            target.isHTTP = true
             if let url = text(http.value, child(path, "http")) {
                 do throws(ValueError) {
-                    let target = try HTTPCheckTarget(parsing: url)
-                    isTLS = target.isTLS
-                    urlIsValid = true
-                    check.kind = target.isTLS ? .https(url: url) : .http(url: url)
+                    let parsed = try HTTPCheckTarget(parsing: url)
+                    target.isTLS = parsed.isTLS
+                    check.kind = parsed.isTLS ? .https(url: url) : .http(url: url)
                 } catch {
                     fail(error.message, at: http.value, child(path, "http"))
                 }
             }
         case (nil, let tcp?):
+            target.isTCP = true
             if let text = text(tcp.value, child(path, "tcp")) {
                 do throws(ValueError) {
                     let (host, port) = try HostPort.split(Substring(text), defaultPort: nil, context: text)
@@ -460,32 +475,37 @@ private struct ConfigReader {
         case (nil, nil):
             fail("a check needs http: URL or tcp: \"HOST:PORT\"", at: entry.key, path)
         }
+        return target
+    }
 
+    mutating func readCheckOptions(_ fields: Fields, _ path: String, _ target: CheckTarget, into check: inout HealthCheck) {
         // Options that mean nothing for this kind of check are errors, not silently ignored.
-        let isTCP = fields["tcp"] != nil && fields["http"] == nil
-        for key in ["expect_status", "expect_body", "host"] where isTCP {
+        for key in ["expect_status", "expect_body", "host"] where target.isTCP {
             if let misplaced = fields[key] { fail("\(key) applies only to http checks", at: misplaced.key, path) }
         }
         if let verify = fields["tls_verify"] {
-            if isTCP || (isHTTP && urlIsValid && !isTLS) {
+            if target.isTCP || target.isTLS == false {
                 fail("tls_verify applies only to https:// URLs", at: verify.key, path)
             }
             check.tlsVerify = bool(verify.value, child(path, "tls_verify")) ?? true
         }
-        if isHTTP, let status = fields["expect_status"] {
+        guard target.isHTTP else { return }
+        if let status = fields["expect_status"] {
             check.expectStatus = statusList(status.value, child(path, "expect_status"))
         }
-        if isHTTP, let body = fields["expect_body"] {
+        if let body = fields["expect_body"] {
             check.expectBody = nonEmptyText(body.value, child(path, "expect_body"))
         }
-        if isHTTP, let host = fields["host"], let text = nonEmptyText(host.value, child(path, "host")) {
+        if let host = fields["host"], let text = nonEmptyText(host.value, child(path, "host")) {
             if text.utf8.allSatisfy({ (33...126).contains($0) }) {
                 check.host = text
             } else {
                 fail("\"\(text)\" cannot be a Host header: use visible ASCII characters and no spaces", at: host.value, child(path, "host"))
             }
         }
+    }
 
+    mutating func readCheckTiming(_ fields: Fields, _ entry: Entry, _ path: String, into check: inout HealthCheck) {
         // Compare interval and timeout only when both are known (written correctly, or defaults).
         let intervalNode = fields["interval"]?.value, timeoutNode = fields["timeout"]?.value
         var timingIsValid = true
@@ -506,7 +526,6 @@ private struct ConfigReader {
         if let fall = fields["fall"] {
             check.fall = integer(fall.value, child(path, "fall"), in: HealthCheck.thresholdRange) ?? check.fall
         }
-        return check
     }
 
     mutating func statusList(_ node: Node, _ path: String) -> [Int] {
@@ -765,31 +784,24 @@ private struct ConfigReader {
             fail("expected [latitude, longitude]", at: node, path)
             return nil
         }
-        let latitudeNode = sequence[sequence.startIndex], longitudeNode = sequence[sequence.startIndex + 1]
-        func number(_ node: Node, _ name: String) -> (Double, String)? {
-            guard let text = node.plainText, let value = NumberText.decimal(text) else { return nil }
-            return (value, text)
+        // Both are checked, so that one run reports a mistake in each.
+        let latitude = coordinate(sequence[sequence.startIndex], "latitude", within: 90, path)
+        let longitude = coordinate(sequence[sequence.startIndex + 1], "longitude", within: 180, path)
+        guard let latitude, let longitude else { return nil }
+        return Location(latitude: latitude, longitude: longitude)
+    }
+
+    /// A latitude or longitude in degrees, from `-limit` to `limit`.
+    mutating func coordinate(_ node: Node, _ name: String, within limit: Int, _ path: String) -> Double? {
+        guard let text = node.plainText, let value = NumberText.decimal(text) else {
+            fail("\(name) must be a number, not \(node.scalar.map { "\"\($0.string)\"" } ?? node.kindName)", at: node, path)
+            return nil
         }
-        let latitude = number(latitudeNode, "latitude"), longitude = number(longitudeNode, "longitude")
-        var valid = true
-        if let (value, text) = latitude, !(-90...90).contains(value) {
-            fail("latitude \(text) outside -90...90", at: latitudeNode, path)
-            valid = false
-        } else if latitude == nil {
-            fail("latitude must be a number, not \(latitudeNode.scalar.map { "\"\($0.string)\"" } ?? latitudeNode.kindName)",
-                 at: latitudeNode, path)
-            valid = false
+        guard (-Double(limit)...Double(limit)).contains(value) else {
+            fail("\(name) \(text) outside -\(limit)...\(limit)", at: node, path)
+            return nil
         }
-        if let (value, text) = longitude, !(-180...180).contains(value) {
-            fail("longitude \(text) outside -180...180", at: longitudeNode, path)
-            valid = false
-        } else if longitude == nil {
-            fail("longitude must be a number, not \(longitudeNode.scalar.map { "\"\($0.string)\"" } ?? longitudeNode.kindName)",
-                 at: longitudeNode, path)
-            valid = false
-        }
-        guard valid, let latitude, let longitude else { return nil }
-        return Location(latitude: latitude.0, longitude: longitude.0)
+        return value
     }
 
     mutating func identifier(_ name: String, kind: String, at node: Node, _ path: String) {
