@@ -369,6 +369,21 @@ private struct ConfigReader {
         return result
     }
 
+    /// The items of a section of named items (`edges`, `pools`), each name checked and each
+    /// value read as a mapping of `keys`; an item whose value is not a mapping is reported
+    /// and left out.
+    mutating func namedItems(_ section: Fields, section name: String, kind: String, keys: [String])
+        -> [(entry: Entry, path: String, fields: Fields)] {
+        var items: [(entry: Entry, path: String, fields: Fields)] = []
+        for entry in section.entries {
+            let path = child(name, entry.name)
+            identifier(entry.name, kind: kind, at: entry.key, name)
+            guard let fields = mapping(entry.value, path, keys: keys) else { continue }
+            items.append((entry, path, fields))
+        }
+        return items
+    }
+
     // MARK: Edges
 
     static let edgeKeys = ["location", "addresses", "cname", "check"]
@@ -377,11 +392,8 @@ private struct ConfigReader {
         guard let fields = mapping(entry?.value, "edges", keys: nil) else { return [] }
         edgeNames = fields.entries.map(\.name)
         var edges: [Edge] = []
-        for edgeEntry in fields.entries {
+        for (edgeEntry, path, edgeFields) in namedItems(fields, section: "edges", kind: "edge", keys: Self.edgeKeys) {
             let name = edgeEntry.name
-            let path = child("edges", name)
-            identifier(name, kind: "edge", at: edgeEntry.key, "edges")
-            guard let edgeFields = mapping(edgeEntry.value, path, keys: Self.edgeKeys) else { continue }
             var edge = Edge(name: name, location: Location(latitude: 0, longitude: 0), addresses: [])
             if let location = edgeFields["location"] {
                 edge.location = self.location(location.value, child(path, "location")) ?? edge.location
@@ -546,11 +558,8 @@ private struct ConfigReader {
     mutating func readPools(_ entry: Entry?) -> [Pool] {
         guard let fields = mapping(entry?.value, "pools", keys: nil) else { return [] }
         var pools: [Pool] = []
-        for poolEntry in fields.entries {
+        for (poolEntry, path, poolFields) in namedItems(fields, section: "pools", kind: "pool", keys: Self.poolKeys) {
             let name = poolEntry.name
-            let path = child("pools", name)
-            identifier(name, kind: "pool", at: poolEntry.key, "pools")
-            guard let poolFields = mapping(poolEntry.value, path, keys: Self.poolKeys) else { continue }
             var pool = Pool(name: name, edges: [], policy: .nearest)
 
             var members: [String]?
