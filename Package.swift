@@ -64,7 +64,7 @@ let package = Package(
         ),
 
         // Configuration file: YAML with positions, validated as a whole.
-        .target(name: "MeridianConfig", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+        .target(name: "MeridianConfig", dependencies: ["MeridianFiles", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
 
         // Health checks: HTTP(S) and TCP probes, thresholds, drains; publishes health tables.
         .target(

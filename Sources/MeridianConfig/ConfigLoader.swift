@@ -1,3 +1,4 @@
+import MeridianFiles
 import Yams
 
 #if canImport(Glibc)
@@ -14,7 +15,7 @@ extension MeridianConfiguration {
     public static func load(path: String) throws(ConfigErrors) -> MeridianConfiguration {
         let text: String
         do throws(ValueError) {
-            text = try readTextFile(path)
+            text = try readUTF8File(path)
         } catch {
             throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, keyPath: "", message: error.message)])
         }
@@ -28,22 +29,33 @@ extension MeridianConfiguration {
         guard let configuration, reader.errors.isEmpty else { throw ConfigErrors(reader.errorsInFileOrder) }
         return configuration
     }
+
+    /// `control.socket` as the file at `path` sets it, whether or not the rest of the file
+    /// is valid: `dnsctl reload` must reach the server to have it report the file's mistakes.
+    /// A relative path is kept as written, as ``load(path:)`` keeps it. `nil` when the file
+    /// is not YAML or does not set the socket; throws only when the file cannot be read.
+    public static func controlSocket(inFile path: String) throws(FileSystemError) -> String? {
+        controlSocket(inYAML: try FileSystem.readText(path).get())
+    }
+
+    /// `control.socket` as `yaml` sets it; see ``controlSocket(inFile:)``.
+    public static func controlSocket(inYAML yaml: String) -> String? {
+        var reader = ConfigReader(file: "")
+        return reader.readWrittenSocketPath(yaml)
+    }
 }
 
-private func readTextFile(_ path: String) throws(ValueError) -> String {
-    guard let handle = fopen(path, "rb") else {
-        throw ValueError("cannot open: \(String(cString: strerror(errno)))")
-    }
-    defer { fclose(handle) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = fread(&chunk, 1, chunk.count, handle)
-        bytes += chunk[..<count]
-        if count < chunk.count {
-            if ferror(handle) != 0 { throw ValueError("cannot read: \(String(cString: strerror(errno)))") }
-            break
-        }
+/// The file's text. Reasons are in `strerror`'s words (`cannot open: No such file or
+/// directory`), the form `dnsctl check` and the server's log print them in.
+private func readUTF8File(_ path: String) throws(ValueError) -> String {
+    let bytes: [UInt8]
+    switch FileSystem.read(path) {
+    case .success(let contents):
+        bytes = contents
+    case .failure(let error):
+        // A directory opens, and then fails to read.
+        let step = error.code == EISDIR ? "read" : "open"
+        throw ValueError("cannot \(step): \(String(cString: strerror(error.code)))")
     }
     guard let text = String(validating: bytes, as: UTF8.self) else { throw ValueError("the file is not UTF-8 text") }
     return text
@@ -126,14 +138,7 @@ private struct ConfigReader {
     static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "edges", "pools"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
-        } catch {
-            report(yamlError: error)
-            return nil
-        }
-        guard let top = mapping(root, "", keys: Self.topKeys) else { return nil }
+        guard let top = topLevelFields(yaml) else { return nil }
         // Edges first: pools and overrides refer to them.
         let edges = readEdges(top["edges"])
         let dns = readDNS(top["dns"])
@@ -141,15 +146,28 @@ private struct ConfigReader {
             dns: dns,
             stats: readStats(top["stats"], dnsListen: dns.listen),
             control: ControlSettings(socket: readSocketPath(top["control"])),
-            zones: ZonesSettings(directory: readPath(top["zones"], section: "zones", key: "directory", default: "zones")),
+            zones: ZonesSettings(directory: readPath(top["zones"], section: "zones", key: "directory") ?? ZonesSettings.defaultDirectory),
             geoip: readGeoIP(top["geoip"]),
             health: HealthSettings(
-                stateFile: readPath(top["health"], section: "health", key: "state_file", default: "run/admin-state.json")),
+                stateFile: readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile),
             edges: edges,
             pools: readPools(top["pools"])
         )
         configuration.sourceFile = file
         return configuration
+    }
+
+    /// The fields of the document's top-level mapping; `nil` (with the error recorded) when
+    /// the text is not YAML or not a mapping.
+    mutating func topLevelFields(_ yaml: String) -> Fields? {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml, .basic, .default, .utf8)
+        } catch {
+            report(yamlError: error)
+            return nil
+        }
+        return mapping(root, "", keys: Self.topKeys)
     }
 
     mutating func report(yamlError error: any Error) {
@@ -267,7 +285,8 @@ private struct ConfigReader {
     }
 
     mutating func readSocketPath(_ entry: Entry?) -> String {
-        let (socket, node) = readPathAndNode(entry, section: "control", key: "socket", default: "run/meridian.sock")
+        let (written, node) = readPathAndNode(entry, section: "control", key: "socket")
+        let socket = written ?? ControlSettings.defaultSocket
         // sockaddr_un.sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL.
         if socket.utf8.count > 103 {
             fail("the path is \(socket.utf8.count) bytes long; a Unix socket path may have at most 103", at: node, "control.socket")
@@ -275,15 +294,21 @@ private struct ConfigReader {
         return socket
     }
 
-    /// A section holding one path, kept as written (relative to the working directory).
-    mutating func readPath(_ entry: Entry?, section: String, key: String, default defaultPath: String) -> String {
-        readPathAndNode(entry, section: section, key: key, default: defaultPath).path
+    /// `control.socket` read as ``read(_:)`` reads it, ignoring every other section.
+    mutating func readWrittenSocketPath(_ yaml: String) -> String? {
+        guard let top = topLevelFields(yaml) else { return nil }
+        return readPathAndNode(top["control"], section: "control", key: "socket").path
     }
 
-    mutating func readPathAndNode(_ entry: Entry?, section: String, key: String, default defaultPath: String)
-        -> (path: String, node: Node?) {
-        guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (defaultPath, nil) }
-        return (nonEmptyText(value.value, child(section, key)) ?? defaultPath, value.value)
+    /// A section holding one path, kept as written (relative to the working directory);
+    /// `nil` when the file does not set it.
+    mutating func readPath(_ entry: Entry?, section: String, key: String) -> String? {
+        readPathAndNode(entry, section: section, key: key).path
+    }
+
+    mutating func readPathAndNode(_ entry: Entry?, section: String, key: String) -> (path: String?, node: Node?) {
+        guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (nil, nil) }
+        return (nonEmptyText(value.value, child(section, key)), value.value)
     }
 
     mutating func readGeoIP(_ entry: Entry?) -> GeoIPSettings? {
@@ -344,6 +369,21 @@ private struct ConfigReader {
         return result
     }
 
+    /// The items of a section of named items (`edges`, `pools`), each name checked and each
+    /// value read as a mapping of `keys`; an item whose value is not a mapping is reported
+    /// and left out.
+    mutating func namedItems(_ section: Fields, section name: String, kind: String, keys: [String])
+        -> [(entry: Entry, path: String, fields: Fields)] {
+        var items: [(entry: Entry, path: String, fields: Fields)] = []
+        for entry in section.entries {
+            let path = child(name, entry.name)
+            identifier(entry.name, kind: kind, at: entry.key, name)
+            guard let fields = mapping(entry.value, path, keys: keys) else { continue }
+            items.append((entry, path, fields))
+        }
+        return items
+    }
+
     // MARK: Edges
 
     static let edgeKeys = ["location", "addresses", "cname", "check"]
@@ -352,11 +392,8 @@ private struct ConfigReader {
         guard let fields = mapping(entry?.value, "edges", keys: nil) else { return [] }
         edgeNames = fields.entries.map(\.name)
         var edges: [Edge] = []
-        for edgeEntry in fields.entries {
+        for (edgeEntry, path, edgeFields) in namedItems(fields, section: "edges", kind: "edge", keys: Self.edgeKeys) {
             let name = edgeEntry.name
-            let path = child("edges", name)
-            identifier(name, kind: "edge", at: edgeEntry.key, "edges")
-            guard let edgeFields = mapping(edgeEntry.value, path, keys: Self.edgeKeys) else { continue }
             var edge = Edge(name: name, location: Location(latitude: 0, longitude: 0), addresses: [])
             if let location = edgeFields["location"] {
                 edge.location = self.location(location.value, child(path, "location")) ?? edge.location
@@ -407,21 +444,36 @@ private struct ConfigReader {
     mutating func readCheck(_ entry: Entry, _ path: String) -> HealthCheck? {
         guard let fields = mapping(entry.value, path, keys: Self.checkKeys) else { return nil }
         var check = HealthCheck(kind: .tcp(host: "", port: 0))
-        var isHTTP = false, isTLS = false, urlIsValid = false
+        let target = readCheckTarget(fields, entry, path, into: &check)
+        readCheckOptions(fields, path, target, into: &check)
+        readCheckTiming(fields, entry, path, into: &check)
+        return check
+    }
+
+    /// Which of `http` and `tcp` a check was given, for the options that apply to one only.
+    struct CheckTarget {
+        var isHTTP = false
+        var isTCP = false
+        /// Whether the http URL is https; `nil` when it does not parse.
+        var isTLS: Bool?
+    }
+
+    mutating func readCheckTarget(_ fields: Fields, _ entry: Entry, _ path: String, into check: inout HealthCheck) -> CheckTarget {
+        var target = CheckTarget()
         switch (fields["http"], fields["tcp"]) {
         case (let http?, nil):
-            isHTTP = true
+            target.isHTTP = true
             if let url = text(http.value, child(path, "http")) {
                 do throws(ValueError) {
-                    let target = try HTTPCheckTarget(parsing: url)
-                    isTLS = target.isTLS
-                    urlIsValid = true
-                    check.kind = target.isTLS ? .https(url: url) : .http(url: url)
+                    let parsed = try HTTPCheckTarget(parsing: url)
+                    target.isTLS = parsed.isTLS
+                    check.kind = parsed.isTLS ? .https(url: url) : .http(url: url)
                 } catch {
                     fail(error.message, at: http.value, child(path, "http"))
                 }
             }
         case (nil, let tcp?):
+            target.isTCP = true
             if let text = text(tcp.value, child(path, "tcp")) {
                 do throws(ValueError) {
                     let (host, port) = try HostPort.split(Substring(text), defaultPort: nil, context: text)
@@ -435,32 +487,37 @@ private struct ConfigReader {
         case (nil, nil):
             fail("a check needs http: URL or tcp: \"HOST:PORT\"", at: entry.key, path)
         }
+        return target
+    }
 
+    mutating func readCheckOptions(_ fields: Fields, _ path: String, _ target: CheckTarget, into check: inout HealthCheck) {
         // Options that mean nothing for this kind of check are errors, not silently ignored.
-        let isTCP = fields["tcp"] != nil && fields["http"] == nil
-        for key in ["expect_status", "expect_body", "host"] where isTCP {
+        for key in ["expect_status", "expect_body", "host"] where target.isTCP {
             if let misplaced = fields[key] { fail("\(key) applies only to http checks", at: misplaced.key, path) }
         }
         if let verify = fields["tls_verify"] {
-            if isTCP || (isHTTP && urlIsValid && !isTLS) {
+            if target.isTCP || target.isTLS == false {
                 fail("tls_verify applies only to https:// URLs", at: verify.key, path)
             }
             check.tlsVerify = bool(verify.value, child(path, "tls_verify")) ?? true
         }
-        if isHTTP, let status = fields["expect_status"] {
+        guard target.isHTTP else { return }
+        if let status = fields["expect_status"] {
             check.expectStatus = statusList(status.value, child(path, "expect_status"))
         }
-        if isHTTP, let body = fields["expect_body"] {
+        if let body = fields["expect_body"] {
             check.expectBody = nonEmptyText(body.value, child(path, "expect_body"))
         }
-        if isHTTP, let host = fields["host"], let text = nonEmptyText(host.value, child(path, "host")) {
+        if let host = fields["host"], let text = nonEmptyText(host.value, child(path, "host")) {
             if text.utf8.allSatisfy({ (33...126).contains($0) }) {
                 check.host = text
             } else {
                 fail("\"\(text)\" cannot be a Host header: use visible ASCII characters and no spaces", at: host.value, child(path, "host"))
             }
         }
+    }
 
+    mutating func readCheckTiming(_ fields: Fields, _ entry: Entry, _ path: String, into check: inout HealthCheck) {
         // Compare interval and timeout only when both are known (written correctly, or defaults).
         let intervalNode = fields["interval"]?.value, timeoutNode = fields["timeout"]?.value
         var timingIsValid = true
@@ -481,7 +538,6 @@ private struct ConfigReader {
         if let fall = fields["fall"] {
             check.fall = integer(fall.value, child(path, "fall"), in: HealthCheck.thresholdRange) ?? check.fall
         }
-        return check
     }
 
     mutating func statusList(_ node: Node, _ path: String) -> [Int] {
@@ -502,11 +558,8 @@ private struct ConfigReader {
     mutating func readPools(_ entry: Entry?) -> [Pool] {
         guard let fields = mapping(entry?.value, "pools", keys: nil) else { return [] }
         var pools: [Pool] = []
-        for poolEntry in fields.entries {
+        for (poolEntry, path, poolFields) in namedItems(fields, section: "pools", kind: "pool", keys: Self.poolKeys) {
             let name = poolEntry.name
-            let path = child("pools", name)
-            identifier(name, kind: "pool", at: poolEntry.key, "pools")
-            guard let poolFields = mapping(poolEntry.value, path, keys: Self.poolKeys) else { continue }
             var pool = Pool(name: name, edges: [], policy: .nearest)
 
             var members: [String]?
@@ -740,31 +793,24 @@ private struct ConfigReader {
             fail("expected [latitude, longitude]", at: node, path)
             return nil
         }
-        let latitudeNode = sequence[sequence.startIndex], longitudeNode = sequence[sequence.startIndex + 1]
-        func number(_ node: Node, _ name: String) -> (Double, String)? {
-            guard let text = node.plainText, let value = NumberText.decimal(text) else { return nil }
-            return (value, text)
+        // Both are checked, so that one run reports a mistake in each.
+        let latitude = coordinate(sequence[sequence.startIndex], "latitude", within: 90, path)
+        let longitude = coordinate(sequence[sequence.startIndex + 1], "longitude", within: 180, path)
+        guard let latitude, let longitude else { return nil }
+        return Location(latitude: latitude, longitude: longitude)
+    }
+
+    /// A latitude or longitude in degrees, from `-limit` to `limit`.
+    mutating func coordinate(_ node: Node, _ name: String, within limit: Int, _ path: String) -> Double? {
+        guard let text = node.plainText, let value = NumberText.decimal(text) else {
+            fail("\(name) must be a number, not \(node.scalar.map { "\"\($0.string)\"" } ?? node.kindName)", at: node, path)
+            return nil
         }
-        let latitude = number(latitudeNode, "latitude"), longitude = number(longitudeNode, "longitude")
-        var valid = true
-        if let (value, text) = latitude, !(-90...90).contains(value) {
-            fail("latitude \(text) outside -90...90", at: latitudeNode, path)
-            valid = false
-        } else if latitude == nil {
-            fail("latitude must be a number, not \(latitudeNode.scalar.map { "\"\($0.string)\"" } ?? latitudeNode.kindName)",
-                 at: latitudeNode, path)
-            valid = false
+        guard (-Double(limit)...Double(limit)).contains(value) else {
+            fail("\(name) \(text) outside -\(limit)...\(limit)", at: node, path)
+            return nil
         }
-        if let (value, text) = longitude, !(-180...180).contains(value) {
-            fail("longitude \(text) outside -180...180", at: longitudeNode, path)
-            valid = false
-        } else if longitude == nil {
-            fail("longitude must be a number, not \(longitudeNode.scalar.map { "\"\($0.string)\"" } ?? longitudeNode.kindName)",
-                 at: longitudeNode, path)
-            valid = false
-        }
-        guard valid, let latitude, let longitude else { return nil }
-        return Location(latitude: latitude.0, longitude: longitude.0)
+        return value
     }
 
     mutating func identifier(_ name: String, kind: String, at node: Node, _ path: String) {

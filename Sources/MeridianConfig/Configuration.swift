@@ -81,21 +81,27 @@ public struct ControlSettings: Sendable, Equatable {
     /// Path of the Unix socket `dnsctl` talks to.
     public var socket: String
 
-    public init(socket: String = "run/meridian.sock") { self.socket = socket }
+    public static let defaultSocket = "run/meridian.sock"
+
+    public init(socket: String = defaultSocket) { self.socket = socket }
 }
 
 public struct ZonesSettings: Sendable, Equatable {
     /// Directory of master files, one per zone, named `ORIGIN.zone`.
     public var directory: String
 
-    public init(directory: String = "zones") { self.directory = directory }
+    public static let defaultDirectory = "zones"
+
+    public init(directory: String = defaultDirectory) { self.directory = directory }
 }
 
 public struct HealthSettings: Sendable, Equatable {
     /// Where drains (admin state) persist across restarts.
     public var stateFile: String
 
-    public init(stateFile: String = "run/admin-state.json") { self.stateFile = stateFile }
+    public static let defaultStateFile = "run/admin-state.json"
+
+    public init(stateFile: String = defaultStateFile) { self.stateFile = stateFile }
 }
 
 /// A point on the globe in degrees.

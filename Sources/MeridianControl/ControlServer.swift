@@ -72,40 +72,7 @@ public final class ControlServer: Sendable {
     public static func start(
         path: String, backend: some ControlBackend, group: any EventLoopGroup, logger: Logger
     ) async throws -> ControlServer {
-        guard path.utf8.count <= UnixSocket.maximumPathLength, !path.isEmpty else {
-            throw ControlServerError.pathTooLong(path: path)
-        }
-        let directoryResult = UnixSocket.makeParentDirectories(of: path)
-        guard directoryResult == 0 else {
-            throw ControlServerError.system(operation: "creating its directory", path: path, errno: directoryResult)
-        }
-        switch UnixSocket.kind(of: path) {
-        case .missing: break
-        case .other: throw ControlServerError.notASocket(path: path)
-        case .socket:
-            if UnixSocket.someoneListens(on: path) { throw ControlServerError.alreadyRunning(path: path) }
-            logger.info("replacing a stale control socket", metadata: ["path": "\(path)"])
-            if unlink(path) != 0 && errno != ENOENT {
-                throw ControlServerError.system(operation: "removing the stale socket", path: path, errno: errno)
-            }
-        }
-
-        let fd = UnixSocket.makeStreamSocket()
-        guard fd >= 0 else { throw ControlServerError.system(operation: "socket", path: path, errno: errno) }
-        // Bind, restrict, then listen: until listen() nobody can connect, so there is no
-        // moment when the socket accepts connections with a wider mode.
-        let bound = UnixSocket.withAddress(path) { address, length in bind(fd, address, length) == 0 ? 0 : errno } ?? ENAMETOOLONG
-        if bound != 0 {
-            close(fd)
-            if bound == EADDRINUSE { throw ControlServerError.alreadyRunning(path: path) }
-            throw ControlServerError.system(operation: "bind", path: path, errno: bound)
-        }
-        if chmod(path, 0o600) != 0 {
-            let code = errno
-            close(fd)
-            unlink(path)
-            throw ControlServerError.system(operation: "chmod 0600", path: path, errno: code)
-        }
+        let fd = try bindSocketFile(path, logger: logger)
         let identity = UnixSocket.identity(of: path)
 
         let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
@@ -144,6 +111,45 @@ public final class ControlServer: Sendable {
         logger.info("control socket listening", metadata: ["path": "\(path)"])
         return ControlServer(path: path, serverChannel: serverChannel.channel, acceptor: acceptor,
                              identity: identity, logger: logger)
+    }
+
+    /// A socket bound at `path` with mode 0600, not yet listening; see ``start(path:backend:group:logger:)``.
+    private static func bindSocketFile(_ path: String, logger: Logger) throws(ControlServerError) -> Int32 {
+        guard path.utf8.count <= UnixSocket.maximumPathLength, !path.isEmpty else {
+            throw .pathTooLong(path: path)
+        }
+        let directoryResult = UnixSocket.makeParentDirectories(of: path)
+        guard directoryResult == 0 else {
+            throw .system(operation: "creating its directory", path: path, errno: directoryResult)
+        }
+        switch UnixSocket.kind(of: path) {
+        case .missing: break
+        case .other: throw .notASocket(path: path)
+        case .socket:
+            if UnixSocket.someoneListens(on: path) { throw .alreadyRunning(path: path) }
+            logger.info("replacing a stale control socket", metadata: ["path": "\(path)"])
+            if unlink(path) != 0 && errno != ENOENT {
+                throw .system(operation: "removing the stale socket", path: path, errno: errno)
+            }
+        }
+
+        let fd = UnixSocket.makeStreamSocket()
+        guard fd >= 0 else { throw .system(operation: "socket", path: path, errno: errno) }
+        // Bind, restrict, then listen: until listen() nobody can connect, so there is no
+        // moment when the socket accepts connections with a wider mode.
+        let bound = UnixSocket.withAddress(path) { address, length in bind(fd, address, length) == 0 ? 0 : errno } ?? ENAMETOOLONG
+        if bound != 0 {
+            close(fd)
+            if bound == EADDRINUSE { throw .alreadyRunning(path: path) }
+            throw .system(operation: "bind", path: path, errno: bound)
+        }
+        if chmod(path, 0o600) != 0 {
+            let code = errno
+            close(fd)
+            unlink(path)
+            throw .system(operation: "chmod 0600", path: path, errno: code)
+        }
+        return fd
     }
 
     /// Stops accepting, closes every connection and removes the socket file (unless another

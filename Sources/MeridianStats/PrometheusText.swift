@@ -96,18 +96,14 @@ public enum PrometheusText {
     }
 
     /// A label value with `\`, `"` and newlines escaped.
-    public static func escapeLabelValue(_ value: String) -> String {
-        var out = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
+    public static func escapeLabelValue(_ value: String) -> String { value.escaping(labelValueEscapes) }
+
+    static let labelValueEscapes: [Unicode.Scalar: String] = ["\\": "\\\\", "\"": "\\\"", "\n": "\\n"]
+
+    /// HELP text escapes backslashes and newlines only: quotes stand as they are.
+    static func escapeHelp(_ text: String) -> String { text.escaping(helpEscapes) }
+
+    static let helpEscapes: [Unicode.Scalar: String] = ["\\": "\\\\", "\n": "\\n"]
 
     private static func sorted(_ counts: [String: UInt64]) -> [(String, UInt64)] {
         counts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
@@ -121,7 +117,7 @@ public enum PrometheusText {
         var text = ""
 
         mutating func family(_ name: String, _ kind: Kind, _ help: String) {
-            text += "# HELP \(name) \(help.replacingBackslashesAndNewlines())\n# TYPE \(name) \(kind.rawValue)\n"
+            text += "# HELP \(name) \(PrometheusText.escapeHelp(help))\n# TYPE \(name) \(kind.rawValue)\n"
         }
 
         mutating func sample(_ name: String, _ labels: [(String, String)], _ value: UInt64) {
@@ -141,20 +137,5 @@ public enum PrometheusText {
             }
             text += " \(value)\n"
         }
-    }
-}
-
-extension String {
-    /// HELP text escaping: `\` and newlines.
-    fileprivate func replacingBackslashesAndNewlines() -> String {
-        var out = ""
-        for character in unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
     }
 }

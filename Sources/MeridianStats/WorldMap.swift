@@ -1,3 +1,5 @@
+import MeridianControl
+
 /// A coarse outline of the world's landmasses for the dashboard map, hand-simplified to a
 /// few hundred points: enough to see which continent an edge is on, small enough to inline.
 /// Each line is one polygon of `longitude latitude` pairs; the Black and Caspian seas are
@@ -28,15 +30,10 @@ enum WorldMap {
         return out
     }
 
+    /// One decimal, dropped when it is zero: the path is inlined in every page.
     private static func number(_ value: Double) -> String {
-        let tenths = Int((value * 10).rounded())
-        return tenths % 10 == 0 ? String(tenths / 10) : String(format1(tenths))
-    }
-
-    private static func format1(_ tenths: Int) -> String {
-        let sign = tenths < 0 ? "-" : ""
-        let magnitude = abs(tenths)
-        return "\(sign)\(magnitude / 10).\(magnitude % 10)"
+        let text = ReadableText.decimal(value, places: 1)
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
     }
 
     // North America, Greenland, Arctic Canada, Caribbean, South America, Eurasia, Africa,

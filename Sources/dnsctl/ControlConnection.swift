@@ -1,24 +1,15 @@
-import MeridianFiles
 import ArgumentParser
 import MeridianConfig
 import MeridianControl
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import MeridianFiles
 
 /// The way to a running server for the online commands: the socket from `--socket`, else
 /// `control.socket` of the configuration file.
 struct ControlConnection {
-    /// Used when the configuration names no socket or cannot be read.
-    static let defaultSocket = "run/meridian.sock"
-
-    let socketPath: String
+    private let socketPath: String
     /// The configuration file the path came from, for messages; `nil` with `--socket`.
-    let configPath: String?
-    let json: Bool
+    private let configPath: String?
+    private let json: Bool
 
     init(_ global: GlobalOptions) {
         json = global.json
@@ -30,24 +21,26 @@ struct ControlConnection {
         let path = global.configPath
         configPath = path
         do {
-            socketPath = try MeridianConfiguration.load(path: path).control.socket
+            // Read without validating: `reload` must reach the server even when the file
+            // has mistakes, so that the server can report them.
+            socketPath = try MeridianConfiguration.controlSocket(inFile: path) ?? ControlSettings.defaultSocket
         } catch {
-            // A configuration with mistakes still says where the socket is, and `reload`
-            // must reach the server to report those mistakes.
-            if let text = Self.readTextFile(path) {
-                socketPath = Self.socketSetting(inYAML: text) ?? Self.defaultSocket
-            } else {
-                printError("note: cannot read \(path); trying the default control socket \(Self.defaultSocket)")
-                socketPath = Self.defaultSocket
-            }
+            printError("note: cannot read \(path); trying the default control socket \(ControlSettings.defaultSocket)")
+            socketPath = ControlSettings.defaultSocket
         }
     }
 
-    /// Sends `request` and returns its reply. Failures are reported (on stderr, and as JSON
-    /// on stdout with `--json`) and end the command with the exit code INTERFACE.md gives.
-    func send<Reply: Decodable>(_ request: ControlRequest, expecting type: Reply.Type) throws -> Reply {
+    /// Sends `request` and prints the reply: as JSON with `--json`, otherwise as `printText`
+    /// writes it. Returns the reply for commands whose exit status depends on it. Failures
+    /// are reported (on stderr, and as JSON on stdout with `--json`) and end the command with
+    /// the exit code INTERFACE.md gives.
+    @discardableResult
+    func request<Reply: Codable>(
+        _ request: ControlRequest, expecting type: Reply.Type, printText: (Reply) -> Void
+    ) throws -> Reply {
+        let reply: Reply
         do {
-            return try ControlClient.send(request, socketPath: socketPath, expecting: type)
+            reply = try ControlClient.send(request, socketPath: socketPath, expecting: type)
         } catch {
             let message = error.message(config: configPath)
             if json {
@@ -56,200 +49,11 @@ struct ControlConnection {
             printError(message)
             throw ExitCode(error.exitCode)
         }
-    }
-
-    /// Prints a reply as JSON (the `--json` output of every online command).
-    func printJSON(_ reply: some Encodable) {
-        print(ControlJSON.encode(reply))
-    }
-
-    /// `control.socket` read straight from YAML text, for a file that does not validate:
-    /// the `socket:` key in the top-level `control:` block (block or flow style).
-    static func socketSetting(inYAML text: String) -> String? {
-        var inControl = false
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            let indented = line.first == " " || line.first == "\t"
-            if !indented {
-                inControl = false
-                guard line.hasPrefix("control:") else { continue }
-                let rest = line.dropFirst("control:".count).drop { $0 == " " }
-                if rest.hasPrefix("{") {
-                    // control: {socket: "run/x.sock"}
-                    guard let key = rest.firstRange(of: "socket:") else { return nil }
-                    let value = rest[key.upperBound...].prefix { $0 != "," && $0 != "}" }
-                    return scalar(value)
-                }
-                inControl = true
-                continue
-            }
-            if inControl, trimmed.hasPrefix("socket:") {
-                return scalar(trimmed.dropFirst("socket:".count))
-            }
+        if json {
+            print(ControlJSON.encode(reply))
+        } else {
+            printText(reply)
         }
-        return nil
-    }
-
-    /// A YAML scalar without comment and quotes.
-    private static func scalar(_ text: Substring) -> String? {
-        var value = text.drop { $0 == " " || $0 == "\t" }
-        if let quote = value.first, quote == "\"" || quote == "'" {
-            value = value.dropFirst()
-            guard let end = value.firstIndex(of: quote) else { return nil }
-            return String(value[..<end])
-        }
-        if let comment = value.firstRange(of: " #") { value = value[..<comment.lowerBound] }
-        let result = String(value).trimmingTrailingSpaces()
-        return result.isEmpty ? nil : result
-    }
-
-    private static func readTextFile(_ path: String) -> String? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes += chunk[..<count]
-            if count < chunk.count { break }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-// MARK: - Text output helpers
-
-/// Columns padded to their widest cell; `rightAligned` columns (numbers) pad on the left.
-struct TextTable {
-    var header: [String]
-    var rightAligned: Set<Int> = []
-    var rows: [[String]] = []
-
-    func render(indent: String = "") -> String {
-        var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
-            }
-        }
-        func line(_ cells: [String]) -> String {
-            var out = indent
-            for (index, cell) in cells.enumerated() {
-                let padding = String(repeating: " ", count: max(0, widths[index] - cell.count))
-                let last = index == cells.count - 1
-                if rightAligned.contains(index) {
-                    out += padding + cell
-                } else {
-                    out += last ? cell : cell + padding
-                }
-                if !last { out += "  " }
-            }
-            return out.trimmingTrailingSpaces()
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
-    }
-}
-
-extension String {
-    func trimmingTrailingSpaces() -> String {
-        var result = self
-        while result.last == " " { result.removeLast() }
-        return result
-    }
-}
-
-enum Format {
-    /// 1234567 → `1,234,567`.
-    static func grouped<T: BinaryInteger>(_ value: T) -> String {
-        let digits = Array(String(value.magnitude))
-        var out = value < 0 ? "-" : ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { out += "," }
-            out.append(digit)
-        }
-        return out
-    }
-
-    /// Fixed decimals without Foundation: `decimal(51.5, 2)` → `51.50`.
-    static func decimal(_ value: Double, _ places: Int) -> String {
-        guard value.isFinite else { return "\(value)" }
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        let scaled = Int64((abs(value) * scale).rounded())
-        let whole = scaled / Int64(scale)
-        var fraction = String(scaled % Int64(scale))
-        while fraction.count < places { fraction = "0" + fraction }
-        let sign = value < 0 && scaled != 0 ? "-" : ""
-        return places == 0 ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
-    }
-
-    /// Seconds as `2d 3h 4m`, `1h 02m 05s`, `4m 05s`, `12s`.
-    static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0 else { return "-" }
-        let whole = Int(seconds)
-        let days = whole / 86_400, hours = whole / 3600 % 24, minutes = whole / 60 % 60, secs = whole % 60
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        if days > 0 { return "\(days)d \(hours)h \(two(minutes))m" }
-        if hours > 0 { return "\(hours)h \(two(minutes))m \(two(secs))s" }
-        if minutes > 0 { return "\(minutes)m \(two(secs))s" }
-        return "\(secs)s"
-    }
-
-    /// A latency in milliseconds: `0.42 ms`, `12.3 ms`, `250 ms`.
-    static func milliseconds(_ value: Double) -> String {
-        if value < 1 { return decimal(value, 2) + " ms" }
-        if value < 100 { return decimal(value, 1) + " ms" }
-        return decimal(value, 0) + " ms"
-    }
-
-    /// A duration in seconds at a readable unit: `850 ns`, `12 µs`, `3.5 ms`, `1.2 s`.
-    static func seconds(_ value: Double) -> String {
-        if value < 1e-6 { return decimal(value * 1e9, 0) + " ns" }
-        if value < 1e-3 { return decimal(value * 1e6, value < 1e-5 ? 1 : 0) + " µs" }
-        if value < 1 { return decimal(value * 1e3, value < 1e-2 ? 1 : 0) + " ms" }
-        return decimal(value, 1) + " s"
-    }
-
-    /// Local wall-clock time of an epoch: `12:03:11`, with the date when it is not today.
-    static func time(_ epoch: Double) -> String {
-        var seconds = time_t(epoch)
-        var now = Glibc.time(nil)
-        var moment = tm(), today = tm()
-        localtime_r(&seconds, &moment)
-        localtime_r(&now, &today)
-        let sameDay = moment.tm_year == today.tm_year && moment.tm_yday == today.tm_yday
-        return strftime(sameDay ? "%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &moment)
-    }
-
-    /// Local date and time of an epoch: `2026-11-25 12:03:11`.
-    static func dateTime(_ epoch: Double) -> String {
-        var seconds = time_t(epoch)
-        var moment = tm()
-        localtime_r(&seconds, &moment)
-        return strftime("%Y-%m-%d %H:%M:%S", &moment)
-    }
-
-    /// Local date of an epoch: `2026-11-25`.
-    static func date(_ epoch: Double) -> String {
-        var seconds = time_t(epoch)
-        var moment = tm()
-        localtime_r(&seconds, &moment)
-        return strftime("%Y-%m-%d", &moment)
-    }
-
-    private static func strftime(_ format: String, _ moment: inout tm) -> String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let count = Glibc.strftime(&buffer, buffer.count, format, &moment)
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// `3s ago`, `4 min ago`, `2 h ago`.
-    static func ago(_ epoch: Double) -> String {
-        let seconds = max(0, Int((Double(Glibc.time(nil)) - epoch).rounded()))
-        if seconds < 120 { return "\(seconds)s ago" }
-        if seconds < 7200 { return "\(seconds / 60) min ago" }
-        return "\(seconds / 3600) h ago"
+        return reply
     }
 }

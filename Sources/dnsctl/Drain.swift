@@ -40,18 +40,15 @@ struct Undrain: ParsableCommand {
 }
 
 private func setAdminState(edge: String, drained: Bool, global: GlobalOptions) throws {
-    let connection = ControlConnection(global)
-    let row = try connection.send(drained ? .drain(edge: edge) : .undrain(edge: edge), expecting: EdgesReply.Row.self)
-    if global.json {
-        connection.printJSON(row)
-        return
-    }
-    let health = row.state.rawValue + (row.result.map { ", \($0)" } ?? "")
-    if drained {
-        print("\(row.name) drained: it gets no answers until undrained (health: \(health))")
-    } else if row.state == .down {
-        print("\(row.name) undrained, but its health checks fail: it answers again once they pass (health: \(health))")
-    } else {
-        print("\(row.name) undrained: it answers again (health: \(health))")
+    let request: ControlRequest = drained ? .drain(edge: edge) : .undrain(edge: edge)
+    try ControlConnection(global).request(request, expecting: EdgesReply.Row.self) { row in
+        let health = row.state.rawValue + (row.result.map { ", \($0)" } ?? "")
+        if drained {
+            print("\(row.name) drained: it gets no answers until undrained (health: \(health))")
+        } else if row.state == .down {
+            print("\(row.name) undrained, but its health checks fail: it answers again once they pass (health: \(health))")
+        } else {
+            print("\(row.name) undrained: it answers again (health: \(health))")
+        }
     }
 }

@@ -15,13 +15,7 @@ struct Edges: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let connection = ControlConnection(global)
-        let reply = try connection.send(.edges, expecting: EdgesReply.self)
-        if global.json {
-            connection.printJSON(reply)
-            return
-        }
-        print(Self.render(reply))
+        try ControlConnection(global).request(.edges, expecting: EdgesReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ reply: EdgesReply) -> String {
@@ -35,7 +29,7 @@ struct Edges: ParsableCommand {
                 row.latencyMs.map(Format.milliseconds) ?? "-",
                 row.result ?? (row.checked ? "-" : "no check"),
                 row.since.map(Format.time) ?? "-",
-                Format.grouped(row.answers),
+                ReadableText.grouped(row.answers),
                 row.pools.isEmpty ? "-" : row.pools.joined(separator: ","),
             ])
         }

@@ -50,90 +50,93 @@ struct Explain: ParsableCommand {
     func run() throws {
         let (address, prefix) = try parsedClient()
         let absolute = name.hasSuffix(".") ? name : name + "."
-        let connection = ControlConnection(global)
-        let reply = try connection.send(.explain(name: absolute, client: address, prefix: prefix, type: type?.uppercased()),
-                                        expecting: ExplainReply.self)
-        if global.json {
-            connection.printJSON(reply)
-            return
-        }
-        print(Self.render(reply))
+        try ControlConnection(global).request(.explain(name: absolute, client: address, prefix: prefix, type: type?.uppercased()),
+                                              expecting: ExplainReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ reply: ExplainReply) -> String {
-        var lines: [String] = []
-        let label = { (text: String) in text.padding(to: 10) }
+        var lines = [
+            "\(reply.name) \(reply.type) for \(reply.client) (\(placement(reply)))",
+            label("location") + location(reply.location) + "   source \(reply.source.rawValue)",
+            label("pool") + "\(reply.pool) (\(reply.policy), answers \(reply.poolAnswers))",
+        ]
+        lines += candidateLines(reply.candidates)
+        lines += answerLines(reply)
+        for note in reply.notes { lines.append(label("note") + note) }
+        return lines.joined(separator: "\n")
+    }
 
-        // Who asked, and what placed them.
-        var clientPart: String
+    /// The label column of the report.
+    private static func label(_ text: String) -> String { text.padding(to: 10) }
+
+    /// Who asked, and what placed them.
+    private static func placement(_ reply: ExplainReply) -> String {
+        var placement: String
         switch reply.clientSource {
         case .ecs:
             let subnet = IPAddress(reply.client).map { IPNetwork(containing: $0, prefixLength: reply.prefix).description }
                 ?? "\(reply.client)/\(reply.prefix)"
-            clientPart = "ECS \(subnet)"
+            placement = "ECS \(subnet)"
         case .source:
-            clientPart = "source address"
+            placement = "source address"
         }
         switch reply.source {
-        case .database: clientPart += " → database network \(reply.network)"
-        case .override: clientPart += " → override \(reply.network)"
-        case .fallback: clientPart += " → not located (network \(reply.network)): fallback order"
+        case .database: placement += " → database network \(reply.network)"
+        case .override: placement += " → override \(reply.network)"
+        case .fallback: placement += " → not located (network \(reply.network)): fallback order"
         }
-        lines.append("\(reply.name) \(reply.type) for \(reply.client) (\(clientPart))")
+        return placement
+    }
 
-        var location = "unknown"
-        if let place = reply.location {
-            var parts: [String] = []
-            if let latitude = place.latitude, let longitude = place.longitude {
-                parts.append("\(Format.decimal(latitude, 2)), \(Format.decimal(longitude, 2))")
-            }
-            var region: [String] = []
-            if let country = place.country { region.append(place.subdivision.map { "\(country)-\($0)" } ?? country) }
-            if let continent = place.continent { region.append(continent) }
-            if !region.isEmpty { parts.append(region.joined(separator: " ")) }
-            if !parts.isEmpty { location = parts.joined(separator: "  ") }
+    private static func location(_ place: ExplainReply.Location?) -> String {
+        guard let place else { return "unknown" }
+        var parts: [String] = []
+        if let latitude = place.latitude, let longitude = place.longitude {
+            parts.append("\(ReadableText.decimal(latitude, places: 2)), \(ReadableText.decimal(longitude, places: 2))")
         }
-        lines.append(label("location") + location + "   source \(reply.source.rawValue)")
-        lines.append(label("pool") + "\(reply.pool) (\(reply.policy), answers \(reply.poolAnswers))")
+        var region: [String] = []
+        if let country = place.country { region.append(place.subdivision.map { "\(country)-\($0)" } ?? country) }
+        if let continent = place.continent { region.append(continent) }
+        if !region.isEmpty { parts.append(region.joined(separator: " ")) }
+        return parts.isEmpty ? "unknown" : parts.joined(separator: "  ")
+    }
 
-        // Candidates in order.
+    /// The candidates in order, with why each was chosen or skipped.
+    private static func candidateLines(_ candidates: [ExplainReply.Candidate]) -> [String] {
+        guard !candidates.isEmpty else { return [] }
         var table = TextTable(header: ["", "", "", "", ""], rightAligned: [0, 2])
-        for (index, candidate) in reply.candidates.enumerated() {
+        for (index, candidate) in candidates.enumerated() {
             var state = candidate.state.rawValue
             if candidate.admin == .drained { state += ", drained" }
-            var verdict = ""
-            if candidate.chosen {
-                verdict = "chosen"
-            } else if let reason = candidate.reason {
-                var detail: [String] = []
-                if let result = candidate.result, candidate.state == .down || reason.hasPrefix("down") { detail.append(result) }
-                if let since = candidate.since, candidate.state == .down || candidate.admin == .drained {
-                    detail.append("since \(Format.time(since))")
-                }
-                verdict = "skipped: \(reason)" + (detail.isEmpty ? "" : " (\(detail.joined(separator: " ")))")
-            }
-            table.rows.append(["\(index + 1).", candidate.edge, candidate.km.map { "\(Format.grouped(Int($0.rounded()))) km" } ?? "-",
-                               state, verdict])
+            let distance = candidate.km.map { "\(ReadableText.grouped(Int($0.rounded()))) km" } ?? "-"
+            table.rows.append(["\(index + 1).", candidate.edge, distance, state, verdict(candidate)])
         }
-        if !table.rows.isEmpty {
-            // The header row of blanks is dropped; the table only aligns the columns.
-            lines += table.render(indent: "  ").split(separator: "\n", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        }
+        // The header row of blanks is dropped; the table only aligns the columns.
+        return table.render(indent: "  ").split(separator: "\n", omittingEmptySubsequences: false).dropFirst().map(String.init)
+    }
 
-        // The answer.
-        let trailer = "(\(reply.rcode == "NOERROR" ? "" : reply.rcode + ", ")TTL \(reply.ttl), ECS scope /\(reply.scope))"
-        if reply.answer.isEmpty {
-            lines.append(label("answer") + "none   " + trailer)
-        } else if reply.answer.count == 1 {
-            lines.append(label("answer") + reply.answer[0] + "   " + trailer)
-        } else {
-            for (index, record) in reply.answer.enumerated() {
-                lines.append((index == 0 ? label("answer") : label("")) + record)
-            }
-            lines.append(label("") + trailer)
+    private static func verdict(_ candidate: ExplainReply.Candidate) -> String {
+        if candidate.chosen { return "chosen" }
+        guard let reason = candidate.reason else { return "" }
+        var detail: [String] = []
+        if let result = candidate.result, candidate.state == .down || reason.hasPrefix("down") { detail.append(result) }
+        if let since = candidate.since, candidate.state == .down || candidate.admin == .drained {
+            detail.append("since \(Format.time(since))")
         }
-        for note in reply.notes { lines.append(label("note") + note) }
-        return lines.joined(separator: "\n")
+        return "skipped: \(reason)" + (detail.isEmpty ? "" : " (\(detail.joined(separator: " ")))")
+    }
+
+    private static func answerLines(_ reply: ExplainReply) -> [String] {
+        let trailer = "(\(reply.rcode == "NOERROR" ? "" : reply.rcode + ", ")TTL \(reply.ttl), ECS scope /\(reply.scope))"
+        switch reply.answer.count {
+        case 0:
+            return [label("answer") + "none   " + trailer]
+        case 1:
+            return [label("answer") + reply.answer[0] + "   " + trailer]
+        default:
+            let records = reply.answer.enumerated().map { index, record in (index == 0 ? label("answer") : label("")) + record }
+            return records + [label("") + trailer]
+        }
     }
 }
 

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
+import ArgumentParser
 import MeridianFiles
+import MeridianGeoIP
+
+#if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ArgumentParser
-import MeridianGeoIP
 
 /// `dnsctl geoip …`: GeoIP database tools.
 struct GeoIP: ParsableCommand {

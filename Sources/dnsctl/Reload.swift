@@ -1,6 +1,6 @@
-import MeridianFiles
 import ArgumentParser
 import MeridianControl
+import MeridianFiles
 
 /// `dnsctl reload`: like SIGHUP, but it waits for the outcome and reports it.
 struct Reload: ParsableCommand {
@@ -20,24 +20,25 @@ struct Reload: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let connection = ControlConnection(global)
-        let reply = try connection.send(.reload, expecting: ReloadReply.self)
-        if global.json {
-            connection.printJSON(reply)
-        } else if reply.ok {
-            if reply.changes.isEmpty {
-                print("reloaded: nothing changed")
-            } else {
-                print("reloaded:")
-                for change in reply.changes { print("  \(change)") }
-            }
-            for note in reply.notes { print("note: \(note)") }
-        } else {
+        let reply = try ControlConnection(global).request(.reload, expecting: ReloadReply.self, printText: Self.report)
+        if !reply.ok { throw ExitCode(1) }
+    }
+
+    /// What changed on stdout, or on stderr every reason the server refused.
+    static func report(_ reply: ReloadReply) {
+        guard reply.ok else {
             for error in reply.errors { printError(error) }
             for note in reply.notes { printError("note: \(note)") }
             let count = reply.errors.count
             printError("reload rejected (\(count) error\(count == 1 ? "" : "s")); the previous configuration and zones keep serving")
+            return
         }
-        if !reply.ok { throw ExitCode(1) }
+        if reply.changes.isEmpty {
+            print("reloaded: nothing changed")
+        } else {
+            print("reloaded:")
+            for change in reply.changes { print("  \(change)") }
+        }
+        for note in reply.notes { print("note: \(note)") }
     }
 }

@@ -14,26 +14,19 @@ struct Stats: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let connection = ControlConnection(global)
-        let stats = try connection.send(.stats, expecting: StatsReply.self)
-        if global.json {
-            connection.printJSON(stats)
-            return
-        }
-        print(Self.render(stats))
+        try ControlConnection(global).request(.stats, expecting: StatsReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ stats: StatsReply) -> String {
         var lines: [String] = []
         func counts(_ values: [String: UInt64]) -> String {
             guard !values.isEmpty else { return "-" }
-            return values.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
-                .map { "\($0.key) \(Format.grouped($0.value))" }.joined(separator: "  ")
+            return ReadableText.largestFirst(values).map { "\($0.name) \(ReadableText.grouped($0.count))" }.joined(separator: "  ")
         }
         let queries = stats.queries
-        lines.append("meridian \(stats.version), up \(Format.duration(stats.uptimeSeconds))")
-        lines.append("queries    \(Format.grouped(queries.total)) (\(counts(queries.byTransport))); "
-            + "dropped \(Format.grouped(queries.dropped)), truncated \(Format.grouped(queries.truncated))")
+        lines.append("meridian \(stats.version), up \(ReadableText.duration(stats.uptimeSeconds, padded: true, placeholder: "-"))")
+        lines.append("queries    \(ReadableText.grouped(queries.total)) (\(counts(queries.byTransport))); "
+            + "dropped \(ReadableText.grouped(queries.dropped)), truncated \(ReadableText.grouped(queries.truncated))")
         lines.append("types      \(counts(queries.byType))")
         lines.append("rcodes     \(counts(queries.byRcode))")
 
@@ -52,7 +45,7 @@ struct Stats: ParsableCommand {
         } else {
             lines.append("response   no responses yet")
         }
-        lines.append("reloads    \(Format.grouped(stats.reloads.ok)) ok, \(Format.grouped(stats.reloads.failed)) failed")
+        lines.append("reloads    \(ReadableText.grouped(stats.reloads.ok)) ok, \(ReadableText.grouped(stats.reloads.failed)) failed")
         lines.append("pools      \(counts(stats.answersByPool))")
 
         if !stats.edges.isEmpty {
@@ -61,9 +54,9 @@ struct Stats: ParsableCommand {
             for edge in stats.edges {
                 table.rows.append([
                     edge.name, edge.state.rawValue, edge.drained ? "drained" : "active",
-                    Format.grouped(stats.answersByEdge[edge.name] ?? 0),
+                    ReadableText.grouped(stats.answersByEdge[edge.name] ?? 0),
                     edge.probeLatencySeconds.map { Format.milliseconds($0 * 1000) } ?? "-",
-                    Format.grouped(edge.transitions),
+                    ReadableText.grouped(edge.transitions),
                 ])
             }
             lines.append(table.render())

@@ -11,19 +11,14 @@ struct Status: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let connection = ControlConnection(global)
-        let status = try connection.send(.status, expecting: StatusReply.self)
-        if global.json {
-            connection.printJSON(status)
-            return
-        }
-        print(Self.render(status))
+        try ControlConnection(global).request(.status, expecting: StatusReply.self) { print(Self.render($0)) }
     }
 
     static func render(_ status: StatusReply) -> String {
         var lines: [String] = []
-        lines.append("meridian \(status.version), up \(Format.duration(status.uptimeSeconds)) (since \(Format.dateTime(status.startedAt)))")
-        lines.append("queries      \(Format.grouped(status.queriesTotal)) total, \(Format.decimal(status.queriesPerSecond, 1))/s")
+        let uptime = ReadableText.duration(status.uptimeSeconds, padded: true, placeholder: "-")
+        lines.append("meridian \(status.version), up \(uptime) (since \(Format.dateTime(status.startedAt)))")
+        lines.append("queries      \(ReadableText.grouped(status.queriesTotal)) total, \(ReadableText.decimal(status.queriesPerSecond, places: 1))/s")
         if let reload = status.lastReload {
             lines.append("last reload  \(reload.ok ? "ok" : "FAILED") at \(Format.time(reload.at)): \(reload.summary)")
         } else {
@@ -31,7 +26,7 @@ struct Status: ParsableCommand {
         }
         if let geoip = status.geoip {
             lines.append("geoip        \(geoip.path) (\(geoip.type), built \(Format.date(Double(geoip.buildEpoch))); "
-                + "\(Format.grouped(geoip.nodes)) nodes, \(Format.grouped(geoip.locations)) locations)")
+                + "\(ReadableText.grouped(geoip.nodes)) nodes, \(ReadableText.grouped(geoip.locations)) locations)")
         } else {
             lines.append("geoip        none (every client's location is unknown)")
         }
@@ -40,7 +35,7 @@ struct Status: ParsableCommand {
             lines.append("no zones")
         } else {
             var table = TextTable(header: ["ZONE", "SERIAL", "RECORDS"], rightAligned: [1, 2])
-            table.rows = status.zones.map { [$0.name, String($0.serial), Format.grouped($0.records)] }
+            table.rows = status.zones.map { [$0.name, String($0.serial), ReadableText.grouped($0.records)] }
             lines.append(table.render())
         }
         return lines.joined(separator: "\n")

@@ -1,3 +1,5 @@
+import MeridianControl
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,21 +12,7 @@ enum ProcessEnvironment {
     }
 }
 
-/// A JSON string literal with the escapes RFC 8259 requires.
+/// A JSON string literal, escaped by the encoder every other JSON dnsctl prints comes from.
 func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let c where c.value < 0x20:
-            let hex = String(c.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    ControlJSON.encode(text)
 }

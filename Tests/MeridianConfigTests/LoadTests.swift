@@ -62,4 +62,48 @@ import MeridianConfig
             #expect(loadErrors(path) == ["\(path): the file is not UTF-8 text"])
         }
     }
+
+    // MARK: control.socket of a file that may not validate
+
+    @Test func socketInBlockStyleDespiteErrorsElsewhere() {
+        let yaml = "dns:\n  listen: [nonsense]\nbogus: 1\ncontrol:\n  socket: \"run/x.sock\"   # the server's\n"
+        #expect(MeridianConfiguration.controlSocket(inYAML: yaml) == "run/x.sock")
+    }
+
+    @Test func socketInFlowStyle() {
+        #expect(MeridianConfiguration.controlSocket(inYAML: "control: {socket: \"x\"}\n") == "x")
+        #expect(MeridianConfiguration.controlSocket(inYAML: "dns: {udp_payload: 1}\ncontrol: {socket: /tmp/m.sock, extra: 1}\n") == "/tmp/m.sock")
+    }
+
+    @Test(arguments: ["", "dns:\n  udp_payload: 1232\n", "control:\n", "control:\n  socket:\n", "control:\n  socket: \"\"\n",
+                      "control: {}\n", "control: [socket]\n", "- control\n"])
+    func socketNotSet(yaml: String) {
+        #expect(MeridianConfiguration.controlSocket(inYAML: yaml) == nil)
+    }
+
+    @Test(arguments: ["control:\n  socket: [unclosed\n", "control: {socket: \"x\"\n", "control:\n  socket: a\n  socket: b\n"])
+    func socketOfBrokenYAML(yaml: String) {
+        #expect(MeridianConfiguration.controlSocket(inYAML: yaml) == nil)
+    }
+
+    @Test func relativeSocketIsKeptAsTheLoaderKeepsIt() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory + "/meridian.yaml"
+            try "control:\n  socket: run/other.sock\n".write(toFile: path, atomically: true, encoding: .utf8)
+            let socket = try MeridianConfiguration.controlSocket(inFile: path)
+            #expect(socket == "run/other.sock")
+            #expect(socket == (try MeridianConfiguration.load(path: path)).control.socket)
+        }
+    }
+
+    @Test func socketOfAMissingFileIsAnError() throws {
+        try withTemporaryDirectory { directory in
+            do {
+                let socket = try MeridianConfiguration.controlSocket(inFile: directory + "/nope.yaml")
+                Issue.record("read a socket from a missing file: \(String(describing: socket))")
+            } catch {
+                #expect(String(describing: error) == "no such file or directory")
+            }
+        }
+    }
 }

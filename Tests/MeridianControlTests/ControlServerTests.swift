@@ -180,19 +180,7 @@ import Glibc
         let directory = temporaryDirectory()
         defer { removeTree(directory) }
         let path = directory + "/meridian.sock"
-        // A socket file nobody listens on, as a killed server leaves behind.
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8))
-            raw[path.utf8.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        close(fd)
-        try #require(bound == 0)
+        try #require(makeStaleSocketFile(at: path))
         try #require(fileExists(path))
 
         let server = try await ControlServer.start(path: path, backend: FakeBackend(), group: sharedGroup, logger: testLogger)
@@ -276,17 +264,7 @@ import Glibc
         let directory = temporaryDirectory()
         defer { removeTree(directory) }
         let path = directory + "/meridian.sock"
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8))
-            raw[path.utf8.count] = 0
-        }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        close(fd)
+        try #require(makeStaleSocketFile(at: path))
         let error = await clientError { () throws(ControlClientError) in
             _ = try ControlClient.exchange(.status, socketPath: path)
         }
@@ -304,15 +282,7 @@ import Glibc
         // A listener that accepts (the kernel does, from the backlog) but never replies.
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: Array(path.utf8))
-            raw[path.utf8.count] = 0
-        }
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        _ = withSocketAddress(path) { bind(fd, $0, $1) }
         listen(fd, 4)
         let error = await clientError { () throws(ControlClientError) in
             _ = try ControlClient.exchange(.status, socketPath: path, timeout: .milliseconds(300))

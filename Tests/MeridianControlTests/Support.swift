@@ -105,6 +105,28 @@ actor FakeBackend: ControlBackend {
     }
 }
 
+/// Calls `body` with `path` as a Unix socket address and its length.
+func withSocketAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        raw.copyBytes(from: bytes)
+        raw[bytes.count] = 0
+    }
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+}
+
+/// Leaves a socket file at `path` that nobody listens on, as a killed server does.
+func makeStaleSocketFile(at path: String) -> Bool {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return withSocketAddress(path) { bind(fd, $0, $1) } == 0
+}
+
 /// A raw client: one connection, lines in and out, for the cases `ControlClient` does not
 /// produce (several requests per connection, malformed and oversized requests).
 final class RawConnection: @unchecked Sendable {
@@ -114,17 +136,7 @@ final class RawConnection: @unchecked Sendable {
     init?(path: String) {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
+        guard withSocketAddress(path, { connect(fd, $0, $1) }) == 0 else {
             close(fd)
             return nil
         }

@@ -1,0 +1,306 @@
+/// The dashboard's page: markup with `{{NAME}}` slots that ``Dashboard/render(status:edges:stats:now:)``
+/// fills, its style sheet, and the script that redraws it from the JSON API.
+extension Dashboard {
+    static let template = #"""
+    <!doctype html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Meridian</title>
+    <link rel="icon" href="data:,">
+    <style>
+    \#(styleSheet)
+    </style>
+    </head>
+    <body>
+    <header>
+    <h1>Meridian</h1>
+    <span class="meta">version <span id="version">{{VERSION}}</span></span>
+    <span class="meta">up <span id="uptime">{{UPTIME}}</span></span>
+    <span id="conn" data-state="live">live</span>
+    </header>
+    <main>
+    <section class="cards">
+    <div class="card"><div class="label">Queries / s</div><div class="value" id="qps">{{QPS}}</div><svg id="qps-spark" viewBox="0 0 120 30" preserveAspectRatio="none" aria-hidden="true"><polyline id="qps-line" points=""></polyline></svg></div>
+    <div class="card"><div class="label">Queries total</div><div class="value" id="queries-total" data-value="{{QUERIES_RAW}}">{{QUERIES}}</div></div>
+    <div class="card"><div class="label">Edges serving</div><div class="value" id="edges-serving">{{SERVING}}</div></div>
+    <div class="card" id="last-reload" data-ok="{{RELOAD_OK}}"><div class="label">Last reload</div><div class="value" id="reload-result">{{RELOAD_TEXT}}</div><div class="sub" id="reload-summary">{{RELOAD_SUMMARY}}</div></div>
+    </section>
+    <section class="split">
+    <div class="panel">
+    <h2>Edges on the map</h2>
+    <svg id="map" viewBox="0 0 360 150" role="img" aria-label="World map of edges coloured by health">
+    <rect class="sea" width="360" height="150"></rect>
+    <path id="graticule" d="M0 30H360M0 60H360M0 90H360M0 120H360M60 0V150M120 0V150M180 0V150M240 0V150M300 0V150"></path>
+    <path id="land" d="{{LAND}}"></path>
+    <path id="seas" d="{{SEAS}}"></path>
+    <g id="edge-dots">{{EDGE_DOTS}}</g>
+    </svg>
+    <div class="legend"><span class="up">up</span><span class="down">down</span><span class="drained">drained</span><span class="unknown">unknown</span></div>
+    </div>
+    <div class="panel">
+    <h2>Response codes</h2>
+    <table id="rcodes"><thead><tr><th>RCODE</th><th class="num">responses</th></tr></thead><tbody id="rcode-rows">{{RCODE_ROWS}}</tbody></table>
+    </div>
+    </section>
+    <section class="panel scroll">
+    <h2>Edges</h2>
+    <table id="edges-table">
+    <thead><tr><th>Edge</th><th>Pools</th><th>State</th><th>Admin</th><th>Last probe</th><th class="num">Latency</th><th>Result</th><th class="num">Answers</th><th class="num">Share</th></tr></thead>
+    <tbody id="edge-rows">{{EDGE_ROWS}}</tbody>
+    </table>
+    </section>
+    <section class="triple">
+    <div class="panel"><h2>Query types</h2><table id="qtypes"><thead><tr><th>Type</th><th class="num">queries</th></tr></thead><tbody id="qtype-rows">{{QTYPE_ROWS}}</tbody></table></div>
+    <div class="panel"><h2>Zones</h2><table id="zones"><thead><tr><th>Zone</th><th class="num">Serial</th><th class="num">Records</th></tr></thead><tbody id="zone-rows">{{ZONE_ROWS}}</tbody></table></div>
+    </section>
+    </main>
+    <script type="application/json" id="initial-data">{{INITIAL}}</script>
+    <script>
+    \#(script)
+    </script>
+    </body>
+    </html>
+
+    """#
+
+    static let styleSheet = #"""
+    :root{--bg:#0e1418;--panel:#151e24;--line:#24323b;--text:#dbe3e8;--muted:#8b9ba6;--up:#2fbf71;--down:#e5484d;--drained:#f0a020;--unknown:#4c8dff;--land:#2a3943;--sea:#10181d}
+    *{box-sizing:border-box}
+    body{margin:0;background:var(--bg);color:var(--text);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
+    header{display:flex;flex-wrap:wrap;align-items:baseline;gap:6px 18px;padding:12px 20px;border-bottom:1px solid var(--line)}
+    header h1{margin:0;font-size:18px;letter-spacing:.02em}
+    header .meta{color:var(--muted)}
+    #conn{margin-left:auto;font-size:12px;padding:2px 8px;border-radius:10px;background:#1d3a2b;color:var(--up)}
+    #conn[data-state=offline]{background:#3d1f22;color:var(--down)}
+    main{padding:16px 20px;display:grid;gap:16px;max-width:1400px;margin:0 auto}
+    .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
+    .card,.panel{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
+    .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.06em}
+    .value{font-size:26px;font-variant-numeric:tabular-nums;white-space:nowrap}
+    .sub{color:var(--muted);font-size:12px;overflow:hidden;text-overflow:ellipsis}
+    #last-reload[data-ok=true] .value{color:var(--up)}
+    #last-reload[data-ok=false] .value{color:var(--down)}
+    #qps-spark{width:100%;height:28px;display:block}
+    #qps-line{fill:none;stroke:var(--unknown);stroke-width:1.5;vector-effect:non-scaling-stroke}
+    h2{margin:0 0 8px;font-size:13px;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-weight:600}
+    #map{width:100%;height:auto;display:block;background:var(--sea);border-radius:6px}
+    #map .sea{fill:var(--sea)}
+    #land{fill:var(--land);stroke:#33454f;stroke-width:.3}
+    #seas{fill:var(--sea)}
+    #graticule{stroke:#1b262d;stroke-width:.3;fill:none}
+    .edge circle{stroke:#0e1418;stroke-width:.8}
+    .edge text{font-size:5px;fill:var(--text);paint-order:stroke;stroke:#0e1418;stroke-width:1.2px}
+    .edge[data-health=up] circle{fill:var(--up)}
+    .edge[data-health=down] circle{fill:var(--down)}
+    .edge[data-health=drained] circle{fill:var(--drained)}
+    .edge[data-health=unknown] circle{fill:var(--unknown)}
+    .legend{display:flex;gap:14px;margin-top:8px;color:var(--muted);font-size:12px}
+    .legend span::before,.dot{content:"";display:inline-block;width:9px;height:9px;border-radius:50%;margin-right:6px;vertical-align:baseline}
+    .legend .up::before,tr[data-health=up] .dot{background:var(--up)}
+    .legend .down::before,tr[data-health=down] .dot{background:var(--down)}
+    .legend .drained::before,tr[data-health=drained] .dot{background:var(--drained)}
+    .legend .unknown::before,tr[data-health=unknown] .dot{background:var(--unknown)}
+    table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}
+    th,td{padding:5px 8px;text-align:left;border-bottom:1px solid var(--line);white-space:nowrap}
+    th{color:var(--muted);font-weight:500;font-size:12px}
+    td.num,th.num{text-align:right}
+    tr[data-state=down] td.state{color:var(--down)}
+    tr[data-state=up] td.state{color:var(--up)}
+    tr[data-state=unknown] td.state{color:var(--unknown)}
+    tr[data-admin=drained] td.admin{color:var(--drained)}
+    .split{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px}
+    .triple{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:16px}
+    .scroll{overflow-x:auto}
+    @media (max-width:900px){.split{grid-template-columns:1fr}}
+    """#
+
+    /// Polls `/api/v1/status`, `/api/v1/edges` and `/api/v1/stats` every two seconds and
+    /// redraws the elements the server rendered, with the same markup.
+    static let script = #"""
+    (function () {
+      "use strict";
+      var POLL_MS = 2000;
+      var byId = function (id) { return document.getElementById(id); };
+      var samples = [];
+      var history = [];
+
+      function el(tag, attrs, text) {
+        var node = document.createElement(tag);
+        if (attrs) { for (var key in attrs) { node.setAttribute(key, attrs[key]); } }
+        if (text !== undefined && text !== null) { node.textContent = text; }
+        return node;
+      }
+      // The SVG namespace is spelled with escapes so that the page holds no URL at all.
+      function svgEl(tag, attrs, text) {
+        var node = document.createElementNS("\u0068ttp\u003a//www.w3.org/2000/svg", tag);
+        if (attrs) { for (var key in attrs) { node.setAttribute(key, attrs[key]); } }
+        if (text !== undefined && text !== null) { node.textContent = text; }
+        return node;
+      }
+      function grouped(n) { return Number(n).toLocaleString("en-US"); }
+      function oneDecimal(n) { return isFinite(n) ? (Math.round(n * 10) / 10).toFixed(1) : "\u2013"; }
+      function ago(seconds) {
+        var s = Math.max(0, Math.round(seconds));
+        if (s < 60) { return s + " s ago"; }
+        if (s < 3600) { return Math.floor(s / 60) + " min ago"; }
+        return Math.floor(s / 3600) + " h ago";
+      }
+      function duration(seconds) {
+        var s = Math.floor(seconds), d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+        if (d > 0) { return d + "d " + h + "h " + m + "m"; }
+        if (h > 0) { return h + "h " + m + "m " + (s % 60) + "s"; }
+        if (m > 0) { return m + "m " + (s % 60) + "s"; }
+        return (s % 60) + "s";
+      }
+      function clock(epoch) { return new Date(epoch * 1000).toLocaleTimeString(); }
+      function health(row) { return row.admin === "drained" ? "drained" : row.state; }
+      function replaceChildren(parent, children) {
+        while (parent.firstChild) { parent.removeChild(parent.firstChild); }
+        children.forEach(function (child) { parent.appendChild(child); });
+      }
+      function setText(id, text) { var node = byId(id); if (node.textContent !== text) { node.textContent = text; } }
+
+      function renderEdges(reply) {
+        var edges = reply.edges || [];
+        var total = edges.reduce(function (sum, row) { return sum + row.answers; }, 0);
+        var now = Date.now() / 1000;
+        var rows = edges.map(function (row) {
+          var attrs = { "data-edge": row.name, "data-state": row.state, "data-admin": row.admin, "data-health": health(row) };
+          var tr = el("tr", attrs);
+          var name = el("td", { "class": "edge-name" });
+          name.appendChild(el("span", { "class": "dot" }));
+          name.appendChild(document.createTextNode(row.name));
+          tr.appendChild(name);
+          tr.appendChild(el("td", null, (row.pools || []).join(", ")));
+          tr.appendChild(el("td", { "class": "state" }, row.state));
+          tr.appendChild(el("td", { "class": "admin" }, row.admin));
+          var probe;
+          if (row.lastCheck !== undefined) {
+            probe = el("td", { "class": "probe", "data-epoch": String(row.lastCheck), "title": clock(row.lastCheck) }, ago(now - row.lastCheck));
+          } else {
+            probe = el("td", { "class": "probe" }, row.checked ? "pending" : "no check");
+          }
+          tr.appendChild(probe);
+          var latency = row.latencyMs === undefined ? "\u2013" : (row.latencyMs < 10 ? oneDecimal(row.latencyMs) : Math.round(row.latencyMs)) + " ms";
+          tr.appendChild(el("td", { "class": "num latency" }, latency));
+          var result = row.result || "";
+          if (row.since !== undefined && row.state === "down") { result += (result ? " " : "") + "since " + clock(row.since); }
+          tr.appendChild(el("td", { "class": "result" }, result));
+          tr.appendChild(el("td", { "class": "num answers" }, grouped(row.answers)));
+          tr.appendChild(el("td", { "class": "num share" }, total === 0 ? "\u2013" : oneDecimal(row.answers / total * 100) + "%"));
+          return tr;
+        });
+        replaceChildren(byId("edge-rows"), rows);
+
+        var dots = edges.filter(function (row) { return row.location && row.location.length === 2; }).map(function (row) {
+          var x = Math.min(Math.max(row.location[1], -180), 180) + 180;
+          var y = 90 - Math.min(Math.max(row.location[0], -59), 90);
+          var g = svgEl("g", { "class": "edge", "data-edge": row.name, "data-state": row.state, "data-admin": row.admin,
+                               "data-health": health(row), "transform": "translate(" + x.toFixed(2) + " " + y.toFixed(2) + ")" });
+          g.appendChild(svgEl("circle", { "r": "3.2" }));
+          g.appendChild(svgEl("text", { "x": "4.5", "y": "1.6" }, row.name));
+          g.appendChild(svgEl("title", null, row.name + ": " + health(row) + (row.result ? " (" + row.result + ")" : "")));
+          return g;
+        });
+        replaceChildren(byId("edge-dots"), dots);
+        var serving = edges.filter(function (row) { return row.state !== "down" && row.admin === "active"; }).length;
+        setText("edges-serving", serving + " / " + edges.length);
+      }
+
+      function countRows(tbody, counts, attribute) {
+        var entries = Object.keys(counts || {}).map(function (key) { return [key, counts[key]]; });
+        entries.sort(function (a, b) { return b[1] - a[1] || (a[0] < b[0] ? -1 : 1); });
+        replaceChildren(byId(tbody), entries.map(function (entry) {
+          var attrs = {}; attrs[attribute] = entry[0];
+          var tr = el("tr", attrs);
+          tr.appendChild(el("td", null, entry[0]));
+          tr.appendChild(el("td", { "class": "num" }, grouped(entry[1])));
+          return tr;
+        }));
+      }
+
+      function renderStatus(status) {
+        setText("version", status.version);
+        setText("uptime", duration(status.uptimeSeconds));
+        var reload = byId("last-reload");
+        if (status.lastReload) {
+          reload.setAttribute("data-ok", status.lastReload.ok ? "true" : "false");
+          setText("reload-result", (status.lastReload.ok ? "ok" : "failed") + " at " + clock(status.lastReload.at));
+          setText("reload-summary", status.lastReload.summary);
+        } else {
+          reload.setAttribute("data-ok", "none");
+          setText("reload-result", "none yet");
+          setText("reload-summary", "no reload since start");
+        }
+        replaceChildren(byId("zone-rows"), (status.zones || []).map(function (zone) {
+          var tr = el("tr", { "data-zone": zone.name });
+          tr.appendChild(el("td", null, zone.name));
+          tr.appendChild(el("td", { "class": "num" }, String(zone.serial)));
+          tr.appendChild(el("td", { "class": "num" }, grouped(zone.records)));
+          return tr;
+        }));
+      }
+
+      function renderStats(stats, fallbackRate) {
+        var transports = stats.queries.byTransport || {};
+        var total = Object.keys(transports).reduce(function (sum, key) { return sum + transports[key]; }, 0);
+        var node = byId("queries-total");
+        node.setAttribute("data-value", String(total));
+        setText("queries-total", grouped(total));
+        var now = performance.now();
+        samples.push({ t: now, total: total });
+        while (samples.length > 2 && now - samples[0].t > 10000) { samples.shift(); }
+        var rate = fallbackRate;
+        if (samples.length >= 2) {
+          var first = samples[0], last = samples[samples.length - 1];
+          if (last.t > first.t) { rate = Math.max(0, (last.total - first.total) / ((last.t - first.t) / 1000)); }
+        }
+        setText("qps", oneDecimal(rate));
+        history.push(rate);
+        if (history.length > 60) { history.shift(); }
+        var max = Math.max.apply(null, history.concat([1]));
+        byId("qps-line").setAttribute("points", history.map(function (value, index) {
+          var x = history.length === 1 ? 120 : index * 120 / (history.length - 1);
+          return x.toFixed(1) + "," + (29 - value / max * 27).toFixed(1);
+        }).join(" "));
+        countRows("rcode-rows", stats.queries.byRcode, "data-rcode");
+        countRows("qtype-rows", stats.queries.byType, "data-qtype");
+      }
+
+      function setConnection(live, detail) {
+        var conn = byId("conn");
+        conn.setAttribute("data-state", live ? "live" : "offline");
+        conn.textContent = live ? "live" : "offline";
+        conn.title = detail || "";
+      }
+
+      function fetchJSON(path) {
+        return fetch(path, { cache: "no-store" }).then(function (response) {
+          if (!response.ok) { throw new Error(path + ": HTTP " + response.status); }
+          return response.json();
+        });
+      }
+
+      function render(data) {
+        renderStatus(data.status);
+        renderEdges(data.edges);
+        renderStats(data.stats, data.status.queriesPerSecond);
+      }
+
+      function poll() {
+        Promise.all([fetchJSON("/api/v1/status"), fetchJSON("/api/v1/edges"), fetchJSON("/api/v1/stats")])
+          .then(function (replies) {
+            render({ status: replies[0], edges: replies[1], stats: replies[2] });
+            setConnection(true);
+          })
+          .catch(function (error) { setConnection(false, String(error)); })
+          .then(function () { setTimeout(poll, POLL_MS); });
+      }
+
+      try { render(JSON.parse(byId("initial-data").textContent)); } catch (error) { setConnection(false, String(error)); }
+      setTimeout(poll, POLL_MS);
+    })();
+    """#
+}
