@@ -69,7 +69,7 @@ let package = Package(
         // Health checks: HTTP(S) and TCP probes, thresholds, drains; publishes health tables.
         .target(
             name: "MeridianHealth",
-            dependencies: ["MeridianConfig", "MeridianRouting", nioCore, nioPosix, logging,
+            dependencies: ["MeridianConfig", "MeridianRouting", "MeridianFiles", nioCore, nioPosix, logging,
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],
@@ -100,7 +100,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianFiles", logging],
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianFiles", "MeridianHealth", logging],
                           swiftSettings: swiftSettings),
         // dnsctl links the loading module for its offline commands, never the daemon's I/O.
         .executableTarget(

@@ -94,6 +94,11 @@ public enum FileSystem {
         return String(decoding: bytes[..<slash], as: UTF8.self)
     }
 
+    /// `a/b/c.json` → `c.json`.
+    public static func lastComponent(of path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+    }
+
     /// Joins a directory and a relative path for display and opening.
     public static func join(_ directory: String, _ path: String) -> String {
         if directory == "." { return path }

@@ -30,11 +30,11 @@ public struct GeoDatabaseSummary: Sendable {
     public var buildEpoch: UInt64
 }
 
-/// An open MaxMind DB file. libmaxminddb opens and validates it and answers `dnsctl explain`
-/// (`MMDB_lookup_sockaddr`); `compile` turns it into a `GeoTrie` for building the pools'
-/// tries (gdnsd's approach), after which the trie can go: queries never call into the C
-/// library, so its thread-safety and speed do not matter on the hot path, and the server
-/// keeps only the mapping, whose pages the kernel can drop.
+/// An open MaxMind DB file. libmaxminddb opens and validates a private copy of it
+/// (`PrivateFileCopy`, so nothing done to the file afterwards can fault a lookup) and answers
+/// `dnsctl explain` (`MMDB_lookup_sockaddr`); `compile` turns it into a `GeoTrie` for building
+/// the pools' tries (gdnsd's approach), after which the trie can go: queries never call into
+/// the C library, so its thread-safety and speed do not matter on the hot path.
 public final class GeoDatabase: @unchecked Sendable {
     // @unchecked: the handle is only read after `init`, and libmaxminddb lookups on an open
     // database may run on several threads at once; `deinit` is the only writer.
@@ -47,9 +47,11 @@ public final class GeoDatabase: @unchecked Sendable {
 
     public init(path: String) throws(GeoDatabaseError) {
         // On the heap: data-record entries keep a pointer to it.
+        let copy = try PrivateFileCopy(of: path)
         let mmdb = UnsafeMutablePointer<MMDB_s>.allocate(capacity: 1)
         mmdb.initialize(to: MMDB_s())
-        let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), mmdb)
+        // The mapping outlives the copy's descriptor.
+        let status = MMDB_open(copy.path, UInt32(MMDB_MODE_MMAP), mmdb)
         guard status == MMDB_SUCCESS else {
             var reason = String(cString: MMDB_strerror(status))
             if status == MMDB_IO_ERROR || status == MMDB_FILE_OPEN_ERROR {
@@ -94,7 +96,6 @@ public final class GeoDatabase: @unchecked Sendable {
     /// Copies the search tree node for node and reads every data record once, checking each
     /// record's bounds: a corrupt file is an error here, never a crash later.
     public func compile() throws(GeoDatabaseError) -> (trie: GeoTrie, summary: GeoDatabaseSummary) {
-        defer { releaseMappedPages() }
         let metadata = mmdb.pointee.metadata
         let nodeCount = metadata.node_count
         let dataSize = mmdb.pointee.data_section_size
@@ -197,13 +198,6 @@ public final class GeoDatabase: @unchecked Sendable {
                 records[slot] = nodeCount + locationOfRecord[offsets.number(of: records[slot] - nodeCount)]
             }
         }
-    }
-
-    /// Hands the mapped file's pages back to the page cache: after `compile` nothing reads
-    /// them but an occasional `explain`, which faults in the few it needs.
-    public func releaseMappedPages() {
-        guard let content = mmdb.pointee.file_content else { return }
-        madvise(UnsafeMutableRawPointer(mutating: content), Int(mmdb.pointee.file_size), MADV_DONTNEED)
     }
 }
 

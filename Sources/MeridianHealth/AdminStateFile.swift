@@ -1,4 +1,5 @@
 import Foundation
+import MeridianFiles
 
 #if canImport(Glibc)
 import Glibc
@@ -64,7 +65,7 @@ public struct AdminStateFile: Sendable, Equatable {
         } catch {
             throw StateFileError(path: path, line: 0, message: "cannot create directory \(directory): \(Self.describe(error))")
         }
-        let temporary = "\(directory)/.\(file.lastPathComponent).\(getpid()).tmp"
+        let temporary = "\(directory)/\(temporaryPrefix)\(getpid()).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
         let written = data.withUnsafeBytes { bytes -> Bool in
@@ -97,6 +98,26 @@ public struct AdminStateFile: Sendable, Equatable {
             _ = fsync(directoryDescriptor)
             close(directoryDescriptor)
         }
+    }
+
+    /// Temporary files are `.NAME.PID.tmp` beside the state file.
+    private var temporaryPrefix: String {
+        ".\(FileSystem.lastComponent(of: path))."
+    }
+
+    /// Removes temporary files that writers killed before their rename left behind, unless
+    /// their process still runs. Returns the paths removed.
+    public func removeStaleTemporaryFiles() -> [String] {
+        let directory = FileSystem.directory(of: path)
+        guard case .success(let names) = FileSystem.list(directory: directory) else { return [] }
+        var removed: [String] = []
+        for name in names where name.hasPrefix(temporaryPrefix) && name.hasSuffix(".tmp") {
+            let pid = name.dropFirst(temporaryPrefix.count).dropLast(".tmp".count)
+            guard let writer = Int32(pid), writer > 0, kill(writer, 0) != 0, errno == ESRCH else { continue }
+            let stale = FileSystem.join(directory, name)
+            if unlink(stale) == 0 { removed.append(stale) }
+        }
+        return removed
     }
 
     private func failure(_ what: String) -> StateFileError {

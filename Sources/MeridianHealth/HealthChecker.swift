@@ -82,22 +82,54 @@ public actor HealthChecker {
     /// The table routing should use now.
     public private(set) var currentTable: HealthTable
 
-    /// What was wrong with the state file when the checker opened it, if anything. The
-    /// file was then ignored (nothing drained) and a warning logged; the next drain or
-    /// undrain overwrites it.
+    /// What was wrong with the state file when the checker opened it with
+    /// `damagedStateFile: .ignore`, if anything. The file was then ignored (nothing drained)
+    /// and a warning logged; the next drain or undrain overwrites it.
     public nonisolated let stateFileProblem: StateFileError?
+
+    /// What to do when the admin state file cannot be read or parsed at start.
+    public enum DamagedStateFile: Sendable {
+        /// Refuse to start: the file holds an operator's drains, and starting without them would
+        /// send traffic to edges taken out for maintenance.
+        case refuse
+        /// Start with nothing drained and say so (`meridian --ignore-admin-state`); the next drain
+        /// or undrain overwrites the file.
+        case ignore
+    }
 
     /// - Parameters:
     ///   - edges: in the order routing indexes them (`MeridianConfiguration.orderedEdges`).
     ///   - stateFile: `health.state_file`; `nil` keeps drains in memory only.
+    ///   - damagedStateFile: whether a state file that cannot be read is an error (thrown) or
+    ///     ignored with a warning.
     ///   - eventLoopGroup: a NIOPosix group; the checker and its probes run on one of its
     ///     loops. By default the checker makes its own one-thread group, so probing never
     ///     competes with the DNS event loops.
     ///   - onChange: receives every new table; see the type's documentation.
     public init(
-        edges: [Edge], stateFile: String?, logger: Logger, eventLoopGroup: (any EventLoopGroup)? = nil,
-        onChange: @escaping Publisher
-    ) {
+        edges: [Edge], stateFile: String?, damagedStateFile: DamagedStateFile = .refuse, logger: Logger,
+        eventLoopGroup: (any EventLoopGroup)? = nil, onChange: @escaping Publisher
+    ) throws(StateFileError) {
+        var problem: StateFileError?
+        var restored: Set<String> = []
+        if let stateFile {
+            let file = AdminStateFile(path: stateFile)
+            for removed in file.removeStaleTemporaryFiles() {
+                logger.notice("Removed a temporary admin state file left by a stopped writer", metadata: ["file": "\(removed)"])
+            }
+            do {
+                restored = try file.load()
+            } catch {
+                guard damagedStateFile == .ignore else { throw error }
+                problem = error
+                logger.warning("Ignoring the admin state file; no edge is drained", metadata: [
+                    "error": "\(error)",
+                ])
+            }
+            self.stateFile = file
+        } else {
+            self.stateFile = nil
+        }
         self.logger = logger
         self.publisher = onChange
         if let eventLoopGroup {
@@ -113,22 +145,6 @@ public actor HealthChecker {
         for edge in edges where indexByName[edge.name] == nil {
             indexByName[edge.name] = slots.count
             slots.append(Slot(edge: edge))
-        }
-        var problem: StateFileError?
-        var restored: Set<String> = []
-        if let stateFile {
-            let file = AdminStateFile(path: stateFile)
-            self.stateFile = file
-            do {
-                restored = try file.load()
-            } catch {
-                problem = error
-                logger.warning("Ignoring the admin state file; no edge is drained", metadata: [
-                    "error": "\(error)",
-                ])
-            }
-        } else {
-            self.stateFile = nil
         }
         drained = restored
         stateFileProblem = problem

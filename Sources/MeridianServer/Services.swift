@@ -20,11 +20,14 @@ public struct ServiceTree: Sendable {
     private let controlGroup: MultiThreadedEventLoopGroup
     private let logger: Logger
 
-    public init(configPath: String, loaded: LoadedServer, threads: Int, logger: Logger) {
+    /// Fails when the admin state file cannot be read and `damagedStateFile` is `.refuse`.
+    public init(configPath: String, loaded: LoadedServer, threads: Int, damagedStateFile: HealthChecker.DamagedStateFile,
+                logger: Logger) throws(StateFileError) {
         let configuration = loaded.configuration
         let publisher = SnapshotPublisher(base: loaded.snapshot)
-        let health = HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
-                                   logger: logger, onChange: { table in publisher.health(table) })
+        let health = try HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
+                                       damagedStateFile: damagedStateFile, logger: logger,
+                                       onChange: { table in publisher.health(table) })
         let controlGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let controlReady = StartupSignal()
         let healthReady = StartupSignal()

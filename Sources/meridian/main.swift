@@ -1,5 +1,6 @@
 import Logging
 import MeridianFiles
+import MeridianHealth
 import MeridianLoad
 import MeridianServer
 
@@ -7,9 +8,10 @@ import MeridianServer
 import Glibc
 #endif
 
-/// `meridian [--config PATH] [--version]`
-func parseArguments() -> String {
+/// `meridian [--config PATH] [--ignore-admin-state] [--version]`
+func parseArguments() -> (configPath: String, damagedStateFile: HealthChecker.DamagedStateFile) {
     var configPath = getenv("MERIDIAN_CONFIG").map { String(cString: $0) } ?? "meridian.yaml"
+    var damagedStateFile = HealthChecker.DamagedStateFile.refuse
     var arguments = CommandLine.arguments.dropFirst()
     while let argument = arguments.popFirst() {
         switch argument {
@@ -24,12 +26,18 @@ func parseArguments() -> String {
             configPath = path
         case let value where value.hasPrefix("--config="):
             configPath = String(value.dropFirst("--config=".count))
+        case "--ignore-admin-state":
+            damagedStateFile = .ignore
         case "--help", "-h":
             print("""
-            usage: meridian [--config PATH] [--version]
+            usage: meridian [--config PATH] [--ignore-admin-state] [--version]
 
             Serves the zones and routing of PATH (default ./meridian.yaml or $MERIDIAN_CONFIG).
             SIGHUP reloads configuration and zones; SIGTERM or SIGINT stop gracefully.
+
+              --ignore-admin-state  start even when health.state_file cannot be read, with no
+                                    edge drained (by default a damaged file stops the start,
+                                    so no drain an operator set is silently undone)
             """)
             exit(0)
         default:
@@ -37,10 +45,10 @@ func parseArguments() -> String {
             exit(64)
         }
     }
-    return configPath
+    return (configPath, damagedStateFile)
 }
 
-let configPath = parseArguments()
+let (configPath, damagedStateFile) = parseArguments()
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
     handler.logLevel = .info
@@ -58,8 +66,17 @@ do {
 }
 releaseFreeMemory()
 
+let services: ServiceTree
 do {
-    try await ServiceTree(configPath: configPath, loaded: loaded, threads: usableCPUs(), logger: logger).run()
+    services = try ServiceTree(configPath: configPath, loaded: loaded, threads: usableCPUs(), damagedStateFile: damagedStateFile,
+                               logger: logger)
+} catch {
+    printError("\(error)")
+    printError("meridian: not started: the admin state file holds the operator's drains; fix or remove it, or start with --ignore-admin-state to start with no edge drained")
+    exit(1)
+}
+do {
+    try await services.run()
 } catch {
     logger.error("meridian failed: \(error)")
     exit(1)

@@ -20,9 +20,9 @@ import Testing
         HealthCheck(kind: .http(url: url), expectStatus: expectStatus, interval: interval, timeout: timeout, rise: rise, fall: fall)
     }
 
-    func makeChecker(_ edges: [Edge], stateFile: String? = nil, logs: LogCapture = LogCapture(),
-                     recorder: TableRecorder = TableRecorder()) -> HealthChecker {
-        HealthChecker(edges: edges, stateFile: stateFile, logger: logs.logger()) { table in
+    func makeChecker(_ edges: [Edge], stateFile: String? = nil, damagedStateFile: HealthChecker.DamagedStateFile = .refuse,
+                     logs: LogCapture = LogCapture(), recorder: TableRecorder = TableRecorder()) throws -> HealthChecker {
+        try HealthChecker(edges: edges, stateFile: stateFile, damagedStateFile: damagedStateFile, logger: logs.logger()) { table in
             recorder.record(table.states.map(\.rawValue))
         }
     }
@@ -35,7 +35,7 @@ import Testing
         let server = try await HTTPTestServer.start()
         let logs = LogCapture()
         let recorder = TableRecorder()
-        let checker = makeChecker([edge("a", http(server.url, rise: 2, fall: 3))], logs: logs, recorder: recorder)
+        let checker = try makeChecker([edge("a", http(server.url, rise: 2, fall: 3))], logs: logs, recorder: recorder)
         await checker.start()
         #expect(recorder.all.first == [0], "the initial table is published at start, every edge up")
 
@@ -86,7 +86,7 @@ import Testing
         let requests = server.requests
         let published = recorder.all.count
         let other = try await HTTPTestServer.start()
-        let clock = makeChecker([edge("clock", http(other.url))])
+        let clock = try makeChecker([edge("clock", http(other.url))])
         await clock.start()
         #expect(await eventually { (await report(clock, "clock")?.probes ?? 0) >= 4 })
         await clock.shutdown()
@@ -99,7 +99,7 @@ import Testing
     @Test func hangingProbeCostsOnlyItsTimeoutAndDelaysNoOtherEdge() async throws {
         let slow = try await HTTPTestServer.start(mode: .hang)
         let fast = try await HTTPTestServer.start()
-        let checker = makeChecker([
+        let checker = try makeChecker([
             edge("slow", http(slow.url, fall: 1, interval: .milliseconds(100), timeout: .seconds(1))),
             edge("fast", http(fast.url)),
         ])
@@ -122,7 +122,7 @@ import Testing
 
     @Test func frequentProbesReuseOneConnection() async throws {
         let server = try await HTTPTestServer.start(mode: .keepAlive)
-        let checker = makeChecker([edge("a", http(server.url))])
+        let checker = try makeChecker([edge("a", http(server.url))])
         await checker.start()
         #expect(await eventually { (await report(checker, "a")?.probes ?? 0) >= 5 })
         #expect(await report(checker, "a")?.lastResult == "HTTP 200")
@@ -146,7 +146,7 @@ import Testing
                         timeout: .milliseconds(300), rise: 2, fall: 3)
         }
         let recorder = TableRecorder()
-        let checker = makeChecker([edge("dead", tcp(refused)), edge("plain", nil), edge("tcp", tcp(listener.port))],
+        let checker = try makeChecker([edge("dead", tcp(refused)), edge("plain", nil), edge("tcp", tcp(listener.port))],
                                   recorder: recorder)
         #expect(await checker.currentTable.states == [[], [], []], "until a first result every edge counts as up")
         await checker.start()
@@ -178,7 +178,7 @@ import Testing
 
         let recorder = TableRecorder()
         let logs = LogCapture()
-        let first = makeChecker(edges, stateFile: stateFile, logs: logs, recorder: recorder)
+        let first = try makeChecker(edges, stateFile: stateFile, logs: logs, recorder: recorder)
         #expect(first.stateFileProblem == nil, "a missing state file is fine")
         await first.start()
         #expect(await eventually { await report(first, "a")?.state == .up })
@@ -203,7 +203,7 @@ import Testing
         await first.shutdown()
 
         let secondRecorder = TableRecorder()
-        let second = makeChecker(edges, stateFile: stateFile, recorder: secondRecorder)
+        let second = try makeChecker(edges, stateFile: stateFile, recorder: secondRecorder)
         #expect(second.stateFileProblem == nil)
         #expect(await second.currentTable.states == [.drained, []], "restored before any probe")
         await second.start()
@@ -214,18 +214,43 @@ import Testing
         #expect(try String(contentsOfFile: stateFile, encoding: .utf8) == "{\"drained\":[]}\n")
         await second.shutdown()
 
-        let third = makeChecker(edges, stateFile: stateFile)
+        let third = try makeChecker(edges, stateFile: stateFile)
         #expect(await third.drainedEdges.isEmpty)
         await third.shutdown()
         await server.stop()
     }
 
-    @Test func corruptStateFileIsReportedAndIgnored() async throws {
+    @Test func corruptStateFileStopsTheStartWithItsLine() throws {
+        let directory = try temporaryDirectory()
+        let stateFile = directory + "/admin-state.json"
+        try "{\"drained\": [\"a\",\n\"b\" x]}".write(toFile: stateFile, atomically: true, encoding: .utf8)
+        #expect(throws: StateFileError(path: stateFile, line: 2, message: "not valid JSON")) {
+            try makeChecker([edge("a", nil)], stateFile: stateFile)
+        }
+    }
+
+    @Test func staleTemporaryFilesOfStoppedWritersAreRemovedAtStart() throws {
+        let directory = try temporaryDirectory()
+        let stateFile = directory + "/admin-state.json"
+        // No process has PID 2^22 + 1 (above Linux's pid_max limit), unlike this one.
+        let stale = directory + "/.admin-state.json.4194305.tmp"
+        let live = directory + "/.admin-state.json.\(getpid()).tmp"
+        let unrelated = directory + "/.other.json.4194305.tmp"
+        for path in [stale, live, unrelated] { try "{}".write(toFile: path, atomically: false, encoding: .utf8) }
+        let logs = LogCapture()
+        _ = try makeChecker([edge("a", nil)], stateFile: stateFile, logs: logs)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live))
+        #expect(FileManager.default.fileExists(atPath: unrelated))
+        #expect(logs.all.contains { $0.level == .notice && $0.metadata["file"] == stale })
+    }
+
+    @Test func corruptStateFileIsReportedAndIgnoredWhenAskedTo() async throws {
         let directory = try temporaryDirectory()
         let stateFile = directory + "/admin-state.json"
         try "{\"drained\": [\"a\",\n".write(toFile: stateFile, atomically: true, encoding: .utf8)
         let logs = LogCapture()
-        let checker = makeChecker([edge("a", nil)], stateFile: stateFile, logs: logs)
+        let checker = try makeChecker([edge("a", nil)], stateFile: stateFile, damagedStateFile: .ignore, logs: logs)
         let problem = try #require(checker.stateFileProblem)
         #expect(problem.path == stateFile)
         #expect(problem.description.hasPrefix("\(stateFile):"))
@@ -247,7 +272,7 @@ import Testing
         let directory = try temporaryDirectory()
         let stateFile = directory + "/admin-state.json"
         try AdminStateFile(path: stateFile).save(["gone", "a"])
-        let checker = makeChecker([edge("a", nil), edge("b", nil)], stateFile: stateFile)
+        let checker = try makeChecker([edge("a", nil), edge("b", nil)], stateFile: stateFile)
         #expect(await checker.currentTable.states == [.drained, []])
         #expect(await checker.drainedEdges == ["gone", "a"])
         try await checker.drain(edge: "b")
@@ -263,7 +288,7 @@ import Testing
         // The state file's directory is a regular file, so saving must fail.
         try "".write(toFile: directory + "/run", atomically: true, encoding: .utf8)
         let recorder = TableRecorder()
-        let checker = makeChecker([edge("a", nil)], stateFile: directory + "/run/admin-state.json", recorder: recorder)
+        let checker = try makeChecker([edge("a", nil)], stateFile: directory + "/run/admin-state.json", recorder: recorder)
         await checker.start()
         do {
             try await checker.drain(edge: "a")
@@ -286,7 +311,7 @@ import Testing
         let recorder = TableRecorder()
         let a = edge("a", http(failing.url))
         let b = edge("b", http(healthy.url, rise: 3))
-        let checker = makeChecker([a, b], logs: logs, recorder: recorder)
+        let checker = try makeChecker([a, b], logs: logs, recorder: recorder)
         await checker.start()
         #expect(await eventually { recorder.last == [Self.down, 0] })
         #expect(await eventually { (await report(checker, "b")?.consecutivePasses ?? 0) >= 2 })
@@ -328,7 +353,7 @@ import Testing
     }
 
     @Test func snapshotEncodesWithSnakeCaseKeys() async throws {
-        let checker = makeChecker([edge("a", nil)])
+        let checker = try makeChecker([edge("a", nil)])
         let data = try JSONEncoder().encode(await checker.snapshot())
         let object = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         #expect(object.first?["edge"] as? String == "a")
@@ -343,7 +368,7 @@ extension HealthCheckerTests {
     @Test func aCheckerNeverStartedNeedsNoShutdown() async throws {
         let server = try await HTTPTestServer.start()
         do {
-            let checker = makeChecker([edge("a", http(server.url))])
+            let checker = try makeChecker([edge("a", http(server.url))])
             #expect(await checker.snapshot().map(\.state) == [.unknown])
         }
         #expect(server.requests == 0)

@@ -25,7 +25,7 @@ let edges = (0..<count).map { index in
                 check: HealthCheck(kind: tcp ? .tcp(host: "127.0.0.1", port: target) : .http(url: "http://127.0.0.1:\(target)/e\(index)"),
                                    interval: .seconds(1), timeout: .seconds(2), rise: 2, fall: 3))
 }
-let checker = HealthChecker(edges: edges, stateFile: nil, logger: logger) { _ in }
+let checker = try HealthChecker(edges: edges, stateFile: nil, logger: logger) { _ in }
 
 func cpuSeconds() -> Double {
     var usage = rusage()
