@@ -8,9 +8,11 @@ import MeridianWire
 /// Why one shared table and not one per answering thread: SO_REUSEPORT spreads a client
 /// network's queries over every UDP worker whenever the source ports vary (a spoofed flood's
 /// do), so per-thread tables would let N workers × `rate` through. The price of sharing is
-/// one compare-and-swap on a word that other cores may also write; measured in
-/// `RateLimitTableTests.sharedTableCost` (2-core machine, debug and release alike within a
-/// few nanoseconds) it is small against the microsecond a response takes.
+/// one compare-and-swap on a word that other cores may also write. Measured on the 2-core
+/// development machine with this loop built -O: 9-12 ns a decision in plain per-thread
+/// memory, 11-14 ns in the shared table from one thread, 18-24 ns from two threads at once
+/// (on different keys or on one), against the microsecond a response takes; the debug-build
+/// test `RateLimitTableTests.sharedTableCost` prints the same comparison.
 ///
 /// Each bucket is one 64-bit word: a 20-bit tag (high bits of the key's hash) and a 44-bit
 /// "theoretical arrival time" in microseconds (the generic cell rate algorithm of ATM
