@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeridianServerTests",
-            dependencies: ["MeridianServer", "MeridianLoad", "MeridianAuthority", "MeridianRouting", "MeridianWire",
+            dependencies: ["MeridianServer", "MeridianLoad", "MeridianAuthority", "MeridianRouting", "MeridianWire", "CMallocCounter",
                            lifecycle, logging, nioCore, nioPosix],
             swiftSettings: swiftSettings
         ),

@@ -19,6 +19,19 @@ public struct Outcome: Sendable {
     /// indices are in `ResponderScratch.chosenEdges`).
     public var pool: Int32 = -1
     public var edgesChosen: Int32 = 0
+    /// Records in the answer section.
+    public var answerCount: UInt16 = 0
+    /// The index in the snapshot's zones of the zone that answered; -1 when none did.
+    public var zone: Int32 = -1
+    /// The answer was synthesised from a wildcard (RFC 4592), somewhere in its CNAME chain.
+    public var wildcard = false
+    /// The answer is a referral to a delegated child zone.
+    public var referral = false
+    /// Where the OPT record starts in the response; -1 when the response has none.
+    public var optOffset: Int32 = -1
+    /// The query carried a server cookie this server made (RFC 7873): the client's address
+    /// is not spoofed, so response rate limiting leaves it alone.
+    public var hasValidServerCookie: Bool = false
 
     public static let dropped = Outcome(length: 0, rcode: .noError, truncated: false, authoritative: false)
 }
@@ -154,6 +167,9 @@ public enum Responder {
                              payload: snapshot.udpPayloadSize, writer: &writer)
         outcome.pool = answer.pool
         outcome.edgesChosen = answer.edgesChosen
+        outcome.zone = Int32(zoneIndex)
+        outcome.wildcard = answer.wildcard
+        outcome.referral = answer.referral
         return outcome
     }
 
@@ -284,8 +300,10 @@ public enum Responder {
     static func finish(request: Request, rcode: RCode, flags: Header.Flags, counts: (Int, Int, Int), payload: Int,
                        writer: inout MessageWriter) -> Outcome {
         var additional = counts.2
+        var optOffset: Int32 = -1
         if request.edns.present {
             writer.limit = maxResponseSize
+            optOffset = Int32(writer.position)
             let fields = OPTFields(udpPayloadSize: UInt16(clamping: payload), extendedRCode: rcode.extendedBits, version: 0,
                                    dnssecOK: request.edns.fields.dnssecOK)
             let subnet = request.edns.clientSubnet
@@ -300,6 +318,6 @@ public enum Responder {
         writer.patchUInt16(UInt16(counts.1), at: 8)
         writer.patchUInt16(UInt16(additional), at: 10)
         return Outcome(length: writer.position, rcode: rcode, truncated: flags.contains(.tc), authoritative: flags.contains(.aa),
-                       qtype: request.qtype)
+                       qtype: request.qtype, answerCount: UInt16(counts.0), optOffset: optOffset)
     }
 }

@@ -77,6 +77,10 @@ struct AnswerBuilder: ~Copyable {
     /// The pool of a dynamic answer and how many of its edges were used.
     var pool: Int32 = -1
     var edgesChosen: Int32 = 0
+    /// A name on the way was synthesised from a wildcard.
+    var wildcard = false
+    /// The answer refers the client to a child zone.
+    var referral = false
     private var answeredCount = 0
     /// Length of the question name, written at offset 12.
     private var questionLength = 0
@@ -109,7 +113,8 @@ struct AnswerBuilder: ~Copyable {
                 if hop == 0 { authoritative = false }
                 referral = node
                 break resolution
-            case .node(let node, _):
+            case .node(let node, let synthesised):
+                if synthesised { wildcard = true }
                 // Dynamic names: DYNC answers every type with a CNAME to the chosen edge;
                 // DYNA answers A and AAAA (and ANY, minimally, with A) from its pool.
                 let dync = zone.rrset(of: node, type: .dync)
@@ -158,6 +163,7 @@ struct AnswerBuilder: ~Copyable {
         if negative {
             writeSOA(writer: &writer)
         } else if referral >= 0 {
+            self.referral = true
             writeReferral(node: referral, writer: &writer)
             return
         }

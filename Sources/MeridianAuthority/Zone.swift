@@ -174,9 +174,11 @@ public final class AuthoritySnapshot: Sendable {
     public let health: HealthTable
     /// `geoip.client_subnet`: locate clients by their ECS option when they send one.
     public let useClientSubnet: Bool
+    /// `rrl`: response rate limiting of UDP answers.
+    public let rateLimit: RateLimitPolicy
 
     public init(zones: [Zone], udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
-                health: HealthTable? = nil, useClientSubnet: Bool = true) {
+                health: HealthTable? = nil, useClientSubnet: Bool = true, rateLimit: RateLimitPolicy = .off) {
         self.zones = zones
         self.apexes = NameTable(names: zones.map(\.origin.wire))
         self.longestOrigin = zones.map(\.origin.wire.count).max() ?? 0
@@ -184,6 +186,7 @@ public final class AuthoritySnapshot: Sendable {
         self.routing = routing
         self.health = health ?? .allUp(edges: routing.edges.count)
         self.useClientSubnet = useClientSubnet
+        self.rateLimit = rateLimit
     }
 
     private init(copying other: AuthoritySnapshot, health: HealthTable) {
@@ -194,6 +197,7 @@ public final class AuthoritySnapshot: Sendable {
         self.routing = other.routing
         self.health = health
         self.useClientSubnet = other.useClientSubnet
+        self.rateLimit = other.rateLimit
     }
 
     /// The same data with another health table.

@@ -135,7 +135,7 @@ private struct ConfigReader {
 
     // MARK: Document
 
-    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "edges", "pools"]
+    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "edges", "pools", "rrl"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
         guard let top = topLevelFields(yaml) else { return nil }
@@ -151,7 +151,8 @@ private struct ConfigReader {
             health: HealthSettings(
                 stateFile: readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile),
             edges: edges,
-            pools: readPools(top["pools"])
+            pools: readPools(top["pools"]),
+            rrl: readRRL(top["rrl"])
         )
         configuration.sourceFile = file
         return configuration
@@ -338,19 +339,16 @@ private struct ConfigReader {
             let itemPath = item(path, index)
             guard let fields = mapping(itemNode, itemPath, keys: ["network", "location", "edges"]) else { continue }
             var network: IPNetwork?
-            if let entry = fields["network"], let text = text(entry.value, child(itemPath, "network")) {
-                do throws(AddressSyntaxError) {
-                    let parsed = try IPNetwork(parsing: text)
+            if let entry = fields["network"] {
+                if let parsed = self.network(entry.value, child(itemPath, "network")) {
                     if let line = seen[parsed] {
                         fail("\(parsed) is already overridden on line \(line)", at: entry.value, child(itemPath, "network"))
                     } else {
                         seen[parsed] = entry.value.mark?.line ?? 0
                     }
                     network = parsed
-                } catch {
-                    fail(error.message, at: entry.value, child(itemPath, "network"))
                 }
-            } else if fields["network"] == nil {
+            } else {
                 fail("missing required key \"network\"", at: itemNode, itemPath)
             }
             var target: GeoIPSettings.Override.Target?
@@ -367,6 +365,39 @@ private struct ConfigReader {
             if let network, let target { result.append(.init(network: network, target: target)) }
         }
         return result
+    }
+
+    // MARK: Response rate limiting
+
+    static let rrlKeys = ["rate", "slip", "ipv4_prefix", "ipv6_prefix", "exempt"]
+
+    mutating func readRRL(_ entry: Entry?) -> RRLSettings {
+        var settings = RRLSettings()
+        let path = "rrl"
+        guard let fields = mapping(entry?.value, path, keys: Self.rrlKeys) else { return settings }
+        if let rate = fields["rate"] {
+            settings.rate = integer(rate.value, child(path, "rate"), in: RRLSettings.rateRange) ?? settings.rate
+        }
+        if let slip = fields["slip"] {
+            settings.slip = integer(slip.value, child(path, "slip"), in: RRLSettings.slipRange) ?? settings.slip
+        }
+        if let prefix = fields["ipv4_prefix"] {
+            settings.ipv4Prefix = integer(prefix.value, child(path, "ipv4_prefix"), in: 0...32) ?? settings.ipv4Prefix
+        }
+        if let prefix = fields["ipv6_prefix"] {
+            settings.ipv6Prefix = integer(prefix.value, child(path, "ipv6_prefix"), in: 0...128) ?? settings.ipv6Prefix
+        }
+        if let exempt = fields["exempt"], let items = list(exempt.value, child(path, "exempt")) {
+            for (index, itemNode) in items.enumerated() {
+                let itemPath = item(child(path, "exempt"), index)
+                guard let network = network(itemNode, itemPath) else { continue }
+                if settings.exempt.contains(network) {
+                    fail("\(network) is listed twice", at: itemNode, itemPath)
+                }
+                settings.exempt.append(network)
+            }
+        }
+        return settings
     }
 
     /// The items of a section of named items (`edges`, `pools`), each name checked and each
@@ -749,6 +780,17 @@ private struct ConfigReader {
             return nil
         }
         return value
+    }
+
+    /// `ADDRESS/LENGTH` with no host bits set.
+    mutating func network(_ node: Node, _ path: String) -> IPNetwork? {
+        guard let text = text(node, path) else { return nil }
+        do throws(AddressSyntaxError) {
+            return try IPNetwork(parsing: text)
+        } catch {
+            fail(error.message, at: node, path)
+            return nil
+        }
     }
 
     mutating func bool(_ node: Node, _ path: String) -> Bool? {

@@ -21,13 +21,14 @@ public struct MeridianConfiguration: Sendable, Equatable {
     public var pools: [String: Pool]
     /// Pool names in the order the file lists them.
     public var poolOrder: [String]
+    public var rrl: RRLSettings
     /// The path the configuration was loaded from, as given.
     public var sourceFile: String
 
     public init(
         dns: DNSSettings = .init(), stats: StatsSettings? = nil, control: ControlSettings = .init(),
         zones: ZonesSettings = .init(), geoip: GeoIPSettings? = nil, health: HealthSettings = .init(),
-        edges: [Edge] = [], pools: [Pool] = [], sourceFile: String = ""
+        edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(), sourceFile: String = ""
     ) {
         self.dns = dns
         self.stats = stats
@@ -39,6 +40,7 @@ public struct MeridianConfiguration: Sendable, Equatable {
         self.edgeOrder = edges.map(\.name)
         self.pools = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.poolOrder = pools.map(\.name)
+        self.rrl = rrl
         self.sourceFile = sourceFile
     }
 
@@ -67,6 +69,35 @@ public struct DNSSettings: Sendable, Equatable {
         self.udpPayload = udpPayload
         self.tcpIdleTimeout = tcpIdleTimeout
         self.tcpMaxConnections = tcpMaxConnections
+    }
+}
+
+/// `rrl`: response rate limiting of UDP answers (BIND's `rate-limit`, NSD's `rrl-*`, Knot's
+/// mod-rrl). On by default: an authoritative server on the Internet is a reflector otherwise.
+public struct RRLSettings: Sendable, Equatable {
+    /// Responses per second per client network, response class and name; 0 = off.
+    public var rate: Int
+    /// Every `slip`-th limited response is sent as an empty TC=1 answer; 0 = never, 1 = always.
+    public var slip: Int
+    public var ipv4Prefix: Int
+    public var ipv6Prefix: Int
+    /// Networks never limited.
+    public var exempt: [IPNetwork]
+
+    /// 20 a second: four times the 5 BIND's documentation suggests, a tenth of NSD's 200,
+    /// far above what a caching resolver asks for one name; see README "Response rate limiting".
+    public static let defaultRate = 20
+    /// BIND's, NSD's and Knot's default: half the limited answers still reach a real client.
+    public static let defaultSlip = 2
+    public static let rateRange = 0...1_000_000
+    public static let slipRange = 0...10
+
+    public init(rate: Int = defaultRate, slip: Int = defaultSlip, ipv4Prefix: Int = 24, ipv6Prefix: Int = 56, exempt: [IPNetwork] = []) {
+        self.rate = rate
+        self.slip = slip
+        self.ipv4Prefix = ipv4Prefix
+        self.ipv6Prefix = ipv6Prefix
+        self.exempt = exempt
     }
 }
 

@@ -436,6 +436,25 @@ public struct StatsReply: Codable, Sendable, Hashable {
         }
     }
 
+    /// Response rate limiting of UDP answers: every response over its bucket's rate is
+    /// limited, then slipped (sent as an empty TC=1 answer) or dropped.
+    public struct RateLimit: Codable, Sendable, Hashable {
+        /// Limited responses by response class (`positive`, `nxdomain`, `nodata`, `error`,
+        /// `referral`, `wildcard`, `large`, `any`).
+        public var limitedByClass: [String: UInt64]
+        public var slipped: UInt64
+        public var dropped: UInt64
+
+        public init(limitedByClass: [String: UInt64] = [:], slipped: UInt64 = 0, dropped: UInt64 = 0) {
+            self.limitedByClass = limitedByClass
+            self.slipped = slipped
+            self.dropped = dropped
+        }
+
+        /// Every limited response: slipped plus dropped.
+        public var limited: UInt64 { slipped + dropped }
+    }
+
     public struct Reloads: Codable, Sendable, Hashable {
         public var ok: UInt64
         public var failed: UInt64
@@ -461,11 +480,13 @@ public struct StatsReply: Codable, Sendable, Hashable {
     /// Time from receiving a query to having its response ready.
     public var responseTime: Histogram
     public var reloads: Reloads
+    public var rateLimit: RateLimit
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, queries: Queries = .init(),
         answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
-        responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init()
+        responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init(),
+        rateLimit: RateLimit = .init()
     ) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -476,5 +497,6 @@ public struct StatsReply: Codable, Sendable, Hashable {
         self.edges = edges
         self.responseTime = responseTime
         self.reloads = reloads
+        self.rateLimit = rateLimit
     }
 }

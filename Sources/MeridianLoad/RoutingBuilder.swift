@@ -52,12 +52,8 @@ public enum RoutingBuilder {
             case .location(let place): target = .location(latitude: place.latitude, longitude: place.longitude)
             case .edges(let names): target = .edges(names.compactMap { index[$0] })
             }
-            let bytes = override.network.address.bytes
-            var octets: (UInt64, UInt64) = (0, 0)
-            withUnsafeMutableBytes(of: &octets) { out in
-                for (position, byte) in bytes.enumerated() { out[position] = byte }
-            }
-            return OverrideSpec(family: bytes.count == 4 ? .ipv4 : .ipv6, octets: octets,
+            let network = override.network.address.clientAddress
+            return OverrideSpec(family: network.family, octets: network.octets,
                                 prefixLength: override.network.prefixLength, target: target)
         }
         return Inputs(edges: edges, pools: pools, overrides: overrides)

@@ -2,6 +2,7 @@ import MeridianAuthority
 import MeridianConfig
 import MeridianGeoIP
 import MeridianRouting
+import MeridianWire
 
 /// Everything the server answers from, read from the operator's files and validated
 /// together: the configuration, the zones, the GeoIP database and the routing built from
@@ -65,7 +66,14 @@ public enum ServerLoader {
             throw LoadFailure(error)
         }
         let snapshot = AuthoritySnapshot(zones: zones, udpPayloadSize: configuration.dns.udpPayload, routing: routing,
-                                         useClientSubnet: configuration.geoip?.clientSubnet ?? true)
+                                         useClientSubnet: configuration.geoip?.clientSubnet ?? true,
+                                         rateLimit: rateLimitPolicy(configuration.rrl))
         return LoadedServer(configuration: configuration, snapshot: snapshot, geo: geo)
+    }
+
+    /// The `rrl` section as the answering threads apply it.
+    static func rateLimitPolicy(_ settings: RRLSettings) -> RateLimitPolicy {
+        RateLimitPolicy(rate: settings.rate, slip: settings.slip, ipv4Prefix: settings.ipv4Prefix, ipv6Prefix: settings.ipv6Prefix,
+                        exempt: settings.exempt.map(\.clientNetwork))
     }
 }

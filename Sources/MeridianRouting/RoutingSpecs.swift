@@ -86,14 +86,7 @@ public struct OverrideSpec: Sendable, Equatable {
     }
 
     func contains(_ address: ClientAddress) -> Bool {
-        guard address.family == family else { return false }
-        let high = address.octets.0.bigEndian
-        let low = address.octets.1.bigEndian
-        let netHigh = octets.0.bigEndian
-        let netLow = octets.1.bigEndian
-        let highMask: UInt64 = prefixLength >= 64 ? .max : (prefixLength == 0 ? 0 : ~(UInt64.max >> UInt64(prefixLength)))
-        let lowBits = max(0, prefixLength - 64)
-        let lowMask: UInt64 = lowBits >= 64 ? .max : (lowBits == 0 ? 0 : ~(UInt64.max >> UInt64(lowBits)))
-        return high & highMask == netHigh & highMask && low & lowMask == netLow & lowMask
+        address.family == family
+            && address.masked(to: prefixLength) == ClientAddress(family: family, octets: octets).masked(to: prefixLength)
     }
 }

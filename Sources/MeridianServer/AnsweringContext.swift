@@ -36,6 +36,10 @@ public final class AnsweringContext: @unchecked Sendable {
     let output: UnsafeMutableRawBufferPointer
     private var counters: QueryCounters
     private var lastShared = 0
+    /// Response rate limiting's buckets, shared by every context of the process.
+    private let rateLimits: RateLimitTable
+    /// Responses this context limited so far, for slipping every `slip`-th one.
+    private var limitedCount = 0
 
     /// Read by anyone, under its lock.
     private let shared: NIOLockedValueBox<SharedCounts>
@@ -43,8 +47,10 @@ public final class AnsweringContext: @unchecked Sendable {
     /// How often an answering thread copies its counters for readers.
     package static let shareInterval = 100_000_000
 
-    init(name: String, owner: Owner, index: Int, publisher: SnapshotPublisher, generation: Int, snapshot: AuthoritySnapshot) {
+    init(name: String, owner: Owner, index: Int, publisher: SnapshotPublisher, generation: Int, snapshot: AuthoritySnapshot,
+         rateLimits: RateLimitTable) {
         self.name = name
+        self.rateLimits = rateLimits
         self.owner = owner
         self.index = index
         self.publisher = publisher
@@ -61,12 +67,44 @@ public final class AnsweringContext: @unchecked Sendable {
     // MARK: On the answering thread
 
     /// Answers one query into `output` and counts it; the outcome's length 0 means drop.
+    /// UDP answers pass response rate limiting, which reads the clock as `now` (monotonic
+    /// nanoseconds; a UDP worker's batch shares one reading).
     @inline(__always)
     package func answer(_ query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport,
-                into output: UnsafeMutableRawBufferPointer) -> Outcome {
-        let outcome = Responder.respond(to: query, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
+                        into output: UnsafeMutableRawBufferPointer, now: Int = 0) -> Outcome {
+        var outcome = Responder.respond(to: query, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
+        // After the responder: the limit depends on the class and size of the answer. TCP is
+        // never limited (its source cannot be spoofed), nor is a client that proved its
+        // address with a server cookie.
+        if transport == .udp && outcome.length > 0 && snapshot.rateLimit.isEnabled && !outcome.hasValidServerCookie {
+            outcome = rateLimit(outcome, client: client, response: output, now: now)
+        }
         counters.count(outcome, transport: transport, chosen: scratch.chosenEdges)
         return outcome
+    }
+
+    /// The response as it may go out: unchanged while its bucket has room, else dropped, or
+    /// every `slip`-th time cut down to a TC=1 answer that sends a real client to TCP.
+    @inline(__always)
+    private func rateLimit(_ outcome: Outcome, client: ClientAddress, response: UnsafeMutableRawBufferPointer, now: Int) -> Outcome {
+        let policy = snapshot.rateLimit
+        if policy.exempts(client) { return outcome }
+        let responseClass = outcome.responseClass
+        // The packet's source, never the ECS address: the source is whom a reflected flood hits.
+        let key = RateLimitKey.of(outcome, class: responseClass, network: policy.network(of: client), response: response,
+                                  seed: rateLimits.seed)
+        let interval = UInt64(1_000_000 / policy.rate)
+        // The burst is one second's worth, as in BIND: a bucket holds `rate` responses.
+        let tolerance = UInt64(policy.rate - 1) * interval
+        if rateLimits.admit(key: key, now: UInt64(now / 1_000), interval: interval, tolerance: tolerance) { return outcome }
+        counters.rateLimited[Int(responseClass.rawValue)] += 1
+        limitedCount += 1
+        guard policy.slip > 0 && limitedCount % policy.slip == 0 else {
+            counters.rateLimitDropped += 1
+            return .dropped
+        }
+        counters.rateLimitSlipped += 1
+        return RateLimitSlip.truncate(outcome, response: response)
     }
 
     /// Records `answers` answers that each took `nanoseconds` from arrival to reply.

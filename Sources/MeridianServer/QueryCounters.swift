@@ -19,6 +19,11 @@ public struct QueryCounters: Sendable {
     public var edgeAnswers: [Int] = []
     /// Dynamic answers per pool index.
     public var poolAnswers: [Int] = []
+    /// UDP responses over their rate limit, by `ResponseClass` raw value; each was then
+    /// either slipped (sent as an empty TC=1 answer) or dropped.
+    public var rateLimited = [Int](repeating: 0, count: ResponseClass.allCases.count)
+    public var rateLimitSlipped = 0
+    public var rateLimitDropped = 0
 
     public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
                                                 .dnskey, RRType(64), RRType(65), .any]
@@ -84,6 +89,9 @@ public struct QueryCounters: Sendable {
         for index in byQType.indices { byQType[index] += other.byQType[index] }
         for index in responseTimes.indices { responseTimes[index] += other.responseTimes[index] }
         responseNanoseconds += other.responseNanoseconds
+        for index in rateLimited.indices { rateLimited[index] += other.rateLimited[index] }
+        rateLimitSlipped += other.rateLimitSlipped
+        rateLimitDropped += other.rateLimitDropped
         if edgeAnswers.count == other.edgeAnswers.count {
             for index in edgeAnswers.indices { edgeAnswers[index] += other.edgeAnswers[index] }
         }

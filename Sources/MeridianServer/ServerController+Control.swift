@@ -92,11 +92,18 @@ extension ServerController: ControlBackend {
         }
         let histogram = StatsReply.Histogram(bucketsSeconds: QueryCounters.responseBuckets, counts: counters.responseTimes.map { UInt64($0) },
                                              sum: Double(counters.responseNanoseconds) / 1e9)
+        var limitedByClass: [String: UInt64] = [:]
+        for responseClass in ResponseClass.allCases where counters.rateLimited[Int(responseClass.rawValue)] > 0 {
+            limitedByClass[responseClass.name] = UInt64(counters.rateLimited[Int(responseClass.rawValue)])
+        }
+        let rateLimit = StatsReply.RateLimit(limitedByClass: limitedByClass, slipped: UInt64(counters.rateLimitSlipped),
+                                             dropped: UInt64(counters.rateLimitDropped))
         let now = wallClockSeconds()
         return StatsReply(version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt, queries: queries,
                           answersByPool: totals.pools.mapValues { UInt64($0) }, answersByEdge: totals.edges.mapValues { UInt64($0) },
                           edges: edges, responseTime: histogram,
-                          reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed)))
+                          reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed)),
+                          rateLimit: rateLimit)
     }
 }
 

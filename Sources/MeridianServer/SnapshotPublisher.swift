@@ -40,6 +40,8 @@ public final class SnapshotPublisher: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
+    /// Response rate limiting's buckets: one table for every context, made once.
+    private let rateLimits = RateLimitTable()
     /// `State.generation`, readable without the lock: contexts compare it at every checkpoint.
     private let published = ManagedAtomic(0)
 
@@ -67,7 +69,7 @@ public final class SnapshotPublisher: Sendable {
     package func makeContext(name: String, owner: AnsweringContext.Owner) -> AnsweringContext {
         state.withLockedValue { state in
             let context = AnsweringContext(name: name, owner: owner, index: state.contexts.count, publisher: self,
-                                           generation: state.generation, snapshot: state.current)
+                                           generation: state.generation, snapshot: state.current, rateLimits: rateLimits)
             state.contexts.append(context)
             state.acknowledged.append(state.generation)
             return context

@@ -120,7 +120,7 @@ final class UDPWorker: @unchecked Sendable {
             // new data even if the worker was idle when it was published.
             context.checkpoint()
             guard received > 0 else { continue }
-            let replies = answer(count: Int(received))
+            let replies = answer(count: Int(received), now: arrival)
             // The kernel wrote the source address lengths; the rest of each entry is reused.
             for index in 0..<Int(received) { receiveMessages[index].msg_hdr.msg_namelen = addressSize }
             send(replies)
@@ -131,16 +131,17 @@ final class UDPWorker: @unchecked Sendable {
         finish.finish()
     }
 
-    /// Answers the received datagrams into the send buffers; returns how many replies there are.
+    /// Answers the received datagrams into the send buffers; returns how many replies there
+    /// are. `now` is the batch's arrival, the clock rate limiting reads.
     @inline(__always)
-    private func answer(count: Int) -> Int {
+    private func answer(count: Int, now: Int) -> Int {
         var replies = 0
         for index in 0..<count {
             let query = UnsafeRawBufferPointer(start: receiveBuffers + index * Self.receiveSize,
                                                count: Int(receiveMessages[index].msg_len))
             let output = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.sendSize, count: Self.sendSize)
             let client = ClientAddress(socketAddress: UnsafeRawPointer(addresses + index))
-            let outcome = context.answer(query, from: client, over: .udp, into: output)
+            let outcome = context.answer(query, from: client, over: .udp, into: output, now: now)
             guard outcome.length > 0 else { continue }
             sendVectors[replies] = iovec(iov_base: output.baseAddress, iov_len: outcome.length)
             sendMessages[replies] = meridian_mmsghdr(

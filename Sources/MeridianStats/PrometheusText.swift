@@ -18,6 +18,7 @@ public enum PrometheusText {
         "meridian_pool_answers_total", "meridian_edge_answers_total",
         "meridian_edge_up", "meridian_edge_drained", "meridian_edge_transitions_total", "meridian_probe_latency_seconds",
         "meridian_response_seconds", "meridian_reloads_total",
+        "meridian_rrl_responses_total", "meridian_rrl_limited_total",
     ]
 
     public static func render(_ stats: StatsReply) -> String {
@@ -84,6 +85,15 @@ public enum PrometheusText {
         out.family("meridian_reloads_total", .counter, "Reloads (dnsctl reload or SIGHUP), by result.")
         out.sample("meridian_reloads_total", [("result", "ok")], stats.reloads.ok)
         out.sample("meridian_reloads_total", [("result", "failed")], stats.reloads.failed)
+
+        out.family("meridian_rrl_responses_total", .counter,
+                   "UDP responses over their rate limit, by what was sent instead: an empty TC=1 answer (slipped) or nothing (dropped).")
+        out.sample("meridian_rrl_responses_total", [("action", "slipped")], stats.rateLimit.slipped)
+        out.sample("meridian_rrl_responses_total", [("action", "dropped")], stats.rateLimit.dropped)
+        out.family("meridian_rrl_limited_total", .counter, "UDP responses over their rate limit, by response class.")
+        for (responseClass, count) in sorted(stats.rateLimit.limitedByClass) {
+            out.sample("meridian_rrl_limited_total", [("class", responseClass)], count)
+        }
         return out.text
     }
 

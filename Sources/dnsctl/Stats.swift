@@ -4,7 +4,7 @@ import MeridianControl
 /// `dnsctl stats`: the counters the stats port exports, for a terminal.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the server's counters: queries, response codes, answers per pool and edge, response times, reloads.",
+        abstract: "Show the server's counters: queries, response codes, rate limiting, answers per pool and edge, response times, reloads.",
         discussion: """
         The same numbers as /metrics and /api/v1/stats on the stats port, counted since start.
         Exit codes: 0 success, 2 no server answering.
@@ -45,6 +45,9 @@ struct Stats: ParsableCommand {
         } else {
             lines.append("response   no responses yet")
         }
+        let rateLimit = stats.rateLimit
+        lines.append("rrl        \(ReadableText.grouped(rateLimit.limited)) limited (\(counts(rateLimit.limitedByClass))); "
+            + "slipped \(ReadableText.grouped(rateLimit.slipped)), dropped \(ReadableText.grouped(rateLimit.dropped))")
         lines.append("reloads    \(ReadableText.grouped(stats.reloads.ok)) ok, \(ReadableText.grouped(stats.reloads.failed)) failed")
         lines.append("pools      \(counts(stats.answersByPool))")
 

@@ -200,13 +200,21 @@ class ServerProcess:
         return code
 
 
+# Response rate limiting is on by default (20 responses a second per network, class and
+# name). The functional tests ask hundreds of questions a second from 127.0.0.1 to check
+# answers, as a monitoring client would, so that address is exempt, the way BIND's, NSD's
+# and Knot's own suites test everything but RRL without it; every other source is limited
+# as in production. Pass ``rrl=""`` for the server's defaults, or an ``rrl:`` section.
+TEST_CLIENT_RRL = 'rrl:\n  exempt: ["127.0.0.1/32"]\n'
+
+
 class Meridian(ServerProcess):
     """A meridian process with its own config, zones directory and control socket."""
 
     name = "meridian"
 
     def __init__(self, testcase, zones, udp_payload=1232, tcp_idle_timeout="2s",
-                 tcp_max_connections=64, workdir=None, extra_config=""):
+                 tcp_max_connections=64, workdir=None, extra_config="", rrl=TEST_CLIENT_RRL):
         require_executable(MERIDIAN_BIN, "meridian")
         workdir = workdir or make_tempdir(testcase)
         super().__init__(workdir, free_port())
@@ -219,6 +227,7 @@ class Meridian(ServerProcess):
         self.tcp_max_connections = tcp_max_connections
         # Further top-level sections (geoip, edges, pools) as YAML text.
         self.extra_config = extra_config
+        self.rrl = rrl
         for origin, text in zones.items():
             self.write_zone(origin, text)
         self.ready_name = next(iter(zones))
@@ -236,7 +245,7 @@ class Meridian(ServerProcess):
             f.write(meridian_config(self.port, self.zones_dir, self.socket_path,
                                     os.path.join(self.workdir, "admin-state.json"),
                                     self.udp_payload, self.tcp_idle_timeout,
-                                    self.tcp_max_connections) + self.extra_config)
+                                    self.tcp_max_connections) + self.rrl + self.extra_config)
 
     def start(self, testcase, wait=True):
         self._spawn([MERIDIAN_BIN, "--config", self.config_path])

@@ -87,6 +87,7 @@ struct DnsctlTests {
             let stats = await dnsctl(["--socket", socket, "stats"])
             #expect(stats.status == 0)
             #expect(stats.stdout.contains("reloads    0 ok, 0 failed"))
+            #expect(stats.stdout.contains("rrl        0 limited (-); slipped 0, dropped 0"))
             let statsJSON = await dnsctl(["--socket", socket, "stats", "--json"])
             let statsReply = try decode(StatsReply.self, statsJSON.stdout)
             #expect(statsReply.version == "1.0.0-test")

@@ -60,7 +60,8 @@ struct FakeBackend: ControlBackend {
                                 probeLatencySeconds: index == 0 ? nil : 0.0015, transitions: UInt64(index))
             },
             responseTime: .init(bucketsSeconds: [0.000002, 0.00001, 0.0001, 0.001, 0.01], counts: [10, 800, 600, 60, 15, 5], sum: 0.123),
-            reloads: .init(ok: 3, failed: 1))
+            reloads: .init(ok: 3, failed: 1),
+            rateLimit: .init(limitedByClass: ["large": 30, "nxdomain": 4], slipped: 17, dropped: 17))
     }
 }
 
