@@ -174,9 +174,12 @@ public final class AuthoritySnapshot: Sendable {
     public let health: HealthTable
     /// `geoip.client_subnet`: locate clients by their ECS option when they send one.
     public let useClientSubnet: Bool
+    /// What server cookies are made and checked with; `nil` when cookies are off and the
+    /// COOKIE option is ignored like any unknown option.
+    public let cookieSecrets: CookieSecrets?
 
     public init(zones: [Zone], udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
-                health: HealthTable? = nil, useClientSubnet: Bool = true) {
+                health: HealthTable? = nil, useClientSubnet: Bool = true, cookieSecrets: CookieSecrets? = nil) {
         self.zones = zones
         self.apexes = NameTable(names: zones.map(\.origin.wire))
         self.longestOrigin = zones.map(\.origin.wire.count).max() ?? 0
@@ -184,6 +187,7 @@ public final class AuthoritySnapshot: Sendable {
         self.routing = routing
         self.health = health ?? .allUp(edges: routing.edges.count)
         self.useClientSubnet = useClientSubnet
+        self.cookieSecrets = cookieSecrets
     }
 
     private init(copying other: AuthoritySnapshot, health: HealthTable) {
@@ -194,6 +198,7 @@ public final class AuthoritySnapshot: Sendable {
         self.routing = other.routing
         self.health = health
         self.useClientSubnet = other.useClientSubnet
+        self.cookieSecrets = other.cookieSecrets
     }
 
     /// The same data with another health table.
