@@ -29,9 +29,12 @@ public struct Outcome: Sendable {
     public var referral = false
     /// Where the OPT record starts in the response; -1 when the response has none.
     public var optOffset: Int32 = -1
-    /// The query carried a server cookie this server made (RFC 7873): the client's address
-    /// is not spoofed, so response rate limiting leaves it alone.
+    /// The query carried a server cookie that verified (`cookie == .valid`): the client has
+    /// shown it receives what is sent to its address (RFC 7873), so the rate limiter, which
+    /// reads this flag, need not doubt it.
     public var hasValidServerCookie: Bool = false
+    /// What the query's COOKIE option was, for the cookie counters.
+    public var cookie: CookieResult = .absent
 
     public static let dropped = Outcome(length: 0, rcode: .noError, truncated: false, authoritative: false)
 }
@@ -54,6 +57,9 @@ public final class ResponderScratch {
     public let chosenEdges: UnsafeMutablePointer<UInt16>
     /// Offset of each label of the name being looked up.
     let labelOffsets: UnsafeMutablePointer<Int>
+    /// Seconds since the Unix epoch, for server cookies. The caller sets it from the wall
+    /// clock before each UDP batch or TCP query, so the responder reads no clock itself.
+    public var unixTime: UInt32 = 0
 
     public init() {
         compression = .allocate(capacity: Self.compressionCapacity)
@@ -118,14 +124,22 @@ public enum Responder {
             questionLength = try reader.readName(into: scratch.qnameOriginal)
             request.qtype = RRType(try reader.readUInt16())
             request.qclass = RRClass(try reader.readUInt16())
-            try parseRecords(query, reader: &reader, request: &request)
+            try parseRecords(query, reader: &reader, request: &request, readCookie: snapshot.cookieSecrets != nil)
         } catch {
+            // Nothing of a malformed query is vouched for: no cookie goes back.
+            request.edns.cookie = nil
+            if case .badCookie = error { request.edns.cookieResult = .malformed }
             // A name parsed before the failure is still echoed when it parsed completely.
             return writeError(.formErr, request: request, questionLength: request.qclass == nil ? 0 : questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         for index in 0..<questionLength { scratch.qname[index] = asciiLowercase(scratch.qnameOriginal[index]) }
         if request.edns.present && request.edns.fields.version > 0 {
             return writeError(.badVers, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
+        // From here on every response echoes the client cookie with a server cookie.
+        if var cookie = request.edns.cookie, let secrets = snapshot.cookieSecrets {
+            request.edns.cookieResult = ServerCookie.answer(&cookie, from: client, at: scratch.unixTime, secrets: secrets)
+            request.edns.cookie = cookie
         }
         switch request.qtype {
         case .opt: return writeError(.formErr, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
@@ -179,6 +193,9 @@ public enum Responder {
         var present = false
         var fields = OPTFields(class: 0, ttl: 0)
         var clientSubnet: ClientSubnet?
+        /// The client's COOKIE option, and once checked the one to send back.
+        var cookie: CookieOption?
+        var cookieResult = CookieResult.absent
     }
 
     struct Request {
@@ -198,7 +215,11 @@ public enum Responder {
 
     /// Walks answer, authority and additional records of the query to find OPT, checking
     /// that everything is well formed (a readable header with a malformed body is FORMERR).
-    static func parseRecords(_ query: UnsafeRawBufferPointer, reader: inout WireReader, request: inout Request) throws(WireError) {
+    /// The COOKIE option is read when cookies are on, and only in EDNS version 0: other
+    /// versions get BADVERS, whose options mean nothing yet. Of repeated COOKIE options the
+    /// first counts, as RFC 7873 says nothing of repeats and the others could only disagree.
+    static func parseRecords(_ query: UnsafeRawBufferPointer, reader: inout WireReader, request: inout Request,
+                             readCookie: Bool) throws(WireError) {
         let anCount = Int(UInt16(query[6]) << 8 | UInt16(query[7]))
         let nsCount = Int(UInt16(query[8]) << 8 | UInt16(query[9]))
         let arCount = Int(UInt16(query[10]) << 8 | UInt16(query[11]))
@@ -219,9 +240,15 @@ public enum Responder {
             request.edns.fields = OPTFields(class: rrClass, ttl: ttl)
             var options = EDNSOptionReader(query, rdata: dataStart..<(dataStart + length))
             while let option = try options.next() {
-                guard option.code == .clientSubnet else { continue }
-                guard request.edns.clientSubnet == nil else { throw .badClientSubnet("option repeated") }
-                request.edns.clientSubnet = try ClientSubnet.parse(option.data)
+                switch option.code {
+                case .clientSubnet:
+                    guard request.edns.clientSubnet == nil else { throw .badClientSubnet("option repeated") }
+                    request.edns.clientSubnet = try ClientSubnet.parse(option.data)
+                case .cookie where readCookie && request.edns.cookie == nil && request.edns.fields.version == 0:
+                    request.edns.cookie = try CookieOption.parse(option.data)
+                default:
+                    continue
+                }
             }
         }
         guard reader.remaining == 0 else { throw .trailingData(at: reader.offset) }
@@ -265,6 +292,7 @@ public enum Responder {
     static func optLength(_ request: Request) -> Int {
         guard request.edns.present else { return 0 }
         return OPTFields.recordLengthWithoutOptions + (request.edns.clientSubnet?.optionLength ?? 0)
+            + (request.edns.cookie?.optionLength ?? 0)
     }
 
     @inline(__always)
@@ -307,8 +335,10 @@ public enum Responder {
             let fields = OPTFields(udpPayloadSize: UInt16(clamping: payload), extendedRCode: rcode.extendedBits, version: 0,
                                    dnssecOK: request.edns.fields.dnssecOK)
             let subnet = request.edns.clientSubnet
-            _ = writer.writeOPT(fields, optionsLength: subnet?.optionLength ?? 0)
+            let cookie = request.edns.cookie
+            _ = writer.writeOPT(fields, optionsLength: (subnet?.optionLength ?? 0) + (cookie?.optionLength ?? 0))
             _ = subnet?.write(into: &writer)
+            _ = cookie?.write(into: &writer)
             additional += 1
         }
         let opcodeBits = UInt16(request.opcode.rawValue) << 11
@@ -317,7 +347,10 @@ public enum Responder {
         writer.patchUInt16(UInt16(counts.0), at: 6)
         writer.patchUInt16(UInt16(counts.1), at: 8)
         writer.patchUInt16(UInt16(additional), at: 10)
-        return Outcome(length: writer.position, rcode: rcode, truncated: flags.contains(.tc), authoritative: flags.contains(.aa),
-                       qtype: request.qtype, answerCount: UInt16(counts.0), optOffset: optOffset)
+        var outcome = Outcome(length: writer.position, rcode: rcode, truncated: flags.contains(.tc), authoritative: flags.contains(.aa),
+                              qtype: request.qtype, answerCount: UInt16(counts.0), optOffset: optOffset)
+        outcome.cookie = request.edns.cookieResult
+        outcome.hasValidServerCookie = request.edns.cookieResult == .valid
+        return outcome
     }
 }

@@ -176,9 +176,13 @@ public final class AuthoritySnapshot: Sendable {
     public let useClientSubnet: Bool
     /// `rrl`: response rate limiting of UDP answers.
     public let rateLimit: RateLimitPolicy
+    /// What server cookies are made and checked with; `nil` when cookies are off and the
+    /// COOKIE option is ignored like any unknown option.
+    public let cookieSecrets: CookieSecrets?
 
     public init(zones: [Zone], udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
-                health: HealthTable? = nil, useClientSubnet: Bool = true, rateLimit: RateLimitPolicy = .off) {
+                health: HealthTable? = nil, useClientSubnet: Bool = true, rateLimit: RateLimitPolicy = .off,
+                cookieSecrets: CookieSecrets? = nil) {
         self.zones = zones
         self.apexes = NameTable(names: zones.map(\.origin.wire))
         self.longestOrigin = zones.map(\.origin.wire.count).max() ?? 0
@@ -187,6 +191,7 @@ public final class AuthoritySnapshot: Sendable {
         self.health = health ?? .allUp(edges: routing.edges.count)
         self.useClientSubnet = useClientSubnet
         self.rateLimit = rateLimit
+        self.cookieSecrets = cookieSecrets
     }
 
     private init(copying other: AuthoritySnapshot, health: HealthTable) {
@@ -198,6 +203,7 @@ public final class AuthoritySnapshot: Sendable {
         self.health = health
         self.useClientSubnet = other.useClientSubnet
         self.rateLimit = other.rateLimit
+        self.cookieSecrets = other.cookieSecrets
     }
 
     /// The same data with another health table.

@@ -135,7 +135,7 @@ private struct ConfigReader {
 
     // MARK: Document
 
-    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "edges", "pools", "rrl"]
+    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
         guard let top = topLevelFields(yaml) else { return nil }
@@ -150,6 +150,7 @@ private struct ConfigReader {
             geoip: readGeoIP(top["geoip"]),
             health: HealthSettings(
                 stateFile: readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile),
+            cookies: readCookies(top["cookies"]),
             edges: edges,
             pools: readPools(top["pools"]),
             rrl: readRRL(top["rrl"])
@@ -310,6 +311,47 @@ private struct ConfigReader {
     mutating func readPathAndNode(_ entry: Entry?, section: String, key: String) -> (path: String?, node: Node?) {
         guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (nil, nil) }
         return (nonEmptyText(value.value, child(section, key)), value.value)
+    }
+
+    mutating func readCookies(_ entry: Entry?) -> CookieSettings {
+        var settings = CookieSettings()
+        let path = "cookies"
+        guard let fields = mapping(entry?.value, path, keys: ["enabled", "secret_file", "previous_secret_file"]) else { return settings }
+        if let enabled = fields["enabled"] {
+            settings.enabled = bool(enabled.value, child(path, "enabled")) ?? true
+        }
+        if let file = fields["secret_file"] {
+            (settings.secretFile, settings.secret) = cookieSecret(file.value, child(path, "secret_file"), read: settings.enabled)
+        }
+        if let file = fields["previous_secret_file"] {
+            if fields["secret_file"] == nil {
+                fail("previous_secret_file needs a secret_file: the previous secret only verifies, new cookies take the current one",
+                     at: file.key, path)
+            }
+            (settings.previousSecretFile, settings.previousSecret) = cookieSecret(file.value, child(path, "previous_secret_file"),
+                                                                                  read: settings.enabled)
+        }
+        return settings
+    }
+
+    /// The path a secret-file key names and, when `read`, the secret in it. A file that
+    /// cannot be read is reported at the key; a mistake inside it at its own line.
+    mutating func cookieSecret(_ node: Node, _ keyPath: String, read: Bool) -> (path: String?, secret: CookieSecret?) {
+        guard let path = nonEmptyText(node, keyPath) else { return (nil, nil) }
+        guard read else { return (path, nil) }
+        let text: String
+        do throws(ValueError) {
+            text = try readUTF8File(path)
+        } catch {
+            fail("\(path): \(error.message)", at: node, keyPath)
+            return (path, nil)
+        }
+        do throws(CookieSecretText.Failure) {
+            return (path, try CookieSecretText.parse(text))
+        } catch {
+            errors.append(ConfigError(file: path, line: error.line, column: error.column, keyPath: keyPath, message: error.message))
+            return (path, nil)
+        }
     }
 
     mutating func readGeoIP(_ entry: Entry?) -> GeoIPSettings? {

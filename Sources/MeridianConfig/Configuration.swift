@@ -4,7 +4,7 @@
 /// and so on).
 ///
 /// Relative paths (`zones.directory`, `control.socket`, `geoip.database`,
-/// `health.state_file`) are kept as written and resolve against the working directory the
+/// `health.state_file`, `cookies.secret_file`) are kept as written and resolve against the working directory the
 /// server was started from, as with gdnsd and Knot started from a project root.
 public struct MeridianConfiguration: Sendable, Equatable {
     public var dns: DNSSettings
@@ -15,6 +15,7 @@ public struct MeridianConfiguration: Sendable, Equatable {
     /// `nil` when there is no `geoip` section: every client is then "location unknown".
     public var geoip: GeoIPSettings?
     public var health: HealthSettings
+    public var cookies: CookieSettings
     public var edges: [String: Edge]
     /// Edge names in the order the file lists them.
     public var edgeOrder: [String]
@@ -28,7 +29,7 @@ public struct MeridianConfiguration: Sendable, Equatable {
     public init(
         dns: DNSSettings = .init(), stats: StatsSettings? = nil, control: ControlSettings = .init(),
         zones: ZonesSettings = .init(), geoip: GeoIPSettings? = nil, health: HealthSettings = .init(),
-        edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(), sourceFile: String = ""
+        cookies: CookieSettings = .init(), edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(), sourceFile: String = ""
     ) {
         self.dns = dns
         self.stats = stats
@@ -36,6 +37,7 @@ public struct MeridianConfiguration: Sendable, Equatable {
         self.zones = zones
         self.geoip = geoip
         self.health = health
+        self.cookies = cookies
         self.edges = Dictionary(edges.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.edgeOrder = edges.map(\.name)
         self.pools = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })

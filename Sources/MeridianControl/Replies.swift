@@ -365,14 +365,18 @@ public struct StatsReply: Codable, Sendable, Hashable {
         public var dropped: UInt64
         /// Responses sent with TC set.
         public var truncated: UInt64
+        /// Answered queries by their DNS Cookie: `valid` (a server cookie that verified),
+        /// `client_only`, `invalid` (a server cookie that did not), `malformed` (FORMERR).
+        public var byCookie: [String: UInt64]
 
         public init(byTransport: [String: UInt64] = [:], byType: [String: UInt64] = [:], byRcode: [String: UInt64] = [:],
-                    dropped: UInt64 = 0, truncated: UInt64 = 0) {
+                    dropped: UInt64 = 0, truncated: UInt64 = 0, byCookie: [String: UInt64] = [:]) {
             self.byTransport = byTransport
             self.byType = byType
             self.byRcode = byRcode
             self.dropped = dropped
             self.truncated = truncated
+            self.byCookie = byCookie
         }
 
         /// Every query received.

@@ -69,6 +69,13 @@ public enum FileSystem {
                                   modified: Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)))
     }
 
+    /// A file's permission bits (`0o640`), following symbolic links.
+    public static func permissions(_ path: String) -> Result<UInt32, FileSystemError> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(FileSystemError(code: errno)) }
+        return .success(UInt32(info.st_mode) & 0o7777)
+    }
+
     /// The canonical absolute path with symbolic links resolved, or nil when it does not exist.
     public static func realPath(_ path: String) -> String? {
         try? resolve(path).get()

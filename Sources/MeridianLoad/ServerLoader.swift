@@ -1,5 +1,6 @@
 import MeridianAuthority
 import MeridianConfig
+import MeridianFiles
 import MeridianGeoIP
 import MeridianRouting
 import MeridianWire
@@ -12,6 +13,12 @@ public struct LoadedServer: Sendable {
     public var configuration: MeridianConfiguration
     public var snapshot: AuthoritySnapshot
     public var geo: LoadedGeo?
+    /// The cookie secret made at start when no `cookies.secret_file` is given. Reloads keep
+    /// it, so clients' cookies stay valid for the life of the process.
+    public var randomCookieKey: SipHashKey?
+    /// What an operator should hear about but that does not stop loading (a secret file
+    /// others can read), for the log and `dnsctl check`.
+    public var warnings: [String] = []
 
     public var zones: [Zone] { snapshot.zones }
     public var routing: RoutingTable { snapshot.routing }
@@ -36,7 +43,8 @@ public enum ServerLoader {
 
     /// Zones, GeoIP database and routing for `configuration`. The database and the routing
     /// table of `previous` are reused when the file and the routing settings have not
-    /// changed: a reload that only edits a zone does not compile the database again.
+    /// changed: a reload that only edits a zone does not compile the database again. A
+    /// random cookie secret of `previous` is kept, so reloads do not void clients' cookies.
     public static func load(_ configuration: MeridianConfiguration, reusing previous: LoadedServer? = nil) throws(LoadFailure) -> LoadedServer {
         var geo: LoadedGeo?
         var trie: GeoTrie?
@@ -65,10 +73,39 @@ public enum ServerLoader {
         } catch {
             throw LoadFailure(error)
         }
+        var randomCookieKey = previous?.randomCookieKey
         let snapshot = AuthoritySnapshot(zones: zones, udpPayloadSize: configuration.dns.udpPayload, routing: routing,
                                          useClientSubnet: configuration.geoip?.clientSubnet ?? true,
-                                         rateLimit: rateLimitPolicy(configuration.rrl))
-        return LoadedServer(configuration: configuration, snapshot: snapshot, geo: geo)
+                                         rateLimit: rateLimitPolicy(configuration.rrl),
+                                         cookieSecrets: cookieSecrets(configuration.cookies, randomKey: &randomCookieKey))
+        return LoadedServer(configuration: configuration, snapshot: snapshot, geo: geo, randomCookieKey: randomCookieKey,
+                            warnings: secretFileWarnings(configuration.cookies))
+    }
+
+    /// The secrets server cookies are made and checked with; `nil` when cookies are off.
+    /// Without a secret file the key is random, made on first need and kept in `randomKey`.
+    static func cookieSecrets(_ cookies: CookieSettings, randomKey: inout SipHashKey?) -> CookieSecrets? {
+        guard cookies.enabled else { return nil }
+        let current: SipHashKey
+        if let secret = cookies.secret {
+            current = SipHashKey(bytes: secret.bytes)
+        } else {
+            // UInt64.random draws from SystemRandomNumberGenerator: getrandom(2) on Linux.
+            let key = randomKey ?? SipHashKey(k0: .random(in: .min ... .max), k1: .random(in: .min ... .max))
+            randomKey = key
+            current = key
+        }
+        return CookieSecrets(current: current, previous: cookies.previousSecret.map { SipHashKey(bytes: $0.bytes) })
+    }
+
+    /// A secret anyone on the machine can read lets them forge server cookies for any address.
+    static func secretFileWarnings(_ cookies: CookieSettings) -> [String] {
+        guard cookies.enabled else { return [] }
+        return [cookies.secretFile, cookies.previousSecretFile].compactMap { path in
+            guard let path, case .success(let mode) = FileSystem.permissions(path), mode & 0o004 != 0 else { return nil }
+            return "\(path): cookie secret readable by other users (mode 0\(String(mode, radix: 8))); "
+                + "anyone who reads it can forge server cookies: chmod o-r \(path)"
+        }
     }
 
     /// The `rrl` section as the answering threads apply it.

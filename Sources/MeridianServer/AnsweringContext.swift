@@ -107,6 +107,13 @@ public final class AnsweringContext: @unchecked Sendable {
         return RateLimitSlip.truncate(outcome, response: response)
     }
 
+    /// Gives the responder the time for server cookies: once per UDP batch or TCP query, the
+    /// one place the answering path reads the wall clock.
+    @inline(__always)
+    package func readWallClock() {
+        scratch.unixTime = unixSeconds()
+    }
+
     /// Records `answers` answers that each took `nanoseconds` from arrival to reply.
     @inline(__always)
     package func recordResponseTime(nanoseconds: Int, answers: Int) {

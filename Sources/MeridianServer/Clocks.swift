@@ -10,6 +10,14 @@ func monotonicNanoseconds() -> Int {
     return Int(now.tv_sec) * 1_000_000_000 + Int(now.tv_nsec)
 }
 
+/// Whole seconds since the Unix epoch, 32 bits as server cookies carry them (RFC 9018).
+@inline(__always)
+func unixSeconds() -> UInt32 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt32(truncatingIfNeeded: now.tv_sec)
+}
+
 /// Seconds since the Unix epoch, for what operators read (start time, last reload).
 func wallClockSeconds() -> Double {
     var now = timespec()

@@ -24,6 +24,11 @@ public struct QueryCounters: Sendable {
     public var rateLimited = [Int](repeating: 0, count: ResponseClass.allCases.count)
     public var rateLimitSlipped = 0
     public var rateLimitDropped = 0
+    /// Answered queries by what their COOKIE option was (RFC 7873).
+    public var cookiesValid = 0
+    public var cookiesClientOnly = 0
+    public var cookiesInvalid = 0
+    public var cookiesMalformed = 0
 
     public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
                                                 .dnskey, RRType(64), RRType(65), .any]
@@ -53,6 +58,13 @@ public struct QueryCounters: Sendable {
             return
         }
         if outcome.truncated { truncated += 1 }
+        switch outcome.cookie {
+        case .absent: break
+        case .valid: cookiesValid += 1
+        case .clientOnly: cookiesClientOnly += 1
+        case .invalid: cookiesInvalid += 1
+        case .malformed: cookiesMalformed += 1
+        }
         byRCode[min(Int(outcome.rcode.rawValue), 16)] += 1
         let type = Int(outcome.qtype.rawValue)
         byQType[type < typeSlots.count ? Int(typeSlots[type]) : byQType.count - 1] += 1
@@ -85,6 +97,10 @@ public struct QueryCounters: Sendable {
         tcpQueries += other.tcpQueries
         dropped += other.dropped
         truncated += other.truncated
+        cookiesValid += other.cookiesValid
+        cookiesClientOnly += other.cookiesClientOnly
+        cookiesInvalid += other.cookiesInvalid
+        cookiesMalformed += other.cookiesMalformed
         for index in byRCode.indices { byRCode[index] += other.byRCode[index] }
         for index in byQType.indices { byQType[index] += other.byQType[index] }
         for index in responseTimes.indices { responseTimes[index] += other.responseTimes[index] }

@@ -48,6 +48,7 @@ public struct ReloadReport: Sendable {
         }
         for name in old.poolOrder where new.pools[name] == nil { changes.append("pool \(name) removed") }
         if old.geoip != new.geoip { changes.append("geoip settings changed") }
+        if old.cookies != new.cookies { changes.append("cookie settings or secrets changed") }
         return changes
     }
 }

@@ -82,7 +82,9 @@ extension ServerController: ControlBackend {
         }
         let queries = StatsReply.Queries(
             byTransport: ["udp": UInt64(counters.udpQueries), "tcp": UInt64(counters.tcpQueries)],
-            byType: byType, byRcode: byRcode, dropped: UInt64(counters.dropped), truncated: UInt64(counters.truncated))
+            byType: byType, byRcode: byRcode, dropped: UInt64(counters.dropped), truncated: UInt64(counters.truncated),
+            byCookie: ["valid": UInt64(counters.cookiesValid), "client_only": UInt64(counters.cookiesClientOnly),
+                       "invalid": UInt64(counters.cookiesInvalid), "malformed": UInt64(counters.cookiesMalformed)])
         let reports = await health.snapshot()
         let edges = configuration.orderedEdges.map { edge -> StatsReply.Edge in
             let report = reports.first { $0.edge == edge.name }

@@ -72,6 +72,7 @@ public actor ServerController: Service {
                 "locations": "\(geo.summary.locations)", "seconds": "\(Int(geo.seconds * 1000) / 1000).\(Int(geo.seconds * 1000) % 1000)",
             ])
         }
+        for warning in loaded.warnings { logger.warning("\(warning)") }
         for zone in loaded.zones {
             logger.info("serving zone", metadata: ["zone": "\(zone.origin)", "serial": "\(zone.serial)", "records": "\(zone.recordCount)"])
         }
@@ -132,6 +133,7 @@ public actor ServerController: Service {
             if let notServed { throw LoadFailure(lines: ["\(configPath): \(notServed)"]) }
             for change in report.changes { logger.info("reload: \(change)") }
             for note in report.notes { logger.warning("reload: \(note)") }
+            for warning in next.warnings { logger.warning("\(warning)") }
             logger.info("reload done", metadata: ["zones": "\(next.zones.count)"])
             return .success(report)
         } catch {

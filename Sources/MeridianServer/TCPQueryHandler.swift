@@ -78,6 +78,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         while let length = input.getInteger(at: input.readerIndex, as: UInt16.self), input.readableBytes >= 2 + Int(length) {
             input.moveReaderIndex(forwardBy: 2)
             let arrival = monotonicNanoseconds()
+            answering.readWallClock()
             let outcome = input.withUnsafeReadableBytes { bytes in
                 answering.answer(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(length)]), from: client, over: .tcp,
                                  into: answering.output)

@@ -120,6 +120,7 @@ final class UDPWorker: @unchecked Sendable {
             // new data even if the worker was idle when it was published.
             context.checkpoint()
             guard received > 0 else { continue }
+            context.readWallClock()
             let replies = answer(count: Int(received), now: arrival)
             // The kernel wrote the source address lengths; the rest of each entry is reused.
             for index in 0..<Int(received) { receiveMessages[index].msg_hdr.msg_namelen = addressSize }

@@ -14,7 +14,7 @@ public enum PrometheusText {
     public static let familyNames = [
         "meridian_build_info", "meridian_uptime_seconds", "meridian_start_time_seconds",
         "meridian_queries_total", "meridian_queries_by_qtype_total", "meridian_responses_total",
-        "meridian_queries_dropped_total", "meridian_responses_truncated_total",
+        "meridian_queries_dropped_total", "meridian_responses_truncated_total", "meridian_cookies_total",
         "meridian_pool_answers_total", "meridian_edge_answers_total",
         "meridian_edge_up", "meridian_edge_drained", "meridian_edge_transitions_total", "meridian_probe_latency_seconds",
         "meridian_response_seconds", "meridian_reloads_total",
@@ -47,6 +47,11 @@ public enum PrometheusText {
         out.sample("meridian_queries_dropped_total", [], stats.queries.dropped)
         out.family("meridian_responses_truncated_total", .counter, "DNS responses sent with the TC bit set.")
         out.sample("meridian_responses_truncated_total", [], stats.queries.truncated)
+        out.family("meridian_cookies_total", .counter,
+                   "Answered DNS queries with a COOKIE option, by result: valid, client_only, invalid or malformed.")
+        for (result, count) in sorted(stats.queries.byCookie) {
+            out.sample("meridian_cookies_total", [("result", result)], count)
+        }
 
         out.family("meridian_pool_answers_total", .counter, "Dynamic (DYNA/DYNC) answers, by pool.")
         for (pool, count) in sorted(stats.answersByPool) {

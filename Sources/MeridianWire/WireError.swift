@@ -11,6 +11,8 @@ public enum WireError: Error, Hashable, Sendable {
     case duplicateOPT
     case badOPT(at: Int)
     case badClientSubnet(String)
+    /// A COOKIE option whose length fits neither a client cookie nor a client and a server cookie.
+    case badCookie(length: Int)
 }
 
 extension WireError: CustomStringConvertible {
@@ -26,6 +28,7 @@ extension WireError: CustomStringConvertible {
         case .duplicateOPT: "more than one OPT record"
         case .badOPT(let at): "malformed OPT record at offset \(at)"
         case .badClientSubnet(let why): "malformed EDNS Client Subnet option: \(why)"
+        case .badCookie(let length): "malformed COOKIE option: \(length) octets (8, or 16 to 40)"
         }
     }
 }

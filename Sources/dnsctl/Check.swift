@@ -20,8 +20,10 @@ struct Check: ParsableCommand {
         var errors: [String] = []
         var summary: [String] = []
         var zonesJSON: [String] = []
+        var warnings: [String] = []
         do {
             let loaded = try ServerLoader.load(configPath: path)
+            warnings = loaded.warnings
             for zone in loaded.zones {
                 summary.append("zone \(zone.origin) serial \(zone.serial), \(zone.recordCount) records")
                 zonesJSON.append("{\"zone\":\(jsonString(zone.origin.description)),\"serial\":\(zone.serial),\"records\":\(zone.recordCount)}")
@@ -30,9 +32,11 @@ struct Check: ParsableCommand {
             errors = error.lines
         }
         if global.json {
-            print("{\"ok\":\(errors.isEmpty),\"config\":\(jsonString(path)),\"errors\":[\(errors.map(jsonString).joined(separator: ","))],\"zones\":[\(zonesJSON.joined(separator: ","))]}")
+            print("{\"ok\":\(errors.isEmpty),\"config\":\(jsonString(path)),\"errors\":[\(errors.map(jsonString).joined(separator: ","))],"
+                + "\"warnings\":[\(warnings.map(jsonString).joined(separator: ","))],\"zones\":[\(zonesJSON.joined(separator: ","))]}")
         } else {
             for line in errors { printError(line) }
+            for line in warnings { printError("warning: \(line)") }
             if errors.isEmpty {
                 for line in summary { print(line) }
                 print("\(path): OK")

@@ -4,7 +4,7 @@ import MeridianControl
 /// `dnsctl stats`: the counters the stats port exports, for a terminal.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the server's counters: queries, response codes, rate limiting, answers per pool and edge, response times, reloads.",
+        abstract: "Show the server's counters: queries, response codes, rate limiting, DNS Cookies, answers per pool and edge, response times, reloads.",
         discussion: """
         The same numbers as /metrics and /api/v1/stats on the stats port, counted since start.
         Exit codes: 0 success, 2 no server answering.
@@ -29,6 +29,7 @@ struct Stats: ParsableCommand {
             + "dropped \(ReadableText.grouped(queries.dropped)), truncated \(ReadableText.grouped(queries.truncated))")
         lines.append("types      \(counts(queries.byType))")
         lines.append("rcodes     \(counts(queries.byRcode))")
+        lines.append("cookies    \(counts(queries.byCookie.filter { $0.value > 0 }))")
 
         let histogram = stats.responseTime
         if histogram.count > 0 {

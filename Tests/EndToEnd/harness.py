@@ -274,11 +274,12 @@ def meridian_config(port, zones_dir, socket_path, state_file, udp_payload=1232,
 
 
 class NSD(ServerProcess):
-    """A private NSD instance used as the reference implementation."""
+    """A private NSD instance used as the reference implementation. ``server_options`` are
+    further lines of its ``server:`` clause, such as ``answer-cookie: yes``."""
 
     name = "nsd"
 
-    def __init__(self, testcase, zones, workdir=None, minimal_responses=True):
+    def __init__(self, testcase, zones, workdir=None, minimal_responses=True, server_options=()):
         require_executable(NSD_BIN, "nsd")
         workdir = workdir or make_tempdir(testcase, prefix="nsd-e2e-")
         super().__init__(workdir, free_port())
@@ -304,6 +305,7 @@ class NSD(ServerProcess):
             "  minimal-responses: %s" % ("yes" if minimal_responses else "no"),
             "  refuse-any: no",
             "  zonefiles-write: 0",
+        ] + ["  %s" % option for option in server_options] + [
             "remote-control:",
             "  control-enable: no",
         ]

@@ -11,7 +11,7 @@ struct ZoneFixture: Sendable {
     let snapshot: AuthoritySnapshot
 
     init(_ zones: [(origin: String, text: String)], udpPayloadSize: Int = 1232, routing: RoutingTable = .empty,
-         health: HealthTable? = nil) throws {
+         health: HealthTable? = nil, cookieSecrets: CookieSecrets? = nil) throws {
         let pools = Dictionary(uniqueKeysWithValues: routing.pools.enumerated().map { ($1.name, $0) })
         var built: [Zone] = []
         for zone in zones {
@@ -22,7 +22,8 @@ struct ZoneFixture: Sendable {
                 throw FixtureError(errors: error.errors.map(\.description))
             }
         }
-        snapshot = AuthoritySnapshot(zones: built, udpPayloadSize: udpPayloadSize, routing: routing, health: health)
+        snapshot = AuthoritySnapshot(zones: built, udpPayloadSize: udpPayloadSize, routing: routing, health: health,
+                                     cookieSecrets: cookieSecrets)
     }
 
     struct FixtureError: Error, CustomStringConvertible {
@@ -32,15 +33,23 @@ struct ZoneFixture: Sendable {
 
     /// Sends raw bytes; returns the raw response (empty when dropped).
     func respond(raw query: [UInt8], over transport: Transport = .udp, from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99)) -> [UInt8] {
+        exchange(raw: query, over: transport, from: client).response
+    }
+
+    /// Sends raw bytes at Unix time `now` (what server cookies are made and checked at);
+    /// returns the raw response (empty when dropped) and the responder's outcome.
+    func exchange(raw query: [UInt8], over transport: Transport = .udp, from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99),
+                  at now: UInt32 = 0) -> (response: [UInt8], outcome: Outcome) {
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
         defer { output.deallocate() }
         // Scratch memory belongs to one thread at a time; tests run in parallel.
         let scratch = ResponderScratch()
+        scratch.unixTime = now
         let outcome = query.withUnsafeBytes { bytes in
             Responder.respond(to: bytes, from: client, over: transport,
                               using: snapshot, scratch: scratch, into: output)
         }
-        return Array(output[0..<outcome.length])
+        return (Array(output[0..<outcome.length]), outcome)
     }
 
     func ask(_ name: String, _ type: RRType, edns: EDNS? = EDNS(), over transport: Transport = .udp,

@@ -2,15 +2,15 @@ import Foundation
 import Testing
 import MeridianConfig
 
-@Suite struct LoadTests {
-    /// A fresh directory for one test, removed afterwards.
-    func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-config-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        try body(directory)
-    }
+/// A fresh directory for one test, removed afterwards.
+func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("meridian-config-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try body(directory)
+}
 
+@Suite struct LoadTests {
     func loadErrors(_ path: String) -> [String] {
         do {
             _ = try MeridianConfiguration.load(path: path)
