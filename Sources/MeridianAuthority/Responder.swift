@@ -242,7 +242,7 @@ public enum Responder {
             while let option = try options.next() {
                 switch option.code {
                 case .clientSubnet:
-                    guard request.edns.clientSubnet == nil else { throw .badClientSubnet("option repeated") }
+                    guard request.edns.clientSubnet == nil else { throw .badClientSubnet(.repeated) }
                     request.edns.clientSubnet = try ClientSubnet.parse(option.data)
                 case .cookie where readCookie && request.edns.cookie == nil && request.edns.fields.version == 0:
                     request.edns.cookie = try CookieOption.parse(option.data)

@@ -37,23 +37,23 @@ public struct ClientSubnet: Hashable, Sendable {
     /// with FORMERR: unknown family, prefix longer than the family allows, wrong address
     /// length, and bits set beyond the source prefix.
     public static func parse(_ data: UnsafeRawBufferPointer) throws(WireError) -> ClientSubnet {
-        guard data.count >= 4 else { throw .badClientSubnet("option shorter than 4 octets") }
+        guard data.count >= 4 else { throw .badClientSubnet(.shorterThanFourOctets) }
         let rawFamily = UInt16(data[0]) << 8 | UInt16(data[1])
-        guard let family = Family(rawValue: rawFamily) else { throw .badClientSubnet("unknown address family \(rawFamily)") }
+        guard let family = Family(rawValue: rawFamily) else { throw .badClientSubnet(.unknownFamily(rawFamily)) }
         let source = data[2]
         let scope = data[3]
         let maxPrefix: UInt8 = family == .ipv4 ? 32 : 128
-        guard source <= maxPrefix else { throw .badClientSubnet("source prefix \(source) too long") }
-        guard scope <= maxPrefix else { throw .badClientSubnet("scope prefix \(scope) too long") }
+        guard source <= maxPrefix else { throw .badClientSubnet(.sourcePrefixTooLong(source)) }
+        guard scope <= maxPrefix else { throw .badClientSubnet(.scopePrefixTooLong(scope)) }
         let length = (Int(source) + 7) / 8
-        guard data.count - 4 == length else { throw .badClientSubnet("address length does not match source prefix") }
+        guard data.count - 4 == length else { throw .badClientSubnet(.addressLengthMismatch) }
         var bytes: (UInt64, UInt64) = (0, 0)
         withUnsafeMutableBytes(of: &bytes) { out in
             for index in 0..<length { out[index] = data[4 + index] }
         }
         if source % 8 != 0, length > 0 {
             let mask = UInt8(0xFF) >> (source % 8)
-            guard data[4 + length - 1] & mask == 0 else { throw .badClientSubnet("address bits set beyond the source prefix") }
+            guard data[4 + length - 1] & mask == 0 else { throw .badClientSubnet(.bitsBeyondSourcePrefix) }
         }
         return ClientSubnet(family: family, sourcePrefix: source, scopePrefix: scope, address: bytes)
     }

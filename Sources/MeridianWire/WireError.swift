@@ -10,7 +10,7 @@ public enum WireError: Error, Hashable, Sendable {
     case trailingData(at: Int)
     case duplicateOPT
     case badOPT(at: Int)
-    case badClientSubnet(String)
+    case badClientSubnet(ClientSubnetProblem)
     /// A COOKIE option whose length fits neither a client cookie nor a client and a server cookie.
     case badCookie(length: Int)
 }
@@ -27,7 +27,7 @@ extension WireError: CustomStringConvertible {
         case .trailingData(let at): "unexpected data after the last record at offset \(at)"
         case .duplicateOPT: "more than one OPT record"
         case .badOPT(let at): "malformed OPT record at offset \(at)"
-        case .badClientSubnet(let why): "malformed EDNS Client Subnet option: \(why)"
+        case .badClientSubnet(let problem): "malformed EDNS Client Subnet option: \(problem)"
         case .badCookie(let length): "malformed COOKIE option: \(length) octets (8, or 16 to 40)"
         }
     }
@@ -38,4 +38,28 @@ extension WireError: CustomStringConvertible {
 public func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(WireError) -> R) throws(WireError) -> R {
     let result: Result<R, WireError> = array.withUnsafeBytes { raw in Result { () throws(WireError) in try body(raw) } }
     return try result.get()
+}
+
+/// What is wrong with a Client Subnet option. Values, not text: hostile queries reach this
+/// path, and building a message for each would allocate.
+public enum ClientSubnetProblem: Hashable, Sendable, CustomStringConvertible {
+    case shorterThanFourOctets
+    case unknownFamily(UInt16)
+    case sourcePrefixTooLong(UInt8)
+    case scopePrefixTooLong(UInt8)
+    case addressLengthMismatch
+    case bitsBeyondSourcePrefix
+    case repeated
+
+    public var description: String {
+        switch self {
+        case .shorterThanFourOctets: "option shorter than 4 octets"
+        case .unknownFamily(let family): "unknown address family \(family)"
+        case .sourcePrefixTooLong(let prefix): "source prefix \(prefix) too long"
+        case .scopePrefixTooLong(let prefix): "scope prefix \(prefix) too long"
+        case .addressLengthMismatch: "address length does not match source prefix"
+        case .bitsBeyondSourcePrefix: "address bits set beyond the source prefix"
+        case .repeated: "option repeated"
+        }
+    }
 }

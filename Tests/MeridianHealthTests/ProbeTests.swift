@@ -94,9 +94,9 @@ extension HealthProbe {
             #expect(!result.passed)
             #expect(result.reason == "timeout after 400ms")
             #expect(elapsed >= Self.timeout)
-            // The server never answers, so anything short of seconds proves the deadline ended the probe;
-            // the margin absorbs scheduling on a machine busy running the other suites in parallel.
-            #expect(elapsed < Self.timeout + .seconds(2))
+            // The server never answers, so any bound proves the deadline ended the probe (the
+            // reason says so too); the margin absorbs a 2-CPU machine busy with parallel suites.
+            #expect(elapsed < Self.timeout + .seconds(10))
         }
         await server.stop()
     }
