@@ -69,6 +69,12 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None):
         "health:",
         f'  state_file: "{d}/run/admin-state.json"',
     ]
+    # Like NSD's rrl-ratelimit: 0 below: the load comes from one address and would be limited.
+    # BENCH_MERIDIAN_RRL_RATE sets another rate; empty leaves the section out (binaries
+    # older than response rate limiting reject the key).
+    rrl_rate = os.environ.get("BENCH_MERIDIAN_RRL_RATE", "0")
+    if rrl_rate:
+        y += ["rrl:", f"  rate: {int(rrl_rate)}"]
     if not zone1m_dir:
         y += ["geoip:", f'  database: "{mmdb}"', "  client_subnet: true", "edges:"]
         for name, (lat, lon), v4, v6 in W.EDGES:
