@@ -228,7 +228,8 @@ private struct ConfigReader {
     mutating func readDNS(_ entry: Entry?) -> DNSSettings {
         var settings = DNSSettings()
         let path = "dns"
-        guard let fields = mapping(entry?.value, path, keys: ["listen", "udp_payload", "tcp_idle_timeout", "tcp_max_connections"])
+        guard let fields = mapping(entry?.value, path, keys: ["listen", "udp_payload", "tcp_idle_timeout", "tcp_max_connections",
+                                                              "tcp_max_connections_per_client"])
         else { return settings }
         if let listen = fields["listen"] {
             settings.listen = listenList(listen.value, child(path, "listen"))
@@ -241,6 +242,10 @@ private struct ConfigReader {
         }
         if let connections = fields["tcp_max_connections"] {
             settings.tcpMaxConnections = integer(connections.value, child(path, "tcp_max_connections"), in: 1...Int.max) ?? 0
+        }
+        if let perClient = fields["tcp_max_connections_per_client"] {
+            settings.tcpMaxConnectionsPerClient = integer(perClient.value, child(path, "tcp_max_connections_per_client"),
+                                                          in: 1...Int.max) ?? 0
         }
         return settings
     }

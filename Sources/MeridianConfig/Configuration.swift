@@ -58,19 +58,24 @@ public struct DNSSettings: Sendable, Equatable {
     /// Largest UDP response sent to EDNS clients (512...4096).
     public var udpPayload: Int
     public var tcpIdleTimeout: Duration
+    /// Open TCP connections in all; when full, a new connection closes the least recently
+    /// active idle one (see README "Fair TCP").
     public var tcpMaxConnections: Int
+    /// Open TCP connections from one client address; more are refused.
+    public var tcpMaxConnectionsPerClient: Int
 
     public static let defaultListen = [ListenAddress(host: .v4(0x7F00_0001), port: 5300)]
     public static let udpPayloadRange = 512...4096
 
     public init(
         listen: [ListenAddress] = defaultListen, udpPayload: Int = 1232,
-        tcpIdleTimeout: Duration = .seconds(10), tcpMaxConnections: Int = 1024
+        tcpIdleTimeout: Duration = .seconds(10), tcpMaxConnections: Int = 1024, tcpMaxConnectionsPerClient: Int = 16
     ) {
         self.listen = listen
         self.udpPayload = udpPayload
         self.tcpIdleTimeout = tcpIdleTimeout
         self.tcpMaxConnections = tcpMaxConnections
+        self.tcpMaxConnectionsPerClient = tcpMaxConnectionsPerClient
     }
 }
 

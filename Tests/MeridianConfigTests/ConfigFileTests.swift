@@ -45,6 +45,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
         #expect(config.dns.udpPayload == 1232)
         #expect(config.dns.tcpIdleTimeout == .seconds(10))
         #expect(config.dns.tcpMaxConnections == 1024)
+        #expect(config.dns.tcpMaxConnectionsPerClient == 16)
         #expect(config.stats == nil)
         #expect(config.geoip == nil)
         #expect(config.control.socket == "run/meridian.sock")
@@ -80,6 +81,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
               udp_payload: 4096
               tcp_idle_timeout: 250ms
               tcp_max_connections: 1
+              tcp_max_connections_per_client: 3
             control: {socket: /run/meridian/control.sock}
             zones: {directory: /etc/meridian/zones}
             health: {state_file: /var/lib/meridian/state.json}
@@ -133,6 +135,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
                   default: [b]
             """, file: "t.yaml")
         #expect(config.dns.udpPayload == 4096 && config.dns.tcpIdleTimeout == .milliseconds(250) && config.dns.tcpMaxConnections == 1)
+        #expect(config.dns.tcpMaxConnectionsPerClient == 3)
         #expect(config.control.socket == "/run/meridian/control.sock")
         #expect(config.zones.directory == "/etc/meridian/zones")
         #expect(config.health.stateFile == "/var/lib/meridian/state.json")
@@ -184,7 +187,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
             "t.yaml:1:1: unknown key \"dsn\"; did you mean \"dns\"?",
         ]),
         Rejected("unknown key, nothing close", "dns:\n  port: 53\n", [
-            "t.yaml:2:3: dns: unknown key \"port\" (expected listen, udp_payload, tcp_idle_timeout, tcp_max_connections)",
+            "t.yaml:2:3: dns: unknown key \"port\" (expected listen, udp_payload, tcp_idle_timeout, tcp_max_connections, tcp_max_connections_per_client)",
         ]),
         Rejected("unknown keys with suggestions", "dns:\n  lisen: []\nzones:\n  dierctory: z\nhealth:\n  statefile: s\n", [
             "t.yaml:2:3: dns: unknown key \"lisen\"; did you mean \"listen\"?",
