@@ -100,7 +100,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianFiles", "MeridianHealth", logging],
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianConfig", "MeridianFiles", "MeridianHealth", logging],
                           swiftSettings: swiftSettings),
         // dnsctl links the loading module for its offline commands, never the daemon's I/O.
         .executableTarget(

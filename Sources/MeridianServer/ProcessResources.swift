@@ -1,4 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CMeridianIO
+import MeridianControl
+import MeridianStats
 import NIOCore
 
 /// Threads worth running per task: the CPUs the process may use (a `taskset` or cpuset
@@ -12,4 +17,42 @@ public func usableCPUs() -> Int {
 /// which malloc would otherwise keep for the process.
 public func releaseFreeMemory() {
     meridian_release_free_memory()
+}
+
+/// File descriptors: the soft limit raised to the hard one at start, and DNS over TCP sized
+/// to fit in it beside everything else, so no auxiliary listener can starve DNS and DNS
+/// cannot starve zone reloads, health probes or `dnsctl`.
+public enum DescriptorBudget {
+    /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft limit now in force.
+    public static func raiseLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(resourceNoFile, &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(resourceNoFile, &raised) == 0 { limit = raised }
+        }
+        // RLIM_INFINITY is all ones, which Int(clamping:) turns into Int.max.
+        return Int(clamping: limit.rlim_cur)
+    }
+
+    /// Descriptors kept for everything but DNS over TCP connections: the DNS sockets, the
+    /// stats port's and control socket's connection caps, two per health-checked edge (a
+    /// probe and its reconnect), and a margin for files (zones, GeoIP, state), the event
+    /// loops' own descriptors and the standard streams.
+    public static func reserved(dnsSockets: Int, edges: Int) -> Int {
+        dnsSockets + StatsServer.maximumConnections + ControlServer.maximumConnections + 2 * edges + 128
+    }
+
+    /// The TCP connection cap that fits in `limit`: the configured one, or what is left
+    /// after `reserved` (at least 16).
+    public static func tcpConnections(configured: Int, limit: Int, reserved: Int) -> Int {
+        min(configured, max(16, limit - reserved))
+    }
+
+    #if canImport(Glibc)
+    private static let resourceNoFile = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    private static let resourceNoFile = RLIMIT_NOFILE
+    #endif
 }

@@ -39,28 +39,8 @@ final class UDPWorker: @unchecked Sendable {
     private let receiveMessages: UnsafeMutablePointer<meridian_mmsghdr>
     private let sendMessages: UnsafeMutablePointer<meridian_mmsghdr>
 
-    /// Opens and binds the socket; fails with errno text.
-    init(address: sockaddr_storage, addressLength: socklen_t, context: AnsweringContext) throws {
-        let family = Int32(address.ss_family)
-        let fd = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw UDPWorkerError(message: "socket: \(String(cString: strerror(errno)))") }
-        var on: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
-        if family == AF_INET6 {
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var wake = Self.wakeInterval
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wake, socklen_t(MemoryLayout<timeval>.size))
-        var bindAddress = address
-        let bound = withUnsafePointer(to: &bindAddress) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, addressLength) }
-        }
-        guard bound == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw UDPWorkerError(message: "bind \(context.name): \(reason)")
-        }
+    /// Serves `fd`, a UDP socket `DNSSockets` bound; the worker closes it when it stops.
+    init(fd: Int32, context: AnsweringContext) {
         self.fd = fd
         self.context = context
         (finished, finish) = AsyncStream.makeStream()
@@ -171,9 +151,4 @@ final class UDPWorker: @unchecked Sendable {
             }
         }
     }
-}
-
-struct UDPWorkerError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

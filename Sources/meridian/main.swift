@@ -1,4 +1,5 @@
 import Logging
+import MeridianConfig
 import MeridianFiles
 import MeridianHealth
 import MeridianLoad
@@ -66,10 +67,21 @@ do {
 }
 releaseFreeMemory()
 
+let descriptorLimit = DescriptorBudget.raiseLimit()
+let threads = usableCPUs()
+// Every DNS port before anything else starts: a port that is taken is the whole message.
+let sockets: DNSSockets
+do {
+    sockets = try DNSSockets.bind(loaded.configuration.dns.listen, udpPerAddress: threads)
+} catch {
+    printError("meridian: not started: \(error)")
+    exit(1)
+}
+
 let services: ServiceTree
 do {
-    services = try ServiceTree(configPath: configPath, loaded: loaded, threads: usableCPUs(), damagedStateFile: damagedStateFile,
-                               logger: logger)
+    services = try ServiceTree(configPath: configPath, loaded: loaded, sockets: sockets, threads: threads,
+                               descriptorLimit: descriptorLimit, damagedStateFile: damagedStateFile, logger: logger)
 } catch {
     printError("\(error)")
     printError("meridian: not started: the admin state file holds the operator's drains; fix or remove it, or start with --ignore-admin-state to start with no edge drained")
