@@ -459,6 +459,23 @@ public struct StatsReply: Codable, Sendable, Hashable {
         public var limited: UInt64 { slipped + dropped }
     }
 
+    /// DNS over TCP connections: `open` now; since the start, `accepted` ones, `refused`
+    /// ones (the client already held its share, or the table was full of busy connections)
+    /// and `evicted` idle ones closed to make room for a new client.
+    public struct TCPConnections: Codable, Sendable, Hashable {
+        public var open: UInt64
+        public var accepted: UInt64
+        public var refused: UInt64
+        public var evicted: UInt64
+
+        public init(open: UInt64 = 0, accepted: UInt64 = 0, refused: UInt64 = 0, evicted: UInt64 = 0) {
+            self.open = open
+            self.accepted = accepted
+            self.refused = refused
+            self.evicted = evicted
+        }
+    }
+
     public struct Reloads: Codable, Sendable, Hashable {
         public var ok: UInt64
         public var failed: UInt64
@@ -485,12 +502,13 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public var responseTime: Histogram
     public var reloads: Reloads
     public var rateLimit: RateLimit
+    public var tcpConnections: TCPConnections
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, queries: Queries = .init(),
         answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
         responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init(),
-        rateLimit: RateLimit = .init()
+        rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init()
     ) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -502,5 +520,6 @@ public struct StatsReply: Codable, Sendable, Hashable {
         self.responseTime = responseTime
         self.reloads = reloads
         self.rateLimit = rateLimit
+        self.tcpConnections = tcpConnections
     }
 }

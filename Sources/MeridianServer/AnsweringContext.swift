@@ -107,6 +107,16 @@ public final class AnsweringContext: @unchecked Sendable {
         return RateLimitSlip.truncate(outcome, response: response)
     }
 
+    /// Counts what happened to a TCP connection of this context's event loop.
+    func countTCP(_ event: TCPConnectionEvent) {
+        switch event {
+        case .accepted: counters.tcpAccepted += 1
+        case .closed: counters.tcpClosed += 1
+        case .refused: counters.tcpRefused += 1
+        case .evicted: counters.tcpEvicted += 1
+        }
+    }
+
     /// Gives the responder the time for server cookies: once per UDP batch or TCP query, the
     /// one place the answering path reads the wall clock.
     @inline(__always)

@@ -1,17 +1,19 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Atomics
 import Logging
 import MeridianConfig
+import MeridianWire
 import NIOCore
 import NIOExtras
 import NIOPosix
 
-/// The DNS sockets: on every listen address one UDP socket per usable CPU, each served by its
-/// own batched worker thread (SO_REUSEPORT lets the kernel spread clients over them), and
-/// one TCP listener whose connections are spread over the NIO event loops. Every worker and
-/// every event loop answers through its own `AnsweringContext`, made by the publisher.
+/// The DNS sockets at work: on every listen address one UDP socket per usable CPU, each
+/// served by its own batched worker thread (SO_REUSEPORT lets the kernel spread clients over
+/// them), and one TCP listener whose connections are spread over the NIO event loops. Every
+/// worker and every event loop answers through its own `AnsweringContext`, made by the
+/// publisher. TCP connections are admitted by `TCPAdmission` (a total and a per-client cap);
+/// when the total is reached a new connection closes the least recently active idle one.
 final class DNSListeners: Sendable {
     private let workers: [UDPWorker]
     private let tcpContexts: [AnsweringContext]
@@ -20,44 +22,43 @@ final class DNSListeners: Sendable {
     private let quiesce: ServerQuiescingHelper
     private let logger: Logger
 
-    /// Binds everything or fails with the address that could not be bound.
-    static func start(settings: DNSSettings, publisher: SnapshotPublisher, threads: Int, logger: Logger) async throws -> DNSListeners {
+    /// Starts serving the sockets `DNSSockets` bound; they are closed when this fails.
+    static func start(sockets: DNSSockets, settings: DNSSettings, publisher: SnapshotPublisher, threads: Int,
+                      logger: Logger) async throws -> DNSListeners {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let tcpContexts = group.makeIterator().enumerated().map { index, loop in
-            publisher.makeContext(name: "tcp#\(index)", owner: .eventLoop(loop))
+        let loops = group.makeIterator().enumerated().map { index, loop in
+            LoopTCPConnections(eventLoop: loop, answering: publisher.makeContext(name: "tcp#\(index)", owner: .eventLoop(loop)))
         }
+        let admission = TCPAdmission(maximum: settings.tcpMaxConnections, maximumPerClient: settings.tcpMaxConnectionsPerClient)
         let quiesce = ServerQuiescingHelper(group: group)
-        let connections = ManagedAtomic(0)
         var channels: [any Channel] = []
         var workers: [UDPWorker] = []
+        var taken = 0
         do {
-            for address in settings.listen {
-                let socketAddress = try SocketAddress(ipAddress: address.host.description, port: Int(address.port))
-                for index in 0..<threads {
-                    let context = publisher.makeContext(name: "udp \(address)#\(index)", owner: .worker)
-                    workers.append(try socketAddress.withSockAddr { pointer, length in
-                        var storage = sockaddr_storage()
-                        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: length)) }
-                        return try UDPWorker(address: storage, addressLength: socklen_t(length), context: context)
-                    })
+            for bound in sockets.bound {
+                for (index, fd) in bound.udp.enumerated() {
+                    let context = publisher.makeContext(name: "udp \(bound.address)#\(index)", owner: .worker)
+                    workers.append(UDPWorker(fd: fd, context: context))
                 }
-                channels.append(try await bindTCP(socketAddress, settings: settings, group: group, contexts: tcpContexts,
-                                                  quiesce: quiesce, connections: connections))
-                logger.info("listening", metadata: ["address": "\(address)", "udp_threads": "\(threads)"])
+                channels.append(try await serveTCP(bound.tcp, settings: settings, group: group, loops: loops, admission: admission,
+                                                   quiesce: quiesce))
+                taken += 1
+                logger.info("listening", metadata: ["address": "\(bound.address)", "udp_threads": "\(bound.udp.count)"])
             }
         } catch {
             for worker in workers {
                 close(worker.fd)
                 publisher.retire(worker.context)
             }
+            for bound in sockets.bound.dropFirst(taken) { close(bound.tcp) }
             for channel in channels { try? await channel.close() }
-            for context in tcpContexts { publisher.retire(context) }
+            for loop in loops { publisher.retire(loop.answering) }
             try? await group.shutdownGracefully()
             throw error
         }
         for worker in workers { worker.start() }
-        return DNSListeners(workers: workers, tcpContexts: tcpContexts, publisher: publisher, group: group, quiesce: quiesce,
-                            logger: logger)
+        return DNSListeners(workers: workers, tcpContexts: loops.map(\.answering), publisher: publisher, group: group,
+                            quiesce: quiesce, logger: logger)
     }
 
     private init(workers: [UDPWorker], tcpContexts: [AnsweringContext], publisher: SnapshotPublisher,
@@ -70,45 +71,44 @@ final class DNSListeners: Sendable {
         self.logger = logger
     }
 
-    private static func bindTCP(_ address: SocketAddress, settings: DNSSettings, group: MultiThreadedEventLoopGroup,
-                                contexts: [AnsweringContext], quiesce: ServerQuiescingHelper,
-                                connections: ManagedAtomic<Int>) async throws -> any Channel {
-        // Keep [::] from also taking the IPv4 port, so both families can be listed.
-        let v6Only = ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only)
-        let isIPv6 = address.protocol == .inet6
-        let maxConnections = settings.tcpMaxConnections
+    private static func serveTCP(_ fd: Int32, settings: DNSSettings, group: MultiThreadedEventLoopGroup,
+                                 loops: [LoopTCPConnections], admission: TCPAdmission,
+                                 quiesce: ServerQuiescingHelper) async throws -> any Channel {
         let idle = TimeAmount.nanoseconds(Int64(settings.tcpIdleTimeout.components.seconds) * 1_000_000_000
             + settings.tcpIdleTimeout.components.attoseconds / 1_000_000_000)
         return try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 256)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if isIPv6 { try channel.syncOptions?.setOption(v6Only, value: 1) }
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 128 * 1024))
             .childChannelInitializer { channel in
-                // Over the limit: refuse the connection at once rather than queue it.
-                if connections.wrappingIncrementThenLoad(ordering: .relaxed) > maxConnections {
-                    connections.wrappingDecrement(ordering: .relaxed)
+                guard let connections = loops.first(where: { $0.eventLoop === channel.eventLoop }) else {
                     return channel.close()
                 }
-                guard case let context? = contexts.first(where: { context in
-                    if case .eventLoop(let loop) = context.owner { return loop === channel.eventLoop }
-                    return false
-                }) else {
-                    connections.wrappingDecrement(ordering: .relaxed)
+                let client = ClientAddress(channel.remoteAddress)
+                switch admission.admit(client) {
+                case .admitted:
+                    break
+                case .clientAtLimit:
+                    connections.answering.countTCP(.refused)
                     return channel.close()
+                case .overTotal:
+                    guard connections.evictLeastRecentlyActive() else {
+                        admission.release(client)
+                        connections.answering.countTCP(.refused)
+                        return channel.close()
+                    }
+                    connections.answering.countTCP(.evicted)
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        TCPQueryHandler(answering: context, idleTimeout: idle, connections: connections))
+                        TCPQueryHandler(connections: connections, client: client, idleTimeout: idle, admission: admission))
                 }
             }
-            .bind(to: address)
+            .withBoundSocket(fd)
             .get()
     }
 

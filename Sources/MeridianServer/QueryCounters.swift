@@ -29,6 +29,11 @@ public struct QueryCounters: Sendable {
     public var cookiesClientOnly = 0
     public var cookiesInvalid = 0
     public var cookiesMalformed = 0
+    /// DNS over TCP connections: admitted, closed, refused at accept, closed to make room.
+    public var tcpAccepted = 0
+    public var tcpClosed = 0
+    public var tcpRefused = 0
+    public var tcpEvicted = 0
 
     public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
                                                 .dnskey, RRType(64), RRType(65), .any]
@@ -101,6 +106,10 @@ public struct QueryCounters: Sendable {
         cookiesClientOnly += other.cookiesClientOnly
         cookiesInvalid += other.cookiesInvalid
         cookiesMalformed += other.cookiesMalformed
+        tcpAccepted += other.tcpAccepted
+        tcpClosed += other.tcpClosed
+        tcpRefused += other.tcpRefused
+        tcpEvicted += other.tcpEvicted
         for index in byRCode.indices { byRCode[index] += other.byRCode[index] }
         for index in byQType.indices { byQType[index] += other.byQType[index] }
         for index in responseTimes.indices { responseTimes[index] += other.responseTimes[index] }

@@ -105,7 +105,10 @@ extension ServerController: ControlBackend {
                           answersByPool: totals.pools.mapValues { UInt64($0) }, answersByEdge: totals.edges.mapValues { UInt64($0) },
                           edges: edges, responseTime: histogram,
                           reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed)),
-                          rateLimit: rateLimit)
+                          rateLimit: rateLimit,
+                          tcpConnections: StatsReply.TCPConnections(
+                              open: UInt64(max(0, counters.tcpAccepted - counters.tcpClosed)), accepted: UInt64(counters.tcpAccepted),
+                              refused: UInt64(counters.tcpRefused), evicted: UInt64(counters.tcpEvicted)))
     }
 }
 

@@ -20,10 +20,19 @@ public struct ServiceTree: Sendable {
     private let controlGroup: MultiThreadedEventLoopGroup
     private let logger: Logger
 
-    /// Fails when the admin state file cannot be read and `damagedStateFile` is `.refuse`.
-    public init(configPath: String, loaded: LoadedServer, threads: Int, damagedStateFile: HealthChecker.DamagedStateFile,
-                logger: Logger) throws(StateFileError) {
+    /// The server of `loaded`, answering on `sockets` (bound before anything else, one UDP
+    /// socket per answering thread), with at most `descriptorLimit` open files. Fails when the admin state file cannot be read and
+    /// `damagedStateFile` is `.refuse`.
+    public init(configPath: String, loaded: LoadedServer, sockets: DNSSockets, threads: Int, descriptorLimit: Int,
+                damagedStateFile: HealthChecker.DamagedStateFile, logger: Logger) throws(StateFileError) {
         let configuration = loaded.configuration
+        var dns = configuration.dns
+        dns.tcpMaxConnections = DescriptorBudget.tcpConnections(
+            configured: dns.tcpMaxConnections, limit: descriptorLimit,
+            reserved: DescriptorBudget.reserved(dnsSockets: sockets.count, edges: configuration.edges.count))
+        if dns.tcpMaxConnections < configuration.dns.tcpMaxConnections {
+            logger.warning("dns.tcp_max_connections lowered from \(configuration.dns.tcpMaxConnections) to \(dns.tcpMaxConnections): the file descriptor limit is \(descriptorLimit) (raise it, e.g. LimitNOFILE= in the systemd unit)")
+        }
         let publisher = SnapshotPublisher(base: loaded.snapshot)
         let health = try HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
                                        damagedStateFile: damagedStateFile, logger: logger,
@@ -38,8 +47,8 @@ public struct ServiceTree: Sendable {
             control: ControlService(configPath: configPath, path: configuration.control.socket, backend: controller,
                                     group: controlGroup, ready: controlReady, logger: logger),
             health: HealthService(checker: health, edges: configuration.orderedEdges, publisher: publisher, ready: healthReady),
-            dns: DNSService(settings: configuration.dns, publisher: publisher, threads: threads, after: [controlReady, healthReady],
-                            ready: dnsReady, logger: logger),
+            dns: DNSService(sockets: sockets, settings: dns, publisher: publisher, threads: threads,
+                            after: [controlReady, healthReady], ready: dnsReady, logger: logger),
             stats: StatsService(settings: configuration.stats, backend: controller, group: controlGroup, logger: logger),
             controller: controller)
         self.controlGroup = controlGroup
@@ -116,8 +125,10 @@ struct HealthService: Service {
     }
 }
 
-/// The DNS ports, opened once everything in `after` is ready.
+/// The DNS ports, bound before the tree was made, served once everything in `after` is
+/// ready (queries wait in the sockets' queues meanwhile).
 struct DNSService: Service {
+    let sockets: DNSSockets
     let settings: DNSSettings
     let publisher: SnapshotPublisher
     let threads: Int
@@ -133,7 +144,8 @@ struct DNSService: Service {
         } catch {
             return  // stopped before it started
         }
-        let listeners = try await DNSListeners.start(settings: settings, publisher: publisher, threads: threads, logger: logger)
+        let listeners = try await DNSListeners.start(sockets: sockets, settings: settings, publisher: publisher, threads: threads,
+                                                     logger: logger)
         ready.fire()
         try? await gracefulShutdown()
         logger.info("shutting down")

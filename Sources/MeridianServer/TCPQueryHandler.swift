@@ -1,4 +1,3 @@
-import Atomics
 import MeridianAuthority
 import MeridianWire
 import NIOCore
@@ -16,27 +15,50 @@ final class TCPQueryHandler: ChannelDuplexHandler {
 
     private let answering: AnsweringContext
     private let idleTimeout: TimeAmount
-    private let connections: ManagedAtomic<Int>
+    private let admission: TCPAdmission
+    private let loopConnections: LoopTCPConnections
+    private let client: ClientAddress
+    private var channel: (any Channel)?
     private var idleTask: Scheduled<Void>?
-    /// When the last complete query was answered (monotonic nanoseconds). The idle timer is
-    /// not moved for every query (cancelling and scheduling a task costs more than
-    /// answering); when it fires early it sets itself again for the rest of the time.
-    private var lastQuery = monotonicNanoseconds()
-    private var client = ClientAddress.unspecifiedIPv4
+    /// When the last complete query was answered, or the connection opened (monotonic
+    /// nanoseconds). The idle timer is not moved for every query (cancelling and scheduling a
+    /// task costs more than answering); when it fires early it sets itself again for the
+    /// rest of the time. Eviction picks the connection where this is oldest.
+    private(set) var lastActivity = monotonicNanoseconds()
+    /// Position in `loopConnections`, -1 when not listed.
+    var slot = -1
+    private var released = false
     private var pendingFlush = false
     private var readPending = false
     /// The start of a frame whose rest has not arrived (at most one frame, 65,537 bytes).
     private var partial: ByteBuffer?
 
-    init(answering: AnsweringContext, idleTimeout: TimeAmount, connections: ManagedAtomic<Int>) {
-        self.answering = answering
+    /// Serves one connection that `admission` admitted for `client`.
+    init(connections: LoopTCPConnections, client: ClientAddress, idleTimeout: TimeAmount, admission: TCPAdmission) {
+        self.answering = connections.answering
+        self.loopConnections = connections
+        self.client = client
         self.idleTimeout = idleTimeout
-        self.connections = connections
+        self.admission = admission
+    }
+
+    /// Nothing in flight: no query half read, no answer the client has not taken.
+    var isIdle: Bool { partial == nil && channel?.isWritable == true }
+
+    /// Closed to make room for a new client.
+    func evict() {
+        channel?.close(promise: nil)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        client = ClientAddress(context.channel.remoteAddress)
+        channel = context.channel
+        loopConnections.add(self)
+        answering.countTCP(.accepted)
         if context.channel.isActive { armIdleTimer(context: context, in: idleTimeout) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        releasePlace()
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -45,10 +67,20 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        releasePlace()
+        context.fireChannelInactive()
+    }
+
+    /// Once per connection, whichever of inactive and removed comes first.
+    private func releasePlace() {
         idleTask?.cancel()
         idleTask = nil
-        connections.wrappingDecrement(ordering: .relaxed)
-        context.fireChannelInactive()
+        guard !released else { return }
+        released = true
+        loopConnections.remove(self)
+        admission.release(client)
+        answering.countTCP(.closed)
+        channel = nil
     }
 
     private func armIdleTimer(context: ChannelHandlerContext, in delay: TimeAmount) {
@@ -58,7 +90,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
         let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
         idleTask = context.eventLoop.scheduleTask(in: delay) {
             let handler = handler.value
-            let idle = TimeAmount.nanoseconds(Int64(monotonicNanoseconds() - handler.lastQuery))
+            let idle = TimeAmount.nanoseconds(Int64(monotonicNanoseconds() - handler.lastActivity))
             if idle >= handler.idleTimeout {
                 channel.close(promise: nil)
             } else {
@@ -84,8 +116,8 @@ final class TCPQueryHandler: ChannelDuplexHandler {
                                  into: answering.output)
             }
             input.moveReaderIndex(forwardBy: Int(length))
-            lastQuery = monotonicNanoseconds()
-            answering.recordResponseTime(nanoseconds: lastQuery - arrival, answers: 1)
+            lastActivity = monotonicNanoseconds()
+            answering.recordResponseTime(nanoseconds: lastActivity - arrival, answers: 1)
             guard outcome.length > 0 else { continue }
             if responses == nil { responses = context.channel.allocator.buffer(capacity: outcome.length + 2) }
             responses!.writeInteger(UInt16(outcome.length))

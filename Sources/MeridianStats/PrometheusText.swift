@@ -18,7 +18,8 @@ public enum PrometheusText {
         "meridian_pool_answers_total", "meridian_edge_answers_total",
         "meridian_edge_up", "meridian_edge_drained", "meridian_edge_transitions_total", "meridian_probe_latency_seconds",
         "meridian_response_seconds", "meridian_reloads_total",
-        "meridian_rrl_responses_total", "meridian_rrl_limited_total",
+        "meridian_rrl_responses_total", "meridian_tcp_connections", "meridian_tcp_connections_total",
+        "meridian_rrl_limited_total",
     ]
 
     public static func render(_ stats: StatsReply) -> String {
@@ -95,6 +96,13 @@ public enum PrometheusText {
                    "UDP responses over their rate limit, by what was sent instead: an empty TC=1 answer (slipped) or nothing (dropped).")
         out.sample("meridian_rrl_responses_total", [("action", "slipped")], stats.rateLimit.slipped)
         out.sample("meridian_rrl_responses_total", [("action", "dropped")], stats.rateLimit.dropped)
+        out.family("meridian_tcp_connections", .gauge, "DNS over TCP connections open.")
+        out.sample("meridian_tcp_connections", [], stats.tcpConnections.open)
+        out.family("meridian_tcp_connections_total", .counter,
+                   "DNS over TCP connections by outcome: accepted, refused (per-client cap or table full of busy connections), evicted (idle, closed to make room).")
+        out.sample("meridian_tcp_connections_total", [("outcome", "accepted")], stats.tcpConnections.accepted)
+        out.sample("meridian_tcp_connections_total", [("outcome", "refused")], stats.tcpConnections.refused)
+        out.sample("meridian_tcp_connections_total", [("outcome", "evicted")], stats.tcpConnections.evicted)
         out.family("meridian_rrl_limited_total", .counter, "UDP responses over their rate limit, by response class.")
         for (responseClass, count) in sorted(stats.rateLimit.limitedByClass) {
             out.sample("meridian_rrl_limited_total", [("class", responseClass)], count)

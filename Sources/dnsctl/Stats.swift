@@ -49,6 +49,9 @@ struct Stats: ParsableCommand {
         let rateLimit = stats.rateLimit
         lines.append("rrl        \(ReadableText.grouped(rateLimit.limited)) limited (\(counts(rateLimit.limitedByClass))); "
             + "slipped \(ReadableText.grouped(rateLimit.slipped)), dropped \(ReadableText.grouped(rateLimit.dropped))")
+        let tcp = stats.tcpConnections
+        lines.append("tcp        \(ReadableText.grouped(tcp.open)) open; \(ReadableText.grouped(tcp.accepted)) accepted, "
+            + "\(ReadableText.grouped(tcp.refused)) refused, \(ReadableText.grouped(tcp.evicted)) idle evicted")
         lines.append("reloads    \(ReadableText.grouped(stats.reloads.ok)) ok, \(ReadableText.grouped(stats.reloads.failed)) failed")
         lines.append("pools      \(counts(stats.answersByPool))")
 
