@@ -45,10 +45,17 @@ public enum ControlServerError: Error, CustomStringConvertible, Sendable {
 /// may send several requests on one connection, and several clients may be connected at
 /// once (each connection is served by its own task; requests on one connection one at a
 /// time). A line longer than ``maximumRequestBytes`` is answered with an error and the
-/// connection is closed.
+/// connection is closed. At most ``maximumConnections`` are open; a request line must be
+/// complete within ``requestDeadline`` of its first byte (see ``ConnectionGuard``).
 public final class ControlServer: Sendable {
     /// Longest request line accepted, without its newline.
     public static let maximumRequestBytes = 64 * 1024
+    /// Connections open at once; when all are taken a new one closes the longest idle one.
+    public static let maximumConnections = 16
+    /// A request line must be complete this long after its first byte.
+    public static let requestDeadline: TimeAmount = .seconds(5)
+    /// A connection that sends nothing for this long between requests is closed.
+    public static let idleTimeout: TimeAmount = .seconds(30)
 
     /// The socket's path as given.
     public let path: String
@@ -76,13 +83,17 @@ public final class ControlServer: Sendable {
         let identity = UnixSocket.identity(of: path)
 
         let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
+        let slots = ConnectionSlots(capacity: maximumConnections)
         do {
             serverChannel = try await ServerBootstrap(group: group)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(fd) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(ControlLineDecoder(limit: maximumRequestBytes)))
+                        let pipeline = channel.pipeline.syncOperations
+                        let connectionGuard = ConnectionGuard(slots: slots, requestDeadline: requestDeadline, idleTimeout: idleTimeout)
+                        try pipeline.addHandler(connectionGuard)
+                        try pipeline.addHandler(ByteToMessageHandler(ControlLineDecoder(limit: maximumRequestBytes)))
+                        try pipeline.addHandler(RequestCompletionSignal<ControlFrame>(connectionGuard) { _ in true })
                         return try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }

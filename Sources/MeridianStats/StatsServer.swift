@@ -24,13 +24,17 @@ import Darwin
 ///
 /// Only GET and HEAD are served (405 otherwise): nothing over HTTP changes the server. A
 /// request whose head is larger than ``maximumRequestBytes`` gets 431, one whose head and
-/// body together are larger gets 413; both close the connection. Idle connections are
-/// closed after ``idleTimeout``. It binds exactly the address it is given; the
+/// body together are larger gets 413; both close the connection. At most
+/// ``maximumConnections`` are open (a new one closes the longest idle one); a request must be
+/// complete within ``requestDeadline`` of its first byte, and a connection that sends nothing
+/// for ``idleTimeout`` is closed (see ``ConnectionGuard``). It binds exactly the address it is given; the
 /// configuration's default is loopback.
 public final class StatsServer: Sendable {
     /// Largest request (head and body) accepted.
     public static let maximumRequestBytes = 8 * 1024
-    public static let idleTimeout: TimeAmount = .seconds(60)
+    public static let idleTimeout: TimeAmount = .seconds(30)
+    public static let requestDeadline: TimeAmount = .seconds(5)
+    public static let maximumConnections = 64
 
     /// The address bound (with the real port when 0 was asked for).
     public let localAddress: SocketAddress?
@@ -53,14 +57,19 @@ public final class StatsServer: Sendable {
     public static func start(
         host: String, port: Int, backend: some ControlBackend, group: any EventLoopGroup, logger: Logger
     ) async throws -> StatsServer {
+        let slots = ConnectionSlots(capacity: maximumConnections)
         let serverChannel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try pipeline.addHandler(IdleConnectionCloser())
+                    let connectionGuard = ConnectionGuard(slots: slots, requestDeadline: requestDeadline, idleTimeout: idleTimeout)
+                    try pipeline.addHandler(connectionGuard)
                     try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try pipeline.addHandler(RequestCompletionSignal<HTTPServerRequestPart>(connectionGuard) { part in
+                        if case .end = part { return true }
+                        return false
+                    })
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -213,18 +222,5 @@ public final class StatsServer: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-}
-
-/// Closes a connection that has sent nothing for the idle timeout.
-private final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
     }
 }
