@@ -631,15 +631,19 @@ class ServerTest(harness.E2ECase):
 
 class ConnectionLimitTest(harness.E2ECase):
 
-    def test_connections_beyond_limit_are_closed(self):
+    def test_connections_beyond_limit_are_closed_when_none_is_idle(self):
         server = harness.Meridian(self, {ZONE_NAME: inference_zone()}, tcp_idle_timeout="30s",
                                   tcp_max_connections=8).start(self)
+        # Every held connection is left with a query half sent: none is idle, so none may
+        # be closed to make room, and new connections are refused. The half query goes in
+        # the same segment as a whole one, so its answer shows the server has read both.
         held = []
         self.addCleanup(lambda: [c.close() for c in held])
+        pending = [tcp_frame(make_query("www.inference.example.", "A", qid=100 + i)) for i in range(8)]
         for i in range(8):
             s = harness.tcp_connect(server.port)
             held.append(s)
-            s.sendall(tcp_frame(make_query("api.inference.example.", "A", qid=i)))
+            s.sendall(tcp_frame(make_query("api.inference.example.", "A", qid=i)) + pending[i][:3])
             self.assertEqual(Message.parse(tcp_read_message(s)).id, i)
         extra = []
         self.addCleanup(lambda: [c.close() for c in extra])
@@ -650,8 +654,8 @@ class ConnectionLimitTest(harness.E2ECase):
                             "connection %d beyond tcp_max_connections was not closed" % (i + 9))
         # the server still answers, over UDP and on the connections it kept
         self.assertRcode(query(server.port, "api.inference.example.", "A"), "NOERROR")
-        for i, s in enumerate(held):
-            s.sendall(tcp_frame(make_query("www.inference.example.", "A", qid=100 + i)))
+        for i, (s, frame) in enumerate(zip(held, pending)):
+            s.sendall(frame[3:])
             self.assertEqual(Message.parse(tcp_read_message(s)).id, 100 + i)
         # once the held connections go away, new ones are served again
         for s in held:
