@@ -8,13 +8,14 @@
  * per reply in a microsecond histogram.
  *
  *   loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS] [-n SOCKETS]
- *           [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E]
+ *           [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C]
  *
  * QUERIES has one query per line: `NAME TYPE [SUBNET]`, e.g.
  *   api.bench.example. A 81.2.69.0/24
  * TYPE is A, AAAA, NS, SOA, MX, TXT, CNAME, PTR, SRV, ANY or TYPEnnn. Every query carries
  * an EDNS OPT record (UDP payload 1232), with an EDNS Client Subnet option when SUBNET is
- * given; -E leaves EDNS off for queries without SUBNET. Queries are sent in file order,
+ * given; -E leaves EDNS off for queries without SUBNET; -C adds a DNS COOKIE option (a
+ * client cookie) to every query with EDNS. Queries are sent in file order,
  * round robin.
  *
  * Prints one JSON object: sent, received, lost (no reply within the timeout), late
@@ -83,8 +84,10 @@ static int qtype_code(const char *t) {
     return -1;
 }
 
-/* Builds a query in wire format; returns its length or -1. */
-static int build_query(uint8_t *out, const char *name, int qtype, const char *subnet, int edns) {
+/* Builds a query in wire format; returns its length or -1. With `cookie`, the OPT record
+ * carries a COOKIE option with a fixed 8-byte client cookie (RFC 7873), so the server makes
+ * a server cookie for every answer. */
+static int build_query(uint8_t *out, const char *name, int qtype, const char *subnet, int edns, int cookie) {
     uint8_t *p = out;
     memset(p, 0, 12);
     p[5] = 1;                                   /* QDCOUNT 1, RD clear: we ask an authority */
@@ -109,35 +112,44 @@ static int build_query(uint8_t *out, const char *name, int qtype, const char *su
     *p++ = 0; *p++ = 41;                        /* type OPT */
     *p++ = 1232 >> 8; *p++ = 1232 & 255;        /* UDP payload size */
     *p++ = 0; *p++ = 0; *p++ = 0; *p++ = 0;     /* extended rcode, version, flags */
-    if (!subnet) { *p++ = 0; *p++ = 0; return (int)(p - out); }
-    char addr[64];
-    const char *slash = strchr(subnet, '/');
-    if (!slash || (size_t)(slash - subnet) >= sizeof addr) return -1;
-    memcpy(addr, subnet, (size_t)(slash - subnet));
-    addr[slash - subnet] = 0;
-    int prefix = atoi(slash + 1);
-    uint8_t raw[16];
-    int family;
-    if (inet_pton(AF_INET, addr, raw) == 1) {
-        family = 1;
-        if (prefix < 0 || prefix > 32) return -1;
-    } else if (inet_pton(AF_INET6, addr, raw) == 1) {
-        family = 2;
-        if (prefix < 0 || prefix > 128) return -1;
-    } else {
-        return -1;
+    uint8_t *rdlength = p;
+    p += 2;
+    if (subnet) {
+        char addr[64];
+        const char *slash = strchr(subnet, '/');
+        if (!slash || (size_t)(slash - subnet) >= sizeof addr) return -1;
+        memcpy(addr, subnet, (size_t)(slash - subnet));
+        addr[slash - subnet] = 0;
+        int prefix = atoi(slash + 1);
+        uint8_t raw[16];
+        int family;
+        if (inet_pton(AF_INET, addr, raw) == 1) {
+            family = 1;
+            if (prefix < 0 || prefix > 32) return -1;
+        } else if (inet_pton(AF_INET6, addr, raw) == 1) {
+            family = 2;
+            if (prefix < 0 || prefix > 128) return -1;
+        } else {
+            return -1;
+        }
+        int nbytes = (prefix + 7) / 8;
+        if (prefix % 8) raw[nbytes - 1] &= (uint8_t)(0xff << (8 - prefix % 8));
+        int optlen = 4 + nbytes;
+        *p++ = 0; *p++ = 8;                     /* option code 8: Client Subnet */
+        *p++ = (uint8_t)(optlen >> 8); *p++ = (uint8_t)optlen;
+        *p++ = 0; *p++ = (uint8_t)family;
+        *p++ = (uint8_t)prefix; *p++ = 0;       /* source prefix, scope 0 */
+        memcpy(p, raw, (size_t)nbytes);
+        p += nbytes;
     }
-    int nbytes = (prefix + 7) / 8;
-    if (prefix % 8) raw[nbytes - 1] &= (uint8_t)(0xff << (8 - prefix % 8));
-    int optlen = 4 + nbytes;
-    int rdlen = 4 + optlen;
-    *p++ = (uint8_t)(rdlen >> 8); *p++ = (uint8_t)rdlen;
-    *p++ = 0; *p++ = 8;                         /* option code 8: Client Subnet */
-    *p++ = (uint8_t)(optlen >> 8); *p++ = (uint8_t)optlen;
-    *p++ = 0; *p++ = (uint8_t)family;
-    *p++ = (uint8_t)prefix; *p++ = 0;           /* source prefix, scope 0 */
-    memcpy(p, raw, (size_t)nbytes);
-    p += nbytes;
+    if (cookie) {
+        *p++ = 0; *p++ = 10;                    /* option code 10: COOKIE */
+        *p++ = 0; *p++ = 8;
+        memcpy(p, "loadgen!", 8);               /* client cookie */
+        p += 8;
+    }
+    int rdlen = (int)(p - rdlength - 2);
+    rdlength[0] = (uint8_t)(rdlen >> 8); rdlength[1] = (uint8_t)rdlen;
     return (int)(p - out);
 }
 
@@ -150,10 +162,10 @@ static int is_loopback(const union address *a) {
 
 int main(int argc, char **argv) {
     const char *server = "127.0.0.1", *file = NULL;
-    int port = 0, nsock = 4, window = 32, batch = 32, timeout_ms = 200, edns = 1;
+    int port = 0, nsock = 4, window = 32, batch = 32, timeout_ms = 200, edns = 1, cookie = 0;
     double seconds = 5, rate = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "s:p:f:d:Q:n:w:b:t:Eh")) != -1) {
+    while ((opt = getopt(argc, argv, "s:p:f:d:Q:n:w:b:t:ECh")) != -1) {
         switch (opt) {
         case 's': server = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -165,9 +177,10 @@ int main(int argc, char **argv) {
         case 'b': batch = atoi(optarg); break;
         case 't': timeout_ms = atoi(optarg); break;
         case 'E': edns = 0; break;
+        case 'C': cookie = 1; break;
         default:
             fprintf(stderr, "usage: loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS] "
-                            "[-n SOCKETS] [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E]\n");
+                            "[-n SOCKETS] [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C]\n");
             return 2;
         }
     }
@@ -206,7 +219,7 @@ int main(int argc, char **argv) {
         int qt = qtype_code(type);
         if (qt <= 0 || qt > 65535) { fprintf(stderr, "loadgen: %s:%d: bad type\n", file, lineno); return 2; }
         if (nq == cap) { cap *= 2; qs = realloc(qs, cap * sizeof *qs); }
-        int len = build_query(qs[nq].wire, name, qt, k >= 3 ? subnet : NULL, edns);
+        int len = build_query(qs[nq].wire, name, qt, k >= 3 ? subnet : NULL, edns, cookie);
         if (len < 0) { fprintf(stderr, "loadgen: %s:%d: bad name or subnet\n", file, lineno); return 2; }
         qs[nq++].len = (uint16_t)len;
     }

@@ -53,8 +53,8 @@ class Setup:
         self.log = log
 
 
-def meridian(work, port, binary, mmdb, zone1m_dir=None):
-    d = os.path.join(work, "meridian-1m" if zone1m_dir else "meridian")
+def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian"):
+    d = os.path.join(work, "meridian-1m" if zone1m_dir else directory)
     zones = zone1m_dir or os.path.join(d, "zones")
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
     os.makedirs(zones, exist_ok=True)
@@ -72,8 +72,9 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None):
     # Like NSD's rrl-ratelimit: 0 below: the load comes from one address and would be limited.
     # BENCH_MERIDIAN_RRL_RATE sets another rate; empty leaves the section out (binaries
     # older than response rate limiting reject the key).
-    rrl_rate = os.environ.get("BENCH_MERIDIAN_RRL_RATE", "0")
-    if rrl_rate:
+    if rrl_rate is None:
+        rrl_rate = os.environ.get("BENCH_MERIDIAN_RRL_RATE", "0")
+    if rrl_rate != "":
         y += ["rrl:", f"  rate: {int(rrl_rate)}"]
     if not zone1m_dir:
         y += ["geoip:", f'  database: "{mmdb}"', "  client_subnet: true", "edges:"]
