@@ -58,6 +58,9 @@ struct ZoneLexer {
             case UInt8(ascii: "("):
                 if depth == 0 {
                     openParen = LexError(message: "unbalanced parenthesis", offset: offset, line: line, lineStart: lineStart)
+                } else if error == nil {
+                    // BIND, NSD and Knot all reject "( (": parentheses group lines, they do not nest.
+                    error = LexError(message: "nested parenthesis", offset: offset, line: line, lineStart: lineStart)
                 }
                 depth += 1
                 offset += 1

@@ -18,6 +18,8 @@ let rejectCases: [ZoneCase] = [
 
     // Lexical
     ZoneCase("unclosed parenthesis", "$TTL 1\nwww MX ( 10 mail\n", ["2:8: unbalanced parenthesis"]),
+    ZoneCase("nested parentheses, which BIND, NSD and Knot reject", "$TTL 1\nwww MX ( 10 ( mail )\n)\nok A 192.0.2.2\n",
+             ["2:13: nested parenthesis"]),
     ZoneCase("stray closing parenthesis", "$TTL 1\nwww A 192.0.2.1 )\nok A 192.0.2.2\n", ["2:17: unbalanced parenthesis"]),
     ZoneCase("unterminated quoted string", "$TTL 1\nt TXT \"abc\nok A 192.0.2.2\n", ["2:7: unterminated quoted string"]),
 
