@@ -146,7 +146,7 @@ private struct ConfigReader {
             dns: dns,
             stats: readStats(top["stats"], dnsListen: dns.listen),
             control: ControlSettings(socket: readSocketPath(top["control"])),
-            zones: ZonesSettings(directory: readPath(top["zones"], section: "zones", key: "directory") ?? ZonesSettings.defaultDirectory),
+            zones: readZones(top["zones"]),
             geoip: readGeoIP(top["geoip"]),
             health: HealthSettings(
                 stateFile: readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile),
@@ -316,6 +316,18 @@ private struct ConfigReader {
     mutating func readPathAndNode(_ entry: Entry?, section: String, key: String) -> (path: String?, node: Node?) {
         guard let fields = mapping(entry?.value, section, keys: [key]), let value = fields[key] else { return (nil, nil) }
         return (nonEmptyText(value.value, child(section, key)), value.value)
+    }
+
+    mutating func readZones(_ entry: Entry?) -> ZonesSettings {
+        var settings = ZonesSettings()
+        guard let fields = mapping(entry?.value, "zones", keys: ["directory", "serial_check"]) else { return settings }
+        if let directory = fields["directory"] {
+            settings.directory = nonEmptyText(directory.value, "zones.directory") ?? settings.directory
+        }
+        if let check = fields["serial_check"] {
+            settings.serialCheck = choice(check.value, "zones.serial_check", what: "serial_check value") ?? settings.serialCheck
+        }
+        return settings
     }
 
     mutating func readCookies(_ entry: Entry?) -> CookieSettings {

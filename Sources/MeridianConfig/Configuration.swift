@@ -125,12 +125,25 @@ public struct ControlSettings: Sendable, Equatable {
 }
 
 public struct ZonesSettings: Sendable, Equatable {
+    /// What a reload does with a zone whose records changed while its serial did not, or
+    /// whose serial went backwards (RFC 1982): secondaries and caches keep the old data.
+    public enum SerialCheck: String, Sendable, Equatable, CaseIterable {
+        /// Serve the new data and say so (`dnsctl reload`, its `--json`, the log).
+        case warn
+        /// Reject the reload and keep serving the old data.
+        case error
+    }
+
     /// Directory of master files, one per zone, named `ORIGIN.zone`.
     public var directory: String
+    public var serialCheck: SerialCheck
 
     public static let defaultDirectory = "zones"
 
-    public init(directory: String = defaultDirectory) { self.directory = directory }
+    public init(directory: String = defaultDirectory, serialCheck: SerialCheck = .warn) {
+        self.directory = directory
+        self.serialCheck = serialCheck
+    }
 }
 
 public struct HealthSettings: Sendable, Equatable {

@@ -51,14 +51,18 @@ public struct ReloadReply: Codable, Sendable, Hashable {
     /// Things worth knowing that did not stop the reload, e.g. `dns.listen changed: restart
     /// meridian to apply`.
     public var notes: [String]
+    /// Zones served although their serial did not increase with their records, or went
+    /// backwards, each as `FILE:LINE: message`.
+    public var warnings: [String]
     /// Every problem found, each as `FILE:LINE: message` (or `FILE:LINE:COL: message`).
     /// Non-empty exactly when `ok` is false.
     public var errors: [String]
 
-    public init(ok: Bool, changes: [String] = [], notes: [String] = [], errors: [String] = []) {
+    public init(ok: Bool, changes: [String] = [], notes: [String] = [], warnings: [String] = [], errors: [String] = []) {
         self.ok = ok
         self.changes = changes
         self.notes = notes
+        self.warnings = warnings
         self.errors = errors
     }
 }

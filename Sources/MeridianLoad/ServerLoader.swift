@@ -19,6 +19,12 @@ public struct LoadedServer: Sendable {
     /// What an operator should hear about but that does not stop loading (a secret file
     /// others can read), for the log and `dnsctl check`.
     public var warnings: [String] = []
+    /// The served zones' serials and record digests, for the next reload to compare.
+    public var zoneVersions: [ZoneVersion] = []
+    /// Zones this load serves with a serial that did not increase although their records
+    /// changed, or that went backwards (`FILE:LINE: message`); with `zones.serial_check: error`
+    /// the load fails instead.
+    public var serialProblems: [String] = []
 
     public var zones: [Zone] { snapshot.zones }
     public var routing: RoutingTable { snapshot.routing }
@@ -68,10 +74,15 @@ public enum ServerLoader {
         }
         let pools = Dictionary(routing.pools.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         let zones: [Zone]
+        let versions: [ZoneVersion]
         do {
-            zones = try ZoneSetLoader.load(directory: configuration.zones.directory, pools: pools)
+            (zones, versions) = try ZoneSetLoader.load(directory: configuration.zones.directory, pools: pools)
         } catch {
             throw LoadFailure(error)
+        }
+        let serialProblems = previous.map { ZoneVersion.problems(versions, after: $0.zoneVersions) } ?? []
+        if configuration.zones.serialCheck == .error && !serialProblems.isEmpty {
+            throw LoadFailure(lines: serialProblems.map { $0 + " (zones.serial_check: error)" })
         }
         var randomCookieKey = previous?.randomCookieKey
         let snapshot = AuthoritySnapshot(zones: zones, udpPayloadSize: configuration.dns.udpPayload, routing: routing,
@@ -79,7 +90,8 @@ public enum ServerLoader {
                                          rateLimit: rateLimitPolicy(configuration.rrl),
                                          cookieSecrets: cookieSecrets(configuration.cookies, randomKey: &randomCookieKey))
         return LoadedServer(configuration: configuration, snapshot: snapshot, geo: geo, randomCookieKey: randomCookieKey,
-                            warnings: secretFileWarnings(configuration.cookies))
+                            warnings: secretFileWarnings(configuration.cookies), zoneVersions: versions,
+                            serialProblems: serialProblems)
     }
 
     /// The secrets server cookies are made and checked with; `nil` when cookies are off.

@@ -27,8 +27,14 @@ public enum ZoneFileLoader {
     /// pool a DYNA or DYNC record may name; naming any other pool is an error.
     public static func load(file path: String, origin: DNSName, includeRoot: String? = nil,
                             pools: [String: Int] = [:]) throws(ZoneFileErrors) -> Zone {
+        try loadVersioned(file: path, origin: origin, includeRoot: includeRoot, pools: pools).zone
+    }
+
+    /// `load(file:)`, with what a reload compares against the zone served before.
+    static func loadVersioned(file path: String, origin: DNSName, includeRoot: String?,
+                              pools: [String: Int]) throws(ZoneFileErrors) -> (zone: Zone, version: ZoneVersion) {
         let read = try check(ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot), origin: origin, file: path, pools: pools)
-        return ZoneBuilder.build(read.zone, pools: pools)
+        return (ZoneBuilder.build(read.zone, pools: pools), ZoneVersion(read.zone))
     }
 
     /// `load(file:)` for zone text.

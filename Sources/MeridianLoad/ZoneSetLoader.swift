@@ -7,8 +7,9 @@ import MeridianZoneFile
 /// Nothing is returned unless every zone is clean: one broken file rejects the whole set,
 /// so a reload never serves half-updated data.
 public enum ZoneSetLoader {
-    /// The zones in file-name order. `pools` gives the routing index of every configured pool.
-    public static func load(directory: String, pools: [String: Int]) throws(ZoneFileErrors) -> [Zone] {
+    /// The zones in file-name order, and the version of each. `pools` gives the routing index
+    /// of every configured pool.
+    public static func load(directory: String, pools: [String: Int]) throws(ZoneFileErrors) -> (zones: [Zone], versions: [ZoneVersion]) {
         let files: [String]
         switch FileSystem.list(directory: directory) {
         case .success(let names): files = names.filter { $0.hasSuffix(".zone") && !$0.hasPrefix(".") }
@@ -16,6 +17,7 @@ public enum ZoneSetLoader {
             throw ZoneFileErrors([ZoneFileError("cannot read zones directory: \(error)", at: SourcePosition(file: directory, line: 0, column: 0))])
         }
         var zones: [Zone] = []
+        var versions: [ZoneVersion] = []
         var errors: [ZoneFileError] = []
         var seen = Set<DNSName>()
         for file in files {
@@ -32,13 +34,15 @@ public enum ZoneSetLoader {
                 continue
             }
             do {
-                zones.append(try ZoneFileLoader.load(file: path, origin: origin, includeRoot: directory, pools: pools))
+                let loaded = try ZoneFileLoader.loadVersioned(file: path, origin: origin, includeRoot: directory, pools: pools)
+                zones.append(loaded.zone)
+                versions.append(loaded.version)
             } catch {
                 errors += error.errors
             }
         }
         guard errors.isEmpty else { throw ZoneFileErrors(errors) }
-        return zones
+        return (zones, versions)
     }
 
     /// `example.com.zone` serves `example.com.`; `root.zone` serves the root.

@@ -8,10 +8,13 @@ public struct ReloadReport: Sendable {
     public var changes: [String]
     /// Settings that changed but take effect only after a restart.
     public var notes: [String]
+    /// Zones served with a serial that did not increase with their records, or went backwards.
+    public var warnings: [String]
 
     init(from old: LoadedServer, to new: LoadedServer) {
         changes = Self.zoneChanges(from: old, to: new) + Self.routingChanges(from: old.configuration, to: new.configuration)
         notes = []
+        warnings = new.serialProblems
         if new.configuration.dns != old.configuration.dns {
             notes.append("dns settings changed (listen, udp_payload or TCP limits): restart meridian to apply them")
         }
@@ -23,10 +26,16 @@ public struct ReloadReport: Sendable {
     static func zoneChanges(from old: LoadedServer, to new: LoadedServer) -> [String] {
         var changes: [String] = []
         let before = Dictionary(old.zones.map { ($0.origin, $0.serial) }, uniquingKeysWith: { first, _ in first })
+        let digests = Dictionary(old.zoneVersions.map { ($0.origin, $0.digest) }, uniquingKeysWith: { first, _ in first })
+        let newDigests = Dictionary(new.zoneVersions.map { ($0.origin, $0.digest) }, uniquingKeysWith: { first, _ in first })
         let after = Set(new.zones.map(\.origin))
         for zone in new.zones {
             if let serial = before[zone.origin] {
-                if serial != zone.serial { changes.append("zone \(zone.origin) serial \(serial) → \(zone.serial)") }
+                if serial != zone.serial {
+                    changes.append("zone \(zone.origin) serial \(serial) → \(zone.serial)")
+                } else if digests[zone.origin] != newDigests[zone.origin] {
+                    changes.append("zone \(zone.origin) records changed, serial \(serial) unchanged")
+                }
             } else {
                 changes.append("zone \(zone.origin) added (serial \(zone.serial))")
             }

@@ -13,7 +13,7 @@ import MeridianZoneFile
 extension ServerController: ControlBackend {
     public func reload() async -> ReloadReply {
         switch await reloadData() {
-        case .success(let report): ReloadReply(ok: true, changes: report.changes, notes: report.notes)
+        case .success(let report): ReloadReply(ok: true, changes: report.changes, notes: report.notes, warnings: report.warnings)
         case .failure(let failure): ReloadReply(ok: false, errors: failure.lines)
         }
     }

@@ -133,6 +133,7 @@ public actor ServerController: Service {
             if let notServed { throw LoadFailure(lines: ["\(configPath): \(notServed)"]) }
             for change in report.changes { logger.info("reload: \(change)") }
             for note in report.notes { logger.warning("reload: \(note)") }
+            for warning in report.warnings { logger.warning("reload: \(warning)") }
             for warning in next.warnings { logger.warning("\(warning)") }
             logger.info("reload done", metadata: ["zones": "\(next.zones.count)"])
             return .success(report)

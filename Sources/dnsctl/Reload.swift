@@ -11,6 +11,10 @@ struct Reload: ParsableCommand {
         command returns once every listener serves it. It prints what changed: zones with \
         old → new serial, zones added or removed, edges and pools added, removed or changed.
 
+        A zone whose records changed while its serial did not, or whose serial went \
+        backwards, is served and reported on stderr as FILE:LINE: warning (with \
+        zones.serial_check: error the reload is rejected instead).
+
         When anything is wrong nothing changes: the old data keeps serving, every error is \
         printed to stderr as FILE:LINE: message and the exit status is 1.
         Exit codes: 0 reloaded, 1 rejected, 2 no server answering.
@@ -40,5 +44,6 @@ struct Reload: ParsableCommand {
             for change in reply.changes { print("  \(change)") }
         }
         for note in reply.notes { print("note: \(note)") }
+        for warning in reply.warnings { printError("warning: \(warning)") }
     }
 }

@@ -45,7 +45,7 @@ import Testing
 
     @Test func replyEnvelopes() throws {
         let reply = ReloadReply(ok: true, changes: ["zone a. serial 1 → 2"])
-        #expect(ControlJSON.successLine(reply) == #"{"ok":true,"result":{"changes":["zone a. serial 1 → 2"],"errors":[],"notes":[],"ok":true}}"#)
+        #expect(ControlJSON.successLine(reply) == #"{"ok":true,"result":{"changes":["zone a. serial 1 → 2"],"errors":[],"notes":[],"ok":true,"warnings":[]}}"#)
         #expect(ControlJSON.failureLine(ControlFailure("unknown edge \"x\"")) == #"{"error":"unknown edge \"x\"","exitCode":1,"ok":false}"#)
 
         let line = Array(ControlJSON.successLine(reply).utf8)
