@@ -214,7 +214,8 @@ class Meridian(ServerProcess):
     name = "meridian"
 
     def __init__(self, testcase, zones, udp_payload=1232, tcp_idle_timeout="2s",
-                 tcp_max_connections=64, workdir=None, extra_config="", rrl=TEST_CLIENT_RRL):
+                 tcp_max_connections=64, workdir=None, extra_config="", rrl=TEST_CLIENT_RRL,
+                 tcp_max_connections_per_client=None):
         require_executable(MERIDIAN_BIN, "meridian")
         workdir = workdir or make_tempdir(testcase)
         super().__init__(workdir, free_port())
@@ -225,6 +226,7 @@ class Meridian(ServerProcess):
         self.udp_payload = udp_payload
         self.tcp_idle_timeout = tcp_idle_timeout
         self.tcp_max_connections = tcp_max_connections
+        self.tcp_max_connections_per_client = tcp_max_connections_per_client
         # Further top-level sections (geoip, edges, pools) as YAML text.
         self.extra_config = extra_config
         self.rrl = rrl
@@ -245,7 +247,8 @@ class Meridian(ServerProcess):
             f.write(meridian_config(self.port, self.zones_dir, self.socket_path,
                                     os.path.join(self.workdir, "admin-state.json"),
                                     self.udp_payload, self.tcp_idle_timeout,
-                                    self.tcp_max_connections) + self.rrl + self.extra_config)
+                                    self.tcp_max_connections, self.tcp_max_connections_per_client)
+                    + self.rrl + self.extra_config)
 
     def start(self, testcase, wait=True):
         self._spawn([MERIDIAN_BIN, "--config", self.config_path])
@@ -256,13 +259,16 @@ class Meridian(ServerProcess):
 
 
 def meridian_config(port, zones_dir, socket_path, state_file, udp_payload=1232,
-                    tcp_idle_timeout="2s", tcp_max_connections=64):
+                    tcp_idle_timeout="2s", tcp_max_connections=64, tcp_max_connections_per_client=None):
+    per_client = ("  tcp_max_connections_per_client: %d\n" % tcp_max_connections_per_client
+                  if tcp_max_connections_per_client else "")
     return (
         "dns:\n"
         '  listen: ["127.0.0.1:%d"]\n'
         "  udp_payload: %d\n"
         "  tcp_idle_timeout: %s\n"
         "  tcp_max_connections: %d\n"
+        + per_client +
         "zones:\n"
         "  directory: %s\n"
         "control:\n"

@@ -245,8 +245,10 @@ class BadInputTest(harness.E2ECase):
     def setUpClass(cls):
         # With the server's own rate limiting (on by default): hostile input from one
         # network is limited like any other, and what slips out must still be well formed.
+        # The TCP garbage comes from one address over some 30 connections: the per-client
+        # cap (tested in test_limits) is raised so that every kind of garbage reaches the parser.
         cls.server = harness.Meridian(cls, {ZONE_NAME: ZONE}, tcp_idle_timeout="2s",
-                                      tcp_max_connections=64, rrl="")
+                                      tcp_max_connections=64, rrl="", tcp_max_connections_per_client=64)
         cls.server.start(cls)
         cls.port = cls.server.port
         seed = int(os.environ.get("E2E_SEED", str(int(time.time()))))

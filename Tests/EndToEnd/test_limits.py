@@ -249,6 +249,17 @@ class StartupTest(harness.E2ECase):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
         return proc.returncode, proc.stderr.decode()
 
+    def start_with_descriptor_limit(self, server, soft, hard):
+        def limit():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        server._log_file = open(server.log_path, "wb")
+        server.proc = subprocess.Popen([harness.MERIDIAN_BIN, "--config", server.config_path], cwd=server.workdir,
+                                       stdout=server._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       preexec_fn=limit)
+        self.addCleanup(server.stop)
+        server.wait_ready()
+        return server
+
     def test_a_taken_port_is_named_in_one_line_and_nothing_else_starts(self):
         for transport, kind in (("udp", socket.SOCK_DGRAM), ("tcp", socket.SOCK_STREAM)):
             server = harness.Meridian(self, {ZONE_NAME: ZONE})
@@ -269,28 +280,18 @@ class StartupTest(harness.E2ECase):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         if hard < 2048 or hard == resource.RLIM_INFINITY:
             self.skipTest("needs a finite hard descriptor limit of at least 2048")
-        server = harness.Meridian(self, {ZONE_NAME: ZONE}, tcp_max_connections=100000)
-        low = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))  # noqa: E731
-        server._log_file = open(server.log_path, "wb")
-        server.proc = subprocess.Popen([harness.MERIDIAN_BIN, "--config", server.config_path], cwd=server.workdir,
-                                       stdout=server._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       preexec_fn=low)
-        self.addCleanup(server.stop)
-        server.wait_ready()
-        with open("/proc/%d/limits" % server.proc.pid) as f:
-            line = next(l for l in f if l.startswith("Max open files"))
+        # More connections than the hard limit allows descriptors: lowered, whatever the machine.
+        configured = hard + 1000
+        raised = self.start_with_descriptor_limit(harness.Meridian(self, {ZONE_NAME: ZONE}, tcp_max_connections=configured),
+                                                  256, hard)
+        with open("/proc/%d/limits" % raised.proc.pid) as f:
+            line = next(entry for entry in f if entry.startswith("Max open files"))
         self.assertEqual(int(line.split()[3]), hard, line)
-        self.assertRegex(server.log(), r"tcp_max_connections lowered from 100000 to \d+: the file descriptor limit is %d"
-                         % hard)
+        self.assertRegex(raised.log(), r"tcp_max_connections lowered from %d to \d+: the file descriptor limit is %d"
+                         % (configured, hard))
 
-        tight = harness.Meridian(self, {ZONE_NAME: ZONE}, tcp_max_connections=1024)
-        fixed = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))  # noqa: E731
-        tight._log_file = open(tight.log_path, "wb")
-        tight.proc = subprocess.Popen([harness.MERIDIAN_BIN, "--config", tight.config_path], cwd=tight.workdir,
-                                      stdout=tight._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      preexec_fn=fixed)
-        self.addCleanup(tight.stop)
-        tight.wait_ready()
+        tight = self.start_with_descriptor_limit(harness.Meridian(self, {ZONE_NAME: ZONE}, tcp_max_connections=1024),
+                                                 300, 300)
         self.assertRegex(tight.log(), r"tcp_max_connections lowered from 1024 to \d+: the file descriptor limit is 300")
         self.assertRcode(harness.query(tight.port, "www." + ZONE_NAME, "A", tcp=True), "NOERROR")
 
