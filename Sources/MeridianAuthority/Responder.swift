@@ -172,9 +172,11 @@ public enum Responder {
         if answer.authoritative { flags.insert(.aa) }
         if answer.truncated { flags.insert(.tc) }
         if var subnet = request.edns.clientSubnet {
-            // The scope is the network over which this answer holds, never finer than what
-            // the client revealed; 0 for answers that do not depend on the client.
-            subnet.scopePrefix = subnet.sourcePrefix == 0 ? 0 : UInt8(min(answer.scope, Int(subnet.sourcePrefix)))
+            // The scope is the network over which this answer holds: 0 for answers that do
+            // not depend on the client, and longer than the source prefix when the database
+            // splits the source network (RFC 7871 7.2.1): a resolver then keeps the answer for
+            // the part that shares it, not for addresses that would get another one.
+            subnet.scopePrefix = subnet.sourcePrefix == 0 ? 0 : UInt8(answer.scope)
             request.edns.clientSubnet = subnet
         }
         var outcome = finish(request: request, rcode: answer.rcode, flags: flags, counts: answer.counts,

@@ -89,4 +89,15 @@ public struct OverrideSpec: Sendable, Equatable {
         address.family == family
             && address.masked(to: prefixLength) == ClientAddress(family: family, octets: octets).masked(to: prefixLength)
     }
+
+    /// For an address outside this network: the shortest prefix length whose network around
+    /// the address does not overlap this one (one bit past what they share); 0 for the other
+    /// family. An ECS scope at least this long never claims this network's addresses.
+    @inline(__always)
+    func separatingPrefix(from address: ClientAddress) -> Int {
+        guard address.family == family else { return 0 }
+        let high = (address.octets.0 ^ octets.0).bigEndian
+        let shared = high != 0 ? high.leadingZeroBitCount : 64 + (address.octets.1 ^ octets.1).bigEndian.leadingZeroBitCount
+        return min(shared, prefixLength - 1) + 1
+    }
 }

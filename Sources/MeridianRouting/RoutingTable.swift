@@ -99,16 +99,24 @@ public final class RoutingTable: Sendable {
     }
 
     /// Orders a pool's edges for a client: the query path. One override scan and one walk
-    /// of the pool's own trie; the scope is the widest network with the same answer.
+    /// of the pool's own trie; the scope is the widest network around the client over which
+    /// every address gets the same list (longer than the client's source prefix when the
+    /// data splits it).
     /// Allocation-free.
     @inline(__always)
     public func route(pool: Int, client: ClientAddress) -> (list: Int32, scope: Int) {
-        for (index, override) in overrides.enumerated() where override.contains(client) {
-            return (listForOverride[pool][index], override.prefixLength)
+        // Overrides are checked before the database, so a scope must not cover an earlier
+        // override the client is not in: its addresses may get another answer.
+        var separated = 0
+        for (index, override) in overrides.enumerated() {
+            if override.contains(client) {
+                return (listForOverride[pool][index], max(override.prefixLength, separated))
+            }
+            separated = max(separated, override.separatingPrefix(from: client))
         }
-        guard let trie = poolTries[pool] else { return (fallbackList[pool], 0) }
+        guard let trie = poolTries[pool] else { return (fallbackList[pool], separated) }
         let found = trie.lookup(client)
-        return found.list >= 0 ? found : (fallbackList[pool], found.scope)
+        return (found.list >= 0 ? found.list : fallbackList[pool], max(found.scope, separated))
     }
 
     /// `route` plus where the client's placement came from, for `dnsctl explain` and tests.

@@ -152,8 +152,10 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
         RouteCase(client: "172.16.0.1", expected: ["iad1"], scope: 2),
         RouteCase(client: "12.34.5.6", expected: ["iad1"], scope: 16),
         RouteCase(client: "172.16.0.1", down: ["iad1"], expected: ["fra1"], scope: 2, halved: true),
-        // Overrides win, most specific first.
-        RouteCase(client: "10.9.9.9", expected: ["sin1"], scope: 8),
+        // Overrides win, most specific first. 10.9.9.9 is in 10.0.0.0/8, whose 10.1.0.0/16
+        // answers otherwise: the scope is the widest network around it that leaves the /16
+        // out, 10.8.0.0/13, not the whole /8.
+        RouteCase(client: "10.9.9.9", expected: ["sin1"], scope: 13),
         RouteCase(client: "10.1.2.3", expected: ["gru1"], scope: 16),
         // All down: fail open with every edge, nearest first.
         RouteCase(client: "81.2.69.142", down: World.names, expected: ["fra1", "iad1", "sfo1", "gru1", "nrt1", "sin1"], scope: 24),
