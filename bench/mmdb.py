@@ -70,6 +70,24 @@ class Reader:
         record, _ = self._decode(offset, self.data_start)
         return record, depth
 
+    # -- walking the tree (the end-to-end ECS-scope test) ------------------------------
+    def root(self, version):
+        """The pointer IPv4 (4) or IPv6 (6) lookups start from."""
+        return self._ipv4_start if version == 4 else 0
+
+    def is_node(self, pointer):
+        return pointer < self.node_count
+
+    def child(self, node, bit):
+        return self._record(node, bit)
+
+    def data(self, pointer):
+        """The record a leaf pointer leads to; None for the empty leaf."""
+        if pointer == self.node_count:
+            return None
+        record, _ = self._decode(self.data_start + (pointer - self.node_count - 16), self.data_start)
+        return record
+
     # -- data section ------------------------------------------------------------------
     def _decode(self, off, base):
         b = self.buf

@@ -42,13 +42,19 @@ extension ServerController {
         let scope = (try? response.edns?.clientSubnet())??.scopePrefix ?? 0
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
+        var notes = Self.notes(explanation.selection)
+        if prefix != nil, Int(scope) > usedPrefix {
+            let source = IPNetwork(containing: address, prefixLength: usedPrefix)
+            let held = IPNetwork(containing: source.address, prefixLength: Int(scope))
+            notes.append("the data splits \(source): this answer holds for \(held) only, so the ECS scope is longer than the source (RFC 7871 7.2.1)")
+        }
         return .success(ExplainReply(
             name: qname.description, type: "\(qtype)", client: client, prefix: usedPrefix,
             clientSource: prefix == nil ? .source : .ecs, network: network.description, source: ExplainReply.LocationSource(explanation.source),
             location: explanation.location.map(ExplainReply.Location.init), pool: explanation.pool, policy: explanation.policy,
             poolAnswers: snapshot.routing.pools[dynamic.pool].answers,
             candidates: Self.candidates(explanation, kind: kind, reports: reports), answer: answer, rcode: "\(response.rcode)",
-            ttl: response.answers.first?.ttl ?? 0, scope: Int(scope), notes: Self.notes(explanation.selection)))
+            ttl: response.answers.first?.ttl ?? 0, scope: Int(scope), notes: notes))
     }
 
     /// The responder's answer to `query`, decoded.
