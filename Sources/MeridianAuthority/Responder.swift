@@ -126,8 +126,10 @@ public enum Responder {
             request.qclass = RRClass(try reader.readUInt16())
             try parseRecords(query, reader: &reader, request: &request, readCookie: snapshot.cookieSecrets != nil)
         } catch {
-            // Nothing of a malformed query is vouched for: no cookie goes back.
+            // Nothing of a malformed query is vouched for: no cookie goes back, and no OPT
+            // either, as NSD and Knot answer two OPT records or a malformed option.
             request.edns.cookie = nil
+            request.edns.present = false
             if case .badCookie = error { request.edns.cookieResult = .malformed }
             // A name parsed before the failure is still echoed when it parsed completely.
             return writeError(.formErr, request: request, questionLength: request.qclass == nil ? 0 : questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
@@ -141,16 +143,22 @@ public enum Responder {
             request.edns.cookieResult = ServerCookie.answer(&cookie, from: client, at: scratch.unixTime, secrets: secrets)
             request.edns.cookie = cookie
         }
-        switch request.qtype {
-        case .opt: return writeError(.formErr, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
-        case .axfr, .ixfr: return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
-        case .maila, .mailb: return writeError(.notImp, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
-        default: break
-        }
-        guard request.qclass == .in else {
+        // QCLASS ANY is answered from the IN data, the only class served, as Knot does (NSD
+        // answers the same records but clears AA). Every other class is refused.
+        guard request.qclass == .in || request.qclass == .any else {
             return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         let qname = UnsafeRawBufferPointer(rebasing: scratch.qname[0..<questionLength])
+        // Zone transfers are not served. As NSD and Knot answer: AXFR over UDP is not
+        // implemented at all (RFC 5936 section 4.2 defines it over TCP only); a transfer of a
+        // name that is not a zone's apex is NOTAUTH; one of a zone Meridian serves is
+        // REFUSED, a policy refusal, as NSD without provide-xfr gives (Knot says NOTAUTH).
+        // MAILA, MAILB and OPT as QTYPE are looked up like any type: no such data.
+        if request.qtype == .axfr || request.qtype == .ixfr {
+            let rcode: RCode = request.qtype == .axfr && transport == .udp ? .notImp
+                : (snapshot.apexes.find(qname) >= 0 ? .refused : .notAuth)
+            return writeError(rcode, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
         let zoneIndex = findZone(qname, in: snapshot, parentSideForDS: request.qtype == .ds)
         guard zoneIndex >= 0 else {
             return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)

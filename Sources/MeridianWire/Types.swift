@@ -130,6 +130,9 @@ public struct RCode: RawRepresentable, Hashable, Sendable {
     @inlinable public static var nxDomain: RCode { RCode(rawValue: 3) }
     @inlinable public static var notImp: RCode { RCode(rawValue: 4) }
     @inlinable public static var refused: RCode { RCode(rawValue: 5) }
+    /// Not authoritative for the zone (RFC 2136 section 2.2): the answer to a zone transfer
+    /// asked for a name that is not a zone this server serves.
+    @inlinable public static var notAuth: RCode { RCode(rawValue: 9) }
     @inlinable public static var badVers: RCode { RCode(rawValue: 16) }
     /// The 4 bits that go in the header.
     @inlinable public var headerBits: UInt8 { UInt8(rawValue & 0x0F) }
@@ -146,6 +149,7 @@ extension RCode: CustomStringConvertible {
         case .nxDomain: "NXDOMAIN"
         case .notImp: "NOTIMP"
         case .refused: "REFUSED"
+        case .notAuth: "NOTAUTH"
         case .badVers: "BADVERS"
         default: "RCODE\(rawValue)"
         }

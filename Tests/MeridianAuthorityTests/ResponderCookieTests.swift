@@ -70,7 +70,8 @@ import Testing
     func malformedLengthsAreFormErr(length: Int) throws {
         let reply = try ask(Self.query(options: [[UInt8](repeating: 0x5A, count: length)]))
         #expect(reply.message.rcode == .formErr)
-        #expect(reply.message.edns != nil)
+        // A query whose EDNS cannot be read gets a bare FORMERR, as from NSD and Knot.
+        #expect(reply.message.edns == nil)
         #expect(reply.cookie == nil, "a malformed cookie is not echoed")
         #expect(reply.outcome.cookie == .malformed)
         #expect(!reply.outcome.hasValidServerCookie)
