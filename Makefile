@@ -8,7 +8,7 @@ SWIFT_BUILD_FLAGS ?=
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
 DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
 # Only the tests need these: a reference Prometheus parser and a browser for the dashboard.
-TEST_PACKAGES := chromium python3-prometheus-client gcc
+TEST_PACKAGES := chromium python3-prometheus-client gcc knot
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
@@ -26,8 +26,10 @@ install-packages:
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@# NSD is only a test oracle: do not leave Debian's own instance running on port 53.
-	@if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nsd 2>/dev/null; then systemctl stop nsd || true; fi
+	@# NSD and Knot are only test oracles: do not leave Debian's own instances running on port 53.
+	@for service in nsd knot; do \
+		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$service 2>/dev/null; then systemctl stop $$service || true; fi; \
+	done
 
 release: deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)

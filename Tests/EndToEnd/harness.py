@@ -26,6 +26,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MERIDIAN_BIN = os.environ.get("MERIDIAN_BIN", os.path.join(REPO, ".build", "release", "meridian"))
 DNSCTL_BIN = os.environ.get("DNSCTL_BIN", os.path.join(REPO, ".build", "release", "dnsctl"))
 NSD_BIN = os.environ.get("NSD_BIN", shutil.which("nsd") or "/usr/sbin/nsd")
+KNOTD_BIN = os.environ.get("KNOTD_BIN", shutil.which("knotd") or "/usr/sbin/knotd")
 
 # Startup can be slow on a loaded two-core machine; readiness is awaited, never slept for.
 STARTUP_TIMEOUT = float(os.environ.get("E2E_STARTUP_TIMEOUT", "30"))
@@ -39,7 +40,7 @@ TYPES = {
     "A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "HINFO": 13, "MX": 15, "TXT": 16,
     "AAAA": 28, "SRV": 33, "NAPTR": 35, "DNAME": 39, "OPT": 41, "DS": 43, "SSHFP": 44,
     "RRSIG": 46, "NSEC": 47, "DNSKEY": 48, "TLSA": 52, "SVCB": 64, "HTTPS": 65,
-    "IXFR": 251, "AXFR": 252, "ANY": 255, "CAA": 257,
+    "IXFR": 251, "AXFR": 252, "MAILB": 253, "MAILA": 254, "ANY": 255, "CAA": 257,
 }
 TYPE_NAMES = {v: k for k, v in TYPES.items()}
 
@@ -335,6 +336,53 @@ class NSD(ServerProcess):
 
     def start(self, testcase, wait=True):
         self._spawn([NSD_BIN, "-d", "-c", self.config_path])
+        testcase_cleanup(testcase, self.stop)
+        if wait:
+            self.wait_ready()
+        return self
+
+
+class Knot(ServerProcess):
+    """A private Knot DNS instance, the second reference implementation."""
+
+    name = "knot"
+
+    def __init__(self, testcase, zones, workdir=None):
+        require_executable(KNOTD_BIN, "knotd")
+        workdir = workdir or make_tempdir(testcase, prefix="knot-e2e-")
+        super().__init__(workdir, free_port())
+        self.ready_name = next(iter(zones))
+        lines = [
+            "server:",
+            "  listen: 127.0.0.1@%d" % self.port,
+            '  rundir: "%s"' % workdir,
+            "  identity: \"\"",
+            "  version: \"\"",
+            "database:",
+            '  storage: "%s"' % workdir,
+            "control:",
+            '  listen: "%s/knot.sock"' % workdir,
+            "log:",
+            "  - target: stderr",
+            "    any: warning",
+            "template:",
+            "  - id: default",
+            '    storage: "%s"' % workdir,
+            "    zonefile-sync: -1",
+            "    journal-content: none",
+            "zone:",
+        ]
+        for origin, text in zones.items():
+            fname = origin.rstrip(".") + ".zone"
+            with open(os.path.join(workdir, fname), "w") as f:
+                f.write(text)
+            lines += ["  - domain: %s" % origin, '    file: "%s"' % fname]
+        self.config_path = os.path.join(workdir, "knot.conf")
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self, testcase, wait=True):
+        self._spawn([KNOTD_BIN, "-c", self.config_path])
         testcase_cleanup(testcase, self.stop)
         if wait:
             self.wait_ready()
