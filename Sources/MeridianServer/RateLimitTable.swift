@@ -161,31 +161,46 @@ package struct RateLimitKey {
         return key.finish()
     }
 
-    /// The question's name, lowercased, 8 octets at a time.
+    /// The question's name, lowercased, 8 octets at a time: the label lengths are walked to
+    /// find its end, then whole words are loaded and lowercased together (no octet of a wire
+    /// name below 0x41 is a letter, so length octets pass through unchanged).
     @inline(__always)
     mutating func mixQuestionName(_ response: UnsafeMutableRawBufferPointer) {
-        var offset = Header.size
-        var word: UInt64 = 0
-        var filled = 0
-        while offset < response.count {
-            let length = Int(response[offset])
-            let end = offset + 1 + length
-            guard length & 0xC0 == 0, end <= response.count else { break }
-            while offset < end {
-                var byte = response[offset]
-                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte |= 0x20 }
-                word = word << 8 | UInt64(byte)
-                filled += 1
-                if filled == 8 {
-                    mix(word)
-                    word = 0
-                    filled = 0
-                }
-                offset += 1
-            }
+        var end = Header.size
+        while end < response.count {
+            let length = Int(response[end])
+            guard length & 0xC0 == 0 else { break }
+            end += 1 + length
             if length == 0 { break }
         }
-        mix(word ^ UInt64(filled) << 56)
+        end = min(end, response.count)
+        var offset = Header.size
+        let base = UnsafeRawPointer(response.baseAddress!)
+        while offset + 8 <= end {
+            mix(Self.lowercased(base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+            offset += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < end {
+            tail |= UInt64(response[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        mix(Self.lowercased(tail) ^ shift << 53)
+    }
+
+    /// ASCII upper-case letters in all eight octets of `word` made lower-case at once.
+    @inline(__always)
+    package static func lowercased(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high = ones &* 0x80
+        let seven = word & ~high
+        // Bit 7 of each octet: at least "A", and above "Z", computed on the low seven bits.
+        let atLeastA = seven &+ ones &* (0x80 - 0x41)
+        let aboveZ = seven &+ ones &* (0x80 - 0x5B)
+        let upper = atLeastA & ~aboveZ & ~word & high
+        return word | upper >> 2
     }
 
     /// A final avalanche (MurmurHash3's), so that the line index and the tag, taken from

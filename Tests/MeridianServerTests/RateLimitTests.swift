@@ -319,6 +319,36 @@ extension RateLimitKey {
         #expect(try server.flood(10, "big.rrl.test.", .a).full == 5)
     }
 
+    @Test func spellingsOfOneNameShareABucket() throws {
+        let server = try Server(Self.policy())
+        // Clients choose the case of the name (0x20 encoding): every spelling is one bucket,
+        // whatever the name's length relative to the eight-octet words it is hashed in.
+        let spellings = ["www.rrl.test.", "WWW.RRL.TEST.", "wWw.RrL.tEsT.", "Www.rrl.TEST."]
+        var full = 0
+        for name in spellings {
+            for _ in 0..<3 where try Self.isFull(server.ask(name, .a)) { full += 1 }
+        }
+        #expect(full == 5)
+        #expect(try server.flood(10, "BIG.rrl.test.").full == 5)
+        #expect(try server.flood(10, "big.RRL.test.").full == 0)
+    }
+
+    @Test func wordsAreLowercasedAsOctetsAre() {
+        for byte in 0...255 {
+            let expected = UInt8(byte) >= 0x41 && UInt8(byte) <= 0x5A ? UInt8(byte) | 0x20 : UInt8(byte)
+            for position in 0..<8 {
+                let word = UInt64(byte) << (8 * position) | 0x4D00_5A41_5B40_7A61 & ~(0xFF << (8 * position))
+                let lowered = RateLimitKey.lowercased(word)
+                #expect(UInt8(truncatingIfNeeded: lowered >> (8 * position)) == expected, "octet \(byte) at \(position)")
+                for other in 0..<8 where other != position {
+                    let original = UInt8(truncatingIfNeeded: word >> (8 * other))
+                    let want = original >= 0x41 && original <= 0x5A ? original | 0x20 : original
+                    #expect(UInt8(truncatingIfNeeded: lowered >> (8 * other)) == want)
+                }
+            }
+        }
+    }
+
     @Test func namesTheClientMakesUpShareTheZonesBucket() throws {
         let server = try Server(Self.policy())
         // NXDOMAIN and wildcard answers are keyed by zone: random names do not escape.
@@ -365,6 +395,40 @@ extension RateLimitKey {
         server.context.checkpoint()
         try await server.publisher.waitUntilServed(generation, timeout: .seconds(30))
         #expect(try server.flood(100, at: Self.start + 10 * Self.second).full == 50)
+    }
+
+    /// What rate limiting adds to one answer when nothing is limited: the same static
+    /// question answered by a context with `rate: 0` and one with a rate no query reaches,
+    /// in alternating blocks. Printed for docs/PERFORMANCE.md; the bound asserted is loose,
+    /// for a busy machine, and only for optimized builds.
+    @Test(.enabled(if: !_isDebugAssertConfiguration(), "timings hold for optimized builds"))
+    func answeringCostWithRateLimitingOnAndOff() throws {
+        let off = try Server(Self.policy(rate: 0))
+        let on = try Server(Self.policy(rate: 1_000_000))
+        let query = try Message.query(id: 42, name: DNSName(parsing: "www.rrl.test."), type: .a, edns: EDNS()).encode()
+        let perBlock = 200_000
+        var times = (off: 0, on: 0)
+        var answered = (off: 0, on: 0)
+        query.withUnsafeBytes { query in
+            for block in 0..<10 {
+                let now = Self.start + block * Self.second
+                for (server, isOn) in block.isMultiple(of: 2) ? [(off, false), (on, true)] : [(on, true), (off, false)] {
+                    var count = 0
+                    let time = RateLimitTableTests.nanoseconds {
+                        for _ in 0..<perBlock where server.context.answer(query, from: Self.flooder, over: .udp,
+                                                                          into: server.output, now: now).length > 0 {
+                            count += 1
+                        }
+                    }
+                    if isOn { times.on += time; answered.on += count } else { times.off += time; answered.off += count }
+                }
+            }
+        }
+        #expect(answered.off == 10 * perBlock && answered.on == 10 * perBlock, "a rate no query reaches limited something")
+        let offNanoseconds = Double(times.off) / Double(answered.off)
+        let onNanoseconds = Double(times.on) / Double(answered.on)
+        print("answer with rate limiting off \(offNanoseconds) ns, on (nothing limited) \(onNanoseconds) ns, on/off \(onNanoseconds / offNanoseconds)")
+        #expect(onNanoseconds < offNanoseconds * 2)
     }
 
     /// The claim of the query path holds with the limiter in it: answering, limiting,
