@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "MeridianFiles", swiftSettings: swiftSettings),
         .target(name: "MeridianAuthority", dependencies: ["MeridianWire", "MeridianRouting"], swiftSettings: swiftSettings),
 
+        // The Prometheus text exposition format, read from inference servers' /metrics. Pure.
+        .target(name: "MeridianExposition", swiftSettings: swiftSettings),
+
         // Geo routing: client location -> ordered edges. Pure; the GeoIP adapter fills it.
         .target(name: "MeridianRouting", dependencies: ["MeridianWire"], swiftSettings: swiftSettings),
 
@@ -133,6 +136,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianExpositionTests", dependencies: ["MeridianExposition"], exclude: ["Pages"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianStatsTests",
