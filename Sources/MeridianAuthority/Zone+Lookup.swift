@@ -185,9 +185,10 @@ struct AnswerBuilder: ~Copyable {
         return -1
     }
 
-    /// Answers from a pool: the first healthy edges nearest to the client. TTL is halved
-    /// when a nearer edge was passed over as down, so clients return to it soon after it
-    /// recovers (INTERFACE.md). A pool whose edges lack the asked family gives NODATA.
+    /// Answers from a pool: the first healthy edges nearest to the client that do not shed
+    /// its network. TTL is halved when a nearer edge was passed over as down, so clients
+    /// return to it soon after it recovers (INTERFACE.md), and is the pool's `load_ttl` when
+    /// one was passed over for load. A pool whose edges lack the asked family gives NODATA.
     private mutating func writeDynamic(rrset index: Int, kind: AnswerKind, owner: UnsafeRawBufferPointer, writer: inout MessageWriter) {
         let rrset = zone.rrsets[index]
         let routing = snapshot.routing
@@ -198,7 +199,11 @@ struct AnswerBuilder: ~Copyable {
         }
         let decision = routing.route(pool: pool, client: client)
         scope = decision.scope
-        let selection = routing.select(pool: pool, list: decision.list, kind: kind, health: snapshot.health, into: scratch.chosenEdges)
+        let selection = routing.select(pool: pool, list: decision.list, kind: kind, health: snapshot.health, client: client,
+                                       into: scratch.chosenEdges)
+        // An answer that depends on the shed hash holds for the hashed network at most:
+        // resolvers must not hand one network's shed decision to its neighbours.
+        if selection.loadDependent { scope = max(scope, routing.shedPrefix(pool: pool, family: client.family)) }
         if selection.servfail {
             rcode = .servFail
             return
@@ -207,7 +212,11 @@ struct AnswerBuilder: ~Copyable {
             writeSOA(writer: &writer)
             return
         }
-        let ttl = selection.skippedNearer ? max(1, rrset.ttl / 2) : rrset.ttl
+        var ttl = selection.skippedNearer ? max(1, rrset.ttl / 2) : rrset.ttl
+        if selection.shedNearer {
+            let loadTTL = routing.answerData.poolLoadTTL[pool]
+            ttl = min(ttl, loadTTL >= 0 ? UInt32(loadTTL) : max(1, rrset.ttl / 2))
+        }
         let mark = writer.mark
         let data = routing.answerData
         let chosen = scratch.chosenEdges

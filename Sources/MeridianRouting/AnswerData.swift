@@ -22,6 +22,13 @@ public final class AnswerData: Sendable {
     /// Per pool: `answers`, and whether all-down means SERVFAIL.
     let poolAnswers: [Int]
     let poolServfail: [Bool]
+    /// Per pool: the prefix lengths a shed decision sticks to, IPv4 then IPv6.
+    let poolShedPrefixes: [Int]
+    /// Per pool: the TTL of answers moved by load, or -1 for half the record's TTL.
+    public let poolLoadTTL: [Int64]
+    /// Per edge: the key of the shed hash, from the edge's name alone, so every node and
+    /// every restart sheds the same client networks.
+    let edgeShedKeys: [UInt64]
 
     init(edges: [EdgeSpec], pools: [PoolSpec]) {
         var bytes: [UInt8] = []
@@ -46,6 +53,9 @@ public final class AnswerData: Sendable {
         self.cnameLengths = cnameLengths
         self.poolAnswers = pools.map(\.answers)
         self.poolServfail = pools.map(\.servfailWhenAllDown)
+        self.poolShedPrefixes = pools.flatMap { [$0.shedPrefixIPv4, $0.shedPrefixIPv6] }
+        self.poolLoadTTL = pools.map { $0.loadTTL.map(Int64.init) ?? -1 }
+        self.edgeShedKeys = edges.map { ShedHash.key(edgeName: $0.name) }
     }
 
     @inline(__always)

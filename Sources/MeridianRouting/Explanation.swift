@@ -10,6 +10,10 @@ public struct Explanation: Sendable {
         public var state: HealthTable.State
         public var hasAddress: Bool
         public var chosen: Bool
+        /// The share of client networks the edge sheds now, 0 to 1.
+        public var shedFraction: Double
+        /// Where the client's network falls for this edge, 0 to 1: shed while below the fraction.
+        public var shedPosition: Double
     }
 
     public var pool: String
@@ -30,7 +34,8 @@ extension RoutingTable {
         let location = decision.location
         let output = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, edges.count))
         defer { output.deallocate() }
-        let selection = select(pool: pool, list: decision.list, kind: kind, health: health, into: output)
+        let selection = select(pool: pool, list: decision.list, kind: kind, health: health, client: client, into: output)
+        let networkHash = ShedHash.network(shedNetwork(pool: pool, client: client))
         let chosen = Set((0..<selection.count).map { Int(output[$0]) })
         let candidates = edgeList(decision.list).map { edge -> Explanation.Candidate in
             let spec = edges[edge]
@@ -38,9 +43,12 @@ extension RoutingTable {
             if let location, location.hasCoordinates {
                 kilometres = greatCircleKilometres(location.latitude, location.longitude, spec.latitude, spec.longitude)
             }
+            let position = ShedHash.position(network: networkHash, key: answerData.edgeShedKeys[edge])
             return Explanation.Candidate(edge: spec.name, kilometres: kilometres,
                                          state: edge < health.states.count ? health.states[edge] : [],
-                                         hasAddress: edgeHas(edge, kind), chosen: chosen.contains(edge))
+                                         hasAddress: edgeHas(edge, kind), chosen: chosen.contains(edge),
+                                         shedFraction: Double(health.shedThreshold(edge)) / 4_294_967_296,
+                                         shedPosition: Double(position) / 4_294_967_296)
         }
         let policy: String
         switch pools[pool].policy {

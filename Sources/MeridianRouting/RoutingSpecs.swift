@@ -50,14 +50,23 @@ public struct PoolSpec: Sendable, Equatable {
     public var answers: Int
     public var fallback: Fallback
     public var servfailWhenAllDown: Bool
+    /// The client network a shed decision sticks to (`shed_prefix`).
+    public var shedPrefixIPv4: Int
+    public var shedPrefixIPv6: Int
+    /// TTL of answers moved by load (`load_ttl`); nil: half the record's TTL.
+    public var loadTTL: UInt32?
 
-    public init(name: String, edges: [Int], policy: Policy, answers: Int, fallback: Fallback, servfailWhenAllDown: Bool) {
+    public init(name: String, edges: [Int], policy: Policy, answers: Int, fallback: Fallback, servfailWhenAllDown: Bool,
+                shedPrefixIPv4: Int = 24, shedPrefixIPv6: Int = 56, loadTTL: UInt32? = nil) {
         self.name = name
         self.edges = edges
         self.policy = policy
         self.answers = answers
         self.fallback = fallback
         self.servfailWhenAllDown = servfailWhenAllDown
+        self.shedPrefixIPv4 = shedPrefixIPv4
+        self.shedPrefixIPv6 = shedPrefixIPv6
+        self.loadTTL = loadTTL
     }
 }
 

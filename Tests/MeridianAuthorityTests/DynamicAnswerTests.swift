@@ -122,6 +122,27 @@ enum DynamicWorld {
         #expect(lines(try drained.ask("api.geo.test.", .a, edns: DynamicWorld.subnet([81, 2, 69, 0], 24)).answers) == ["api.geo.test. 15 A 192.0.2.20"])
     }
 
+    @Test func shedAnswersMoveWithTheLoadTTLAndAScopeNoWiderThanTheHashedNetwork() throws {
+        // London (81.2.0.0/16 override) is nearest to fra1; fra1 sheds everybody, then half.
+        let everybody = HealthTable(states: [[], []], shedThresholds: [HealthTable.shedsEverybody, 0])
+        let moved = try ZoneFixture([("geo.test.", dynamicZone)], routing: DynamicWorld.routing, health: everybody)
+        let response = try moved.ask("api.geo.test.", .a, edns: DynamicWorld.subnet([81, 2, 69, 0], 24))
+        #expect(lines(response.answers) == ["api.geo.test. 15 A 192.0.2.20"], "moved for load: half the TTL by default")
+        // Shedding everybody does not depend on the network: the override's /16 still holds.
+        #expect(try response.edns?.clientSubnet()?.scopePrefix == 16)
+
+        let half = try ZoneFixture([("geo.test.", dynamicZone)], routing: DynamicWorld.routing,
+                                   health: HealthTable(states: [[], []], shedThresholds: [HealthTable.threshold(shedding: 0.5), 0]))
+        var answers = Set<String>()
+        for third in 0..<64 {
+            let reply = try half.ask("api.geo.test.", .a, edns: DynamicWorld.subnet([81, 2, UInt8(third), 0], 24))
+            // The decision depends on the /24's hash: the answer holds for that /24 only.
+            #expect(try reply.edns?.clientSubnet()?.scopePrefix == 24)
+            answers.formUnion(lines(reply.answers))
+        }
+        #expect(answers == ["api.geo.test. 30 A 192.0.2.10", "api.geo.test. 15 A 192.0.2.20"])
+    }
+
     @Test func allDownFollowsWhenAllDown() throws {
         let fixture = try ZoneFixture([("geo.test.", dynamicZone)], routing: DynamicWorld.routing, health: HealthTable(states: [.down, .down]))
         let open = try fixture.ask("api.geo.test.", .a, edns: DynamicWorld.subnet([81, 2, 69, 0], 24))
@@ -155,5 +176,28 @@ enum DynamicWorld {
         let allocations = malloc_counter_stop()
         #expect(answered == 1000)
         #expect(allocations == 0)
+
+        // The same with fra1 shedding half of its clients: hashing, skipping and the load TTL.
+        let shedding = try ZoneFixture([("geo.test.", dynamicZone)], routing: DynamicWorld.routing,
+                                       health: HealthTable(states: [[], []], shedThresholds: [HealthTable.threshold(shedding: 0.5), 0]))
+        let shedQueries = try (0..<250).map { third in
+            Message.query(id: 1, name: try DNSName(parsing: "api.geo.test."), type: .a,
+                          edns: DynamicWorld.subnet([81, 2, UInt8(third), 0], 24)).encode()
+        }
+        let moved = try (0..<250).filter { third in
+            lines(try shedding.ask("api.geo.test.", .a, edns: DynamicWorld.subnet([81, 2, UInt8(third), 0], 24)).answers)
+                == ["api.geo.test. 15 A 192.0.2.20"]
+        }.count
+        #expect(moved > 50 && moved < 200, "about half moved: \(moved)")
+        var shedAnswered = 0
+        malloc_counter_start()
+        for shedQuery in shedQueries {
+            shedAnswered += shedQuery.withUnsafeBytes {
+                Responder.respond(to: $0, from: client, over: .udp, using: shedding.snapshot, scratch: scratch, into: output)
+            }.length > 0 ? 1 : 0
+        }
+        let shedAllocations = malloc_counter_stop()
+        #expect(shedAnswered == 250)
+        #expect(shedAllocations == 0)
     }
 }

@@ -173,7 +173,7 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
         let decision = table.decide(pool: 0, client: World.client(route.client))
         let output = UnsafeMutablePointer<UInt16>.allocate(capacity: 16)
         defer { output.deallocate() }
-        let selection = table.select(pool: 0, list: decision.list, kind: route.kind, health: health, into: output)
+        let selection = table.select(pool: 0, list: decision.list, kind: route.kind, health: health, client: World.client(route.client), into: output)
         let chosen = (0..<selection.count).map { World.names[Int(output[$0])] }
         #expect(chosen == route.expected)
         #expect(decision.scope == route.scope)
@@ -201,10 +201,10 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
         let output = UnsafeMutablePointer<UInt16>.allocate(capacity: 16)
         defer { output.deallocate() }
         let decision = table.decide(pool: 1, client: World.client("81.2.69.1"))
-        let up = table.select(pool: 1, list: decision.list, kind: .ipv4, health: .allUp(edges: 6), into: output)
+        let up = table.select(pool: 1, list: decision.list, kind: .ipv4, health: .allUp(edges: 6), client: World.client("81.2.69.142"), into: output)
         #expect((0..<up.count).map { World.names[Int(output[$0])] } == ["fra1", "iad1"])
         let allDown = HealthTable(states: Array(repeating: .down, count: 6))
-        let failed = table.select(pool: 1, list: decision.list, kind: .ipv4, health: allDown, into: output)
+        let failed = table.select(pool: 1, list: decision.list, kind: .ipv4, health: allDown, client: World.client("81.2.69.142"), into: output)
         #expect(failed.servfail)
         #expect(failed.allDown)
     }
