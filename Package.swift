@@ -72,7 +72,7 @@ let package = Package(
         // Health checks: HTTP(S) and TCP probes, thresholds, drains; publishes health tables.
         .target(
             name: "MeridianHealth",
-            dependencies: ["MeridianConfig", "MeridianRouting", "MeridianFiles", nioCore, nioPosix, logging,
+            dependencies: ["MeridianConfig", "MeridianRouting", "MeridianFiles", "MeridianExposition", nioCore, nioPosix, logging,
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],

@@ -476,7 +476,7 @@ private struct ConfigReader {
 
     // MARK: Edges
 
-    static let edgeKeys = ["location", "addresses", "cname", "check"]
+    static let edgeKeys = ["location", "addresses", "cname", "check", "load"]
 
     mutating func readEdges(_ entry: Entry?) -> [Edge] {
         guard let fields = mapping(entry?.value, "edges", keys: nil) else { return [] }
@@ -507,6 +507,9 @@ private struct ConfigReader {
             if let check = edgeFields["check"] {
                 edge.check = readCheck(check, child(path, "check"))
             }
+            if let load = edgeFields["load"] {
+                edge.load = readLoadFeed(load, child(path, "load"))
+            }
             edges.append(edge)
         }
         return edges
@@ -530,6 +533,93 @@ private struct ConfigReader {
     }
 
     static let checkKeys = ["http", "tcp", "expect_status", "expect_body", "host", "tls_verify", "interval", "timeout", "rise", "fall"]
+
+    static let loadKeys = ["metrics", "interval", "timeout", "stale_after", "max_step", "signals"]
+    static let signalKeys = ["metric", "low", "high", "labels"]
+
+    mutating func readLoadFeed(_ entry: Entry, _ path: String) -> LoadFeed? {
+        guard let fields = mapping(entry.value, path, keys: Self.loadKeys) else { return nil }
+        var feed = LoadFeed(metrics: "")
+        if let metrics = fields["metrics"] {
+            if let url = text(metrics.value, child(path, "metrics")) {
+                do throws(ValueError) {
+                    _ = try HTTPCheckTarget(parsing: url)
+                    feed.metrics = url
+                } catch {
+                    fail(error.message, at: metrics.value, child(path, "metrics"))
+                }
+            }
+        } else {
+            fail("missing required key \"metrics\" (the URL of the edge's Prometheus metrics)", at: entry.key, path)
+        }
+        if let interval = fields["interval"] { feed.interval = duration(interval.value, child(path, "interval")) ?? feed.interval }
+        if let timeout = fields["timeout"] { feed.timeout = duration(timeout.value, child(path, "timeout")) ?? feed.timeout }
+        if feed.timeout >= feed.interval {
+            fail("timeout \(DurationText.format(feed.timeout)) must be shorter than interval \(DurationText.format(feed.interval))",
+                 at: fields["timeout"]?.value ?? fields["interval"]?.value ?? entry.key, path)
+        }
+        if let stale = fields["stale_after"] {
+            feed.staleAfter = integer(stale.value, child(path, "stale_after"), in: 1...1_000) ?? feed.staleAfter
+        }
+        if let step = fields["max_step"] {
+            feed.maxStep = fraction(step.value, child(path, "max_step"), allowZero: false) ?? feed.maxStep
+        }
+        if let signals = fields["signals"], let items = list(signals.value, child(path, "signals")) {
+            if items.isEmpty { fail("needs at least one signal", at: signals.value, child(path, "signals")) }
+            feed.signals = items.enumerated().compactMap { index, node in readSignal(node, item(child(path, "signals"), index)) }
+        } else if fields["signals"] == nil {
+            fail("missing required key \"signals\" (the gauges that say how loaded the edge is)", at: entry.key, path)
+        }
+        return feed
+    }
+
+    mutating func readSignal(_ node: Node, _ path: String) -> LoadFeed.Signal? {
+        guard let fields = mapping(node, path, keys: Self.signalKeys) else { return nil }
+        var signal = LoadFeed.Signal(metric: "", low: 0, high: 1)
+        var complete = true
+        if let metric = fields["metric"], let name = nonEmptyText(metric.value, child(path, "metric")) {
+            signal.metric = name
+        } else {
+            if fields["metric"] == nil { fail("missing required key \"metric\"", at: node, path) }
+            complete = false
+        }
+        for key in ["low", "high"] {
+            guard let field = fields[key] else {
+                fail("missing required key \"\(key)\"", at: node, path)
+                complete = false
+                continue
+            }
+            guard let value = field.value.plainText.flatMap(NumberText.decimal) else {
+                fail("expected a number", at: field.value, child(path, key))
+                complete = false
+                continue
+            }
+            if key == "low" { signal.low = value } else { signal.high = value }
+        }
+        if complete && signal.high <= signal.low {
+            fail("high \(signal.high) must be above low \(signal.low)", at: fields["high"]?.value ?? node, child(path, "high"))
+        }
+        if let labels = fields["labels"], let pairs = mapping(labels.value, child(path, "labels"), keys: nil) {
+            for pair in pairs.entries {
+                guard let value = text(pair.value, child(child(path, "labels"), pair.name)) else { continue }
+                signal.labels[pair.name] = value
+            }
+        }
+        return complete ? signal : nil
+    }
+
+    /// A number from 0 (or just above, without `allowZero`) to 1.
+    mutating func fraction(_ node: Node, _ path: String, allowZero: Bool) -> Double? {
+        guard let value = node.plainText.flatMap(NumberText.decimal) else {
+            fail("expected a number from 0 to 1", at: node, path)
+            return nil
+        }
+        guard value <= 1, allowZero ? value >= 0 : value > 0 else {
+            fail("\(value) is outside \(allowZero ? "0" : "(0")...1\(allowZero ? "" : "]")", at: node, path)
+            return nil
+        }
+        return value
+    }
 
     mutating func readCheck(_ entry: Entry, _ path: String) -> HealthCheck? {
         guard let fields = mapping(entry.value, path, keys: Self.checkKeys) else { return nil }
@@ -643,7 +733,7 @@ private struct ConfigReader {
 
     // MARK: Pools
 
-    static let poolKeys = ["edges", "policy", "answers", "fallback", "when_all_down", "map"]
+    static let poolKeys = ["edges", "policy", "answers", "fallback", "when_all_down", "map", "shed_prefix", "load_ttl"]
 
     mutating func readPools(_ entry: Entry?) -> [Pool] {
         guard let fields = mapping(entry?.value, "pools", keys: nil) else { return [] }
@@ -684,6 +774,18 @@ private struct ConfigReader {
             }
             if let whenAllDown = poolFields["when_all_down"] {
                 pool.whenAllDown = choice(whenAllDown.value, child(path, "when_all_down"), what: "when_all_down value") ?? .all
+            }
+            if let shedPrefix = poolFields["shed_prefix"],
+               let prefixes = mapping(shedPrefix.value, child(path, "shed_prefix"), keys: ["ipv4", "ipv6"]) {
+                if let ipv4 = prefixes["ipv4"] {
+                    pool.shedPrefixIPv4 = integer(ipv4.value, child(child(path, "shed_prefix"), "ipv4"), in: 0...32) ?? pool.shedPrefixIPv4
+                }
+                if let ipv6 = prefixes["ipv6"] {
+                    pool.shedPrefixIPv6 = integer(ipv6.value, child(child(path, "shed_prefix"), "ipv6"), in: 0...128) ?? pool.shedPrefixIPv6
+                }
+            }
+            if let loadTTL = poolFields["load_ttl"] {
+                pool.loadTTL = integer(loadTTL.value, child(path, "load_ttl"), in: 0...2_147_483_647).map(UInt32.init)
             }
 
             switch (policy, poolFields["map"]) {

@@ -208,17 +208,61 @@ public struct Edge: Sendable, Equatable {
     public var cname: String?
     /// `nil` for an edge that is always up.
     public var check: HealthCheck?
+    /// `nil` for an edge that never sheds load.
+    public var load: LoadFeed?
 
-    public init(name: String, location: Location, addresses: [IPAddress], cname: String? = nil, check: HealthCheck? = nil) {
+    public init(name: String, location: Location, addresses: [IPAddress], cname: String? = nil, check: HealthCheck? = nil,
+                load: LoadFeed? = nil) {
         self.name = name
         self.location = location
         self.addresses = addresses
         self.cname = cname
         self.check = check
+        self.load = load
     }
 
     public var ipv4: [IPAddress] { addresses.filter(\.isIPv4) }
     public var ipv6: [IPAddress] { addresses.filter(\.isIPv6) }
+}
+
+/// `edges.NAME.load`: the edge's own metrics page (vLLM, TGI, Triton, SGLang), read every
+/// `interval` for how much of its clients the edge should shed.
+public struct LoadFeed: Sendable, Equatable {
+    /// One gauge mapped to a shed fraction: `clamp((value - low) / (high - low), 0, 1)`.
+    public struct Signal: Sendable, Equatable {
+        public var metric: String
+        public var low: Double
+        public var high: Double
+        /// Only series with all of these labels count; their values are summed.
+        public var labels: [String: String]
+
+        public init(metric: String, low: Double, high: Double, labels: [String: String] = [:]) {
+            self.metric = metric
+            self.low = low
+            self.high = high
+            self.labels = labels
+        }
+    }
+
+    /// `http://` or `https://` URL of the Prometheus text exposition.
+    public var metrics: String
+    public var interval: Duration
+    public var timeout: Duration
+    /// Failed or missing reads in a row before the load counts as unknown (no shedding).
+    public var staleAfter: Int
+    /// Largest change of the shed fraction per interval.
+    public var maxStep: Double
+    public var signals: [Signal]
+
+    public init(metrics: String, interval: Duration = .seconds(2), timeout: Duration = .seconds(1), staleAfter: Int = 3,
+                maxStep: Double = 0.2, signals: [Signal] = []) {
+        self.metrics = metrics
+        self.interval = interval
+        self.timeout = timeout
+        self.staleAfter = staleAfter
+        self.maxStep = maxStep
+        self.signals = signals
+    }
 }
 
 public struct HealthCheck: Sendable, Equatable {
@@ -301,11 +345,20 @@ public struct Pool: Sendable, Equatable {
     public var map: [String: [String]]
     /// The map's keys in file order.
     public var mapOrder: [String]
+    /// `shed_prefix`: the client networks a shed decision sticks to.
+    public var shedPrefixIPv4: Int
+    public var shedPrefixIPv6: Int
+    /// `load_ttl`: TTL of answers moved by load; nil for half the record's TTL.
+    public var loadTTL: UInt32?
 
     public init(
         name: String, edges: [String], policy: Policy, answers: Int = 1, fallback: Fallback? = nil,
-        whenAllDown: WhenAllDown = .all, map: [(key: String, edges: [String])] = []
+        whenAllDown: WhenAllDown = .all, map: [(key: String, edges: [String])] = [],
+        shedPrefixIPv4: Int = 24, shedPrefixIPv6: Int = 56, loadTTL: UInt32? = nil
     ) {
+        self.shedPrefixIPv4 = shedPrefixIPv4
+        self.shedPrefixIPv6 = shedPrefixIPv6
+        self.loadTTL = loadTTL
         self.name = name
         self.edges = edges
         self.policy = policy

@@ -206,8 +206,45 @@ public struct EdgesReply: Codable, Sendable, Hashable {
             self.transitions = transitions
         }
 
+        /// The load feed, for an edge with `load:`.
+        public var load: Load?
+
         /// Routing's view: up and not drained.
         public var isServing: Bool { state != .down && admin == .active }
+    }
+
+    /// An edge's load feed: what its signals read and how much of its clients it sheds.
+    public struct Load: Codable, Sendable, Hashable {
+        public struct Signal: Codable, Sendable, Hashable {
+            public var metric: String
+            /// The sum over the matching series at the last read.
+            public var value: Double?
+            /// What this signal alone asks to shed, 0 to 1.
+            public var fraction: Double?
+
+            public init(metric: String, value: Double? = nil, fraction: Double? = nil) {
+                self.metric = metric
+                self.value = value
+                self.fraction = fraction
+            }
+        }
+
+        /// `starting`, `fresh`, `failing` (the last fraction holds) or `stale` (load unknown:
+        /// nothing is shed).
+        public var feed: String
+        /// The share of client networks sent elsewhere, 0 to 1.
+        public var shedFraction: Double
+        public var signals: [Signal]
+        public var failures: UInt64
+        public var lastError: String?
+
+        public init(feed: String, shedFraction: Double, signals: [Signal], failures: UInt64 = 0, lastError: String? = nil) {
+            self.feed = feed
+            self.shedFraction = shedFraction
+            self.signals = signals
+            self.failures = failures
+            self.lastError = lastError
+        }
     }
 
     /// In configuration order.
@@ -277,9 +314,15 @@ public struct ExplainReply: Codable, Sendable, Hashable {
         public var since: Double?
         /// The edge is in the answer.
         public var chosen: Bool
+        /// For an edge shedding load: the share of client networks it sheds, and where the
+        /// client's network falls (shed while below the share), both 0 to 1.
+        public var shedFraction: Double?
+        public var shedPosition: Double?
 
         public init(edge: String, km: Double? = nil, state: EdgeState, admin: AdminState = .active, reason: String? = nil,
-                    result: String? = nil, since: Double? = nil, chosen: Bool) {
+                    result: String? = nil, since: Double? = nil, chosen: Bool, shedFraction: Double? = nil, shedPosition: Double? = nil) {
+            self.shedFraction = shedFraction
+            self.shedPosition = shedPosition
             self.edge = edge
             self.km = km
             self.state = state

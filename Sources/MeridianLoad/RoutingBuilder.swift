@@ -44,7 +44,8 @@ public enum RoutingBuilder {
             case .location(let place): fallback = .location(latitude: place.latitude, longitude: place.longitude)
             }
             return PoolSpec(name: pool.name, edges: members, policy: policy, answers: pool.answers,
-                            fallback: fallback, servfailWhenAllDown: pool.whenAllDown == .servfail)
+                            fallback: fallback, servfailWhenAllDown: pool.whenAllDown == .servfail,
+                            shedPrefixIPv4: pool.shedPrefixIPv4, shedPrefixIPv6: pool.shedPrefixIPv6, loadTTL: pool.loadTTL)
         }
         let overrides = (configuration.geoip?.overrides ?? []).map { override -> OverrideSpec in
             let target: OverrideSpec.Target

@@ -36,21 +36,28 @@ extension ServerController: ControlBackend {
 
     public func edges() async -> EdgesReply {
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
+        let loads = Dictionary(await load.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let answers = await publisher.totals().edges
         let rows = configuration.orderedEdges.map { edge in
-            row(for: edge, report: reports[edge.name], answers: answers[edge.name] ?? 0)
+            row(for: edge, report: reports[edge.name], load: loads[edge.name], answers: answers[edge.name] ?? 0)
         }
         return EdgesReply(edges: rows)
     }
 
-    func row(for edge: Edge, report: EdgeHealthReport?, answers: Int) -> EdgesReply.Row {
+    func row(for edge: Edge, report: EdgeHealthReport?, load: LoadReport?, answers: Int) -> EdgesReply.Row {
         let pools = configuration.orderedPools.filter { $0.edges.contains(edge.name) }.map(\.name)
-        return EdgesReply.Row(
+        var row = EdgesReply.Row(
             name: edge.name, pools: pools, location: [edge.location.latitude, edge.location.longitude],
             addresses: edge.addresses.map(\.description), state: EdgeState(report?.state),
             admin: report?.adminState == .drained ? .drained : .active, checked: edge.check != nil,
             lastCheck: report?.lastCheckTime, latencyMs: report?.lastLatencyMs, result: report?.lastResult,
             since: report?.lastTransitionTime, answers: UInt64(answers), transitions: UInt64(report?.transitions ?? 0))
+        row.load = load.map { load in
+            EdgesReply.Load(feed: load.state.rawValue, shedFraction: load.shedFraction,
+                            signals: load.readings.map { EdgesReply.Load.Signal(metric: $0.metric, value: $0.value, fraction: $0.fraction) },
+                            failures: load.failures, lastError: load.lastError)
+        }
+        return row
     }
 
     public func setDrained(edge name: String, drained: Bool) async -> Result<EdgesReply.Row, ControlFailure> {
@@ -66,7 +73,8 @@ extension ServerController: ControlBackend {
         let report = await health.snapshot().first { $0.edge == name }
         let answers = await publisher.totals().edges[name] ?? 0
         logger.info(drained ? "edge drained" : "edge undrained", metadata: ["edge": "\(name)"])
-        return .success(row(for: edge, report: report, answers: answers))
+        let loadReport = await load.snapshot().first { $0.edge == name }
+        return .success(row(for: edge, report: report, load: loadReport, answers: answers))
     }
 
     public func stats() async -> StatsReply {

@@ -80,12 +80,15 @@ extension ServerController {
                 if candidate.state.contains(.drained) { reason = "drained" }
                 else if candidate.state.contains(.down) { reason = "down" }
                 else if !candidate.hasAddress { reason = kind == .cname ? "no cname" : "no \(kind == .ipv6 ? "AAAA" : "A") address" }
+                else if candidate.shedPosition < candidate.shedFraction { reason = "shedding load" }
             }
             if candidate.chosen && candidates.filter(\.chosen).count + 1 >= explanation.selection.count { answerComplete = true }
             candidates.append(ExplainReply.Candidate(
                 edge: candidate.edge, km: candidate.kilometres, state: EdgeState(report?.state),
                 admin: candidate.state.contains(.drained) ? .drained : .active, reason: reason,
-                result: report?.lastResult, since: report?.lastTransitionTime, chosen: candidate.chosen))
+                result: report?.lastResult, since: report?.lastTransitionTime, chosen: candidate.chosen,
+                shedFraction: candidate.shedFraction > 0 ? candidate.shedFraction : nil,
+                shedPosition: candidate.shedFraction > 0 ? candidate.shedPosition : nil))
         }
         return candidates
     }
@@ -93,6 +96,8 @@ extension ServerController {
     private static func notes(_ selection: Selection) -> [String] {
         var notes: [String] = []
         if selection.skippedNearer { notes.append("TTL halved: a nearer edge is down or drained") }
+        if selection.shedNearer { notes.append("moved for load: a nearer edge sheds this client's network (TTL: the pool's load_ttl)") }
+        if selection.loadDependent { notes.append("the answer depends on the shed hash: ECS scope no wider than the pool's shed_prefix") }
         if selection.allDown {
             notes.append(selection.servfail ? "all edges down: when_all_down is servfail" : "all edges down: answering with every edge (when_all_down: all)")
         }

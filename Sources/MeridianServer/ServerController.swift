@@ -20,6 +20,7 @@ public actor ServerController: Service {
     var loaded: LoadedServer
     let publisher: SnapshotPublisher
     let health: HealthChecker
+    let load: LoadMonitor
     let logger: Logger
     /// Fired once the DNS ports are open.
     private let serving: StartupSignal
@@ -32,12 +33,13 @@ public actor ServerController: Service {
     /// The reload running now, which the next one waits for.
     private var runningReload: Task<Result<ReloadReport, LoadFailure>, Never>?
 
-    init(configPath: String, loaded: LoadedServer, publisher: SnapshotPublisher, health: HealthChecker,
+    init(configPath: String, loaded: LoadedServer, publisher: SnapshotPublisher, health: HealthChecker, load: LoadMonitor,
          serving: StartupSignal, threads: Int, logger: Logger) {
         self.configPath = configPath
         self.loaded = loaded
         self.publisher = publisher
         self.health = health
+        self.load = load
         self.serving = serving
         self.threads = threads
         self.logger = logger
@@ -121,9 +123,10 @@ public actor ServerController: Service {
             let next = try ServerLoader.load(configPath: configPath, reusing: loaded)
             releaseFreeMemory()
             let table = await health.update(edges: next.configuration.orderedEdges)
+            let shed = await load.update(edges: next.configuration.orderedEdges)
             var notServed: PublishFailure?
             do {
-                try await publisher.reload(next.snapshot, health: table)
+                try await publisher.reload(next.snapshot, health: table, shed: shed)
             } catch {
                 notServed = error
             }

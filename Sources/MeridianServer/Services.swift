@@ -38,15 +38,18 @@ public struct ServiceTree: Sendable {
                                        damagedStateFile: damagedStateFile, logger: logger,
                                        onChange: { table in publisher.health(table) })
         let controlGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let load = LoadMonitor(edges: configuration.orderedEdges, eventLoopGroup: controlGroup, logger: logger,
+                               onChange: { thresholds in publisher.load(thresholds) })
         let controlReady = StartupSignal()
         let healthReady = StartupSignal()
         let dnsReady = StartupSignal()
-        let controller = ServerController(configPath: configPath, loaded: loaded, publisher: publisher, health: health,
+        let controller = ServerController(configPath: configPath, loaded: loaded, publisher: publisher, health: health, load: load,
                                           serving: dnsReady, threads: threads, logger: logger)
         services = Self.ordered(
             control: ControlService(configPath: configPath, path: configuration.control.socket, backend: controller,
                                     group: controlGroup, ready: controlReady, logger: logger),
-            health: HealthService(checker: health, edges: configuration.orderedEdges, publisher: publisher, ready: healthReady),
+            health: HealthService(checker: health, load: load, edges: configuration.orderedEdges, publisher: publisher,
+                                  ready: healthReady),
             dns: DNSService(sockets: sockets, settings: dns, publisher: publisher, threads: threads,
                             after: [controlReady, healthReady], ready: dnsReady, logger: logger),
             stats: StatsService(settings: configuration.stats, backend: controller, group: controlGroup, logger: logger),
@@ -106,15 +109,18 @@ struct ControlService: Service {
     }
 }
 
-/// Health checks. Ready once every edge's first probe has answered or the longest check
-/// timeout has passed, so the first DNS answers do not send clients to an edge that is down.
+/// Health checks and load feeds. Ready once every edge's first probe has answered or the
+/// longest check timeout has passed, so the first DNS answers do not send clients to an edge
+/// that is down; load feeds start shedding as their first reads come in.
 struct HealthService: Service {
     let checker: HealthChecker
+    let load: LoadMonitor
     let edges: [Edge]
     let publisher: SnapshotPublisher
     let ready: StartupSignal
 
     func run() async throws {
+        await load.start()
         await checker.start()
         let longest = edges.compactMap { $0.check?.timeout }.max() ?? .zero
         if longest > .zero { _ = await checker.waitForFirstResults(timeout: longest) }
@@ -122,6 +128,7 @@ struct HealthService: Service {
         ready.fire()
         try? await gracefulShutdown()
         await checker.shutdown()
+        await load.shutdown()
     }
 }
 

@@ -3,15 +3,18 @@ import MeridianAuthority
 import MeridianRouting
 import NIOConcurrencyHelpers
 
-/// The one way new data reaches the answering contexts. It combines the two things that
-/// change a snapshot, a reload (zones, routing) and a health change, numbers each result
+/// The one way new data reaches the answering contexts. It combines the three things that
+/// change a snapshot, a reload (zones, routing), a health change and a load change (shed
+/// thresholds), numbers each result
 /// (its generation) and lets the contexts know; each takes the newest snapshot at its next
 /// checkpoint and acknowledges the generation it took. A reload waits for every context's
-/// acknowledgement; health changes, many and small, do not wait.
+/// acknowledgement; health and load changes, many and small, do not wait.
 public final class SnapshotPublisher: Sendable {
     private struct State {
         var base: AuthoritySnapshot
         var health: HealthTable
+        /// Shed thresholds by edge index, from the load feeds.
+        var shed: [UInt64] = []
         var current: AuthoritySnapshot
         var generation = 0
         var contexts: [AnsweringContext] = []
@@ -100,18 +103,30 @@ public final class SnapshotPublisher: Sendable {
         }
     }
 
+    /// New shed thresholds from the load feeds, served without waiting; like health, ones
+    /// that do not fit the routing belong to a reload in progress.
+    public func load(_ thresholds: [UInt64]) {
+        publish { state in
+            state.shed = thresholds
+            return thresholds.count == state.base.routing.edges.count
+        }
+    }
+
     /// New zones and routing (with `table` when the current health table does not fit the new
-    /// routing); returns once every context serves them.
-    public func reload(_ base: AuthoritySnapshot, health table: HealthTable, timeout: Duration = .seconds(5)) async throws(PublishFailure) {
-        try await waitUntilServed(publishReload(base, health: table), timeout: timeout)
+    /// routing, and the load feeds' thresholds in the new edge order); returns once every
+    /// context serves them.
+    public func reload(_ base: AuthoritySnapshot, health table: HealthTable, shed: [UInt64] = [],
+                       timeout: Duration = .seconds(5)) async throws(PublishFailure) {
+        try await waitUntilServed(publishReload(base, health: table, shed: shed), timeout: timeout)
     }
 
     /// Hands out new zones and routing without waiting; returns the generation to wait for.
     @discardableResult
-    package func publishReload(_ base: AuthoritySnapshot, health table: HealthTable) -> Int {
+    package func publishReload(_ base: AuthoritySnapshot, health table: HealthTable, shed: [UInt64] = []) -> Int {
         publish { state in
             state.base = base
             if state.health.states.count != base.routing.edges.count { state.health = table }
+            state.shed = shed
             return true
         }
     }
@@ -122,7 +137,7 @@ public final class SnapshotPublisher: Sendable {
     private func publish(_ change: (inout State) -> Bool) -> Int {
         let (generation, contexts) = state.withLockedValue { state -> (Int, [AnsweringContext]) in
             guard change(&state) else { return (state.generation, []) }
-            state.current = state.base.with(health: state.health)
+            state.current = state.base.with(health: state.shed.isEmpty ? state.health : state.health.with(shedThresholds: state.shed))
             state.generation += 1
             published.store(state.generation, ordering: .releasing)
             // Stopped contexts' threads may be gone.

@@ -116,7 +116,11 @@ struct Explain: ParsableCommand {
     }
 
     private static func verdict(_ candidate: ExplainReply.Candidate) -> String {
-        if candidate.chosen { return "chosen" }
+        let load = candidate.shedFraction.map { fraction in
+            " (sheds \(ReadableText.decimal(fraction, places: 2)); this network at \(ReadableText.decimal(candidate.shedPosition ?? 0, places: 3)))"
+        } ?? ""
+        if candidate.chosen { return "chosen" + load }
+        if candidate.reason == "shedding load" { return "shedding load" + load }
         guard let reason = candidate.reason else { return "" }
         var detail: [String] = []
         if let result = candidate.result, candidate.state == .down || reason.hasPrefix("down") { detail.append(result) }
