@@ -168,6 +168,37 @@ struct Rejected: Sendable, CustomTestStringConvertible {
         #expect(config.pools["regions"]?.mapOrder == ["US-CA", "DE", "OC", "default"])
     }
 
+    @Test func loadFeedsAndShedding() throws {
+        let config = try MeridianConfiguration.parse(yaml: """
+            edges:
+              fra1:
+                location: [50.11, 8.68]
+                addresses: ["192.0.2.10"]
+                load:
+                  metrics: "http://10.0.0.5:8000/metrics"
+                  signals:
+                    - { metric: "vllm:num_requests_waiting", low: 4, high: 16 }
+                    - { metric: "vllm:kv_cache_usage_perc", low: 0.85, high: 0.98, labels: { model_name: "llama" } }
+              iad1:
+                location: [39.04, -77.49]
+                addresses: ["192.0.2.20"]
+                load: {metrics: "https://10.0.0.6/metrics", interval: 5s, timeout: 2s, stale_after: 5, max_step: 0.5,
+                       signals: [{metric: "tgi_queue_size", low: 0, high: 10}]}
+            pools:
+              inference: {edges: [fra1, iad1], policy: nearest, shed_prefix: {ipv4: 20, ipv6: 48}, load_ttl: 10}
+              plain: {edges: [fra1], policy: nearest}
+            """, file: "t.yaml")
+        #expect(config.edges["fra1"]?.load == LoadFeed(metrics: "http://10.0.0.5:8000/metrics", signals: [
+            .init(metric: "vllm:num_requests_waiting", low: 4, high: 16),
+            .init(metric: "vllm:kv_cache_usage_perc", low: 0.85, high: 0.98, labels: ["model_name": "llama"]),
+        ]))
+        #expect(config.edges["iad1"]?.load == LoadFeed(metrics: "https://10.0.0.6/metrics", interval: .seconds(5), timeout: .seconds(2),
+                                                        staleAfter: 5, maxStep: 0.5, signals: [.init(metric: "tgi_queue_size", low: 0, high: 10)]))
+        #expect(config.pools["inference"]?.shedPrefixIPv4 == 20 && config.pools["inference"]?.shedPrefixIPv6 == 48)
+        #expect(config.pools["inference"]?.loadTTL == 10)
+        #expect(config.pools["plain"]?.shedPrefixIPv4 == 24 && config.pools["plain"]?.shedPrefixIPv6 == 56 && config.pools["plain"]?.loadTTL == nil)
+    }
+
     @Test func httpCheckTargets() {
         #expect(HTTPCheckTarget(url: "http://127.0.0.1:18001/healthz") == HTTPCheckTarget(isTLS: false, host: "127.0.0.1", port: 18001, path: "/healthz"))
         #expect(HTTPCheckTarget(url: "https://example.net") == HTTPCheckTarget(isTLS: true, host: "example.net", port: 443, path: "/"))
@@ -478,6 +509,39 @@ struct Rejected: Sendable, CustomTestStringConvertible {
             "t.yaml:15:10: pools.m.map.NA: needs a list of edges",
             "t.yaml:16:7: pools.m.map: \"XX-1\": \"XX\" is not an ISO 3166-1 country code",
             "t.yaml:17:23: pools.m.map.default[1]: edge \"iad1\" is listed twice",
+        ]),
+        Rejected("load feeds and shedding", """
+            edges:
+              a:
+                location: [1, 2]
+                addresses: ["192.0.2.1"]
+                load:
+                  metrics: "ftp://x/metrics"
+                  interval: 1s
+                  timeout: 2s
+                  max_step: 0
+                  signals:
+                    - { metric: "q", low: 5, high: 5 }
+                    - { low: 1, high: two }
+              b:
+                location: [1, 2]
+                addresses: ["192.0.2.2"]
+                load: {interval: 1s}
+            pools:
+              p: {edges: [a, b], policy: nearest, shed_prefix: {ipv4: 33}, load_ttl: -1}
+            """, [
+            "t.yaml:6:16: edges.a.load.metrics: \"ftp://x/metrics\" must start with http:// or https://",
+            "t.yaml:8:16: edges.a.load: timeout 2s must be shorter than interval 1s",
+            "t.yaml:9:17: edges.a.load.max_step: 0.0 is outside (0...1]",
+            "t.yaml:11:40: edges.a.load.signals[0].high: high 5.0 must be above low 5.0",
+            "t.yaml:12:11: edges.a.load.signals[1]: missing required key \"metric\"",
+            "t.yaml:12:27: edges.a.load.signals[1].high: expected a number",
+            "t.yaml:16:5: edges.b.load: missing required key \"metrics\" (the URL of the edge's Prometheus metrics)",
+            "t.yaml:16:5: edges.b.load: missing required key \"signals\" (the gauges that say how loaded the edge is)",
+            // The default timeout, 1s, is not shorter than this interval.
+            "t.yaml:16:22: edges.b.load: timeout 1s must be shorter than interval 1s",
+            "t.yaml:18:59: pools.p.shed_prefix.ipv4: 33 is outside 0...32",
+            "t.yaml:18:74: pools.p.load_ttl: -1 is outside 0...2147483647",
         ]),
         Rejected("no edges defined", "pools:\n  p: {edges: [fra1], policy: nearest}\n", [
             "t.yaml:2:15: pools.p.edges[0]: unknown edge \"fra1\" (no edges are defined)",
