@@ -19,6 +19,8 @@ public struct Outcome: Sendable {
     /// indices are in `ResponderScratch.chosenEdges`).
     public var pool: Int32 = -1
     public var edgesChosen: Int32 = 0
+    /// The edge the answer moved away from because it sheds the client's network, or -1.
+    public var shedEdge: Int32 = -1
     /// Records in the answer section.
     public var answerCount: UInt16 = 0
     /// The index in the snapshot's zones of the zone that answered; -1 when none did.
@@ -191,6 +193,7 @@ public enum Responder {
                              payload: snapshot.udpPayloadSize, writer: &writer)
         outcome.pool = answer.pool
         outcome.edgesChosen = answer.edgesChosen
+        outcome.shedEdge = answer.shedEdge
         outcome.zone = Int32(zoneIndex)
         outcome.wildcard = answer.wildcard
         outcome.referral = answer.referral

@@ -77,6 +77,8 @@ struct AnswerBuilder: ~Copyable {
     /// The pool of a dynamic answer and how many of its edges were used.
     var pool: Int32 = -1
     var edgesChosen: Int32 = 0
+    /// The edge a dynamic answer moved away from for load, or -1.
+    var shedEdge: Int32 = -1
     /// A name on the way was synthesised from a wildcard.
     var wildcard = false
     /// The answer refers the client to a child zone.
@@ -250,6 +252,7 @@ struct AnswerBuilder: ~Copyable {
         counts.0 += written
         self.pool = Int32(pool)
         edgesChosen = Int32(selection.count)
+        shedEdge = selection.shedEdge
     }
 
     private func isInZone(_ name: UnsafeRawBufferPointer) -> Bool {

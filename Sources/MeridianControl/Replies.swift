@@ -438,9 +438,15 @@ public struct StatsReply: Codable, Sendable, Hashable {
         public var probeLatencySeconds: Double?
         /// Health state changes since start.
         public var transitions: UInt64
+        /// For an edge with a load feed: the feed, its signals and the share it sheds.
+        public var load: EdgesReply.Load?
+        /// Dynamic answers moved away from the edge because it shed the client's network.
+        public var shedAnswers: UInt64
 
         public init(name: String, state: EdgeState, drained: Bool = false, probeLatencySeconds: Double? = nil,
-                    transitions: UInt64 = 0) {
+                    transitions: UInt64 = 0, load: EdgesReply.Load? = nil, shedAnswers: UInt64 = 0) {
+            self.load = load
+            self.shedAnswers = shedAnswers
             self.name = name
             self.state = state
             self.drained = drained

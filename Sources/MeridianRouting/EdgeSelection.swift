@@ -12,6 +12,8 @@ public struct Selection: Sendable, Equatable {
     public var servfail: Bool
     /// A nearer healthy edge was passed over because it sheds this client's network.
     public var shedNearer: Bool = false
+    /// The nearest edge passed over for load, or -1.
+    public var shedEdge: Int32 = -1
     /// Some edge considered sheds part of its clients: the answer depends on the network's
     /// shed hash, so it holds for no wider a network than the one hashed.
     public var loadDependent: Bool = false
@@ -53,6 +55,7 @@ extension RoutingTable {
                     let hash = networkHash ?? ShedHash.network(shedNetwork(pool: pool, client: client))
                     networkHash = hash
                     if ShedHash.position(network: hash, key: answerData.edgeShedKeys[index]) < threshold {
+                        if !selection.shedNearer { selection.shedEdge = Int32(index) }
                         selection.shedNearer = true
                         shed += 1
                         continue
@@ -110,6 +113,9 @@ extension RoutingTable {
             }
         }
         // Nothing moved when every candidate shed the client: it keeps its nearest edge.
-        if chosen == 0 { selection.shedNearer = false }
+        if chosen == 0 {
+            selection.shedNearer = false
+            selection.shedEdge = -1
+        }
     }
 }

@@ -152,12 +152,15 @@ public final class AnsweringContext: @unchecked Sendable {
         snapshot = next
         guard next.routing !== old else { return }
         let edgeCounts = counters.edgeAnswers
+        let shedCounts = counters.edgeShed
         let poolCounts = counters.poolAnswers
         counters.edgeAnswers = [Int](repeating: 0, count: next.routing.edges.count)
+        counters.edgeShed = [Int](repeating: 0, count: next.routing.edges.count)
         counters.poolAnswers = [Int](repeating: 0, count: next.routing.pools.count)
         let copy = counters
         shared.withLockedValue { shared in
             for (edge, count) in edgeCounts.enumerated() where count > 0 { shared.retiredEdges[old.edges[edge].name, default: 0] += count }
+            for (edge, count) in shedCounts.enumerated() where count > 0 { shared.retiredShed[old.edges[edge].name, default: 0] += count }
             for (pool, count) in poolCounts.enumerated() where count > 0 { shared.retiredPools[old.pools[pool].name, default: 0] += count }
             shared.counters = copy
             shared.routing = next.routing
@@ -210,6 +213,7 @@ struct SharedCounts: Sendable {
     var routing: RoutingTable
     /// Answers per edge and pool name from routing tables no longer served.
     var retiredEdges: [String: Int] = [:]
+    var retiredShed: [String: Int] = [:]
     var retiredPools: [String: Int] = [:]
 }
 

@@ -17,6 +17,8 @@ public struct QueryCounters: Sendable {
     public var responseNanoseconds = 0
     /// Dynamic answers per edge index of the loop's current routing table.
     public var edgeAnswers: [Int] = []
+    /// Dynamic answers moved away from each edge (by index) because it sheds load.
+    public var edgeShed: [Int] = []
     /// Dynamic answers per pool index.
     public var poolAnswers: [Int] = []
     /// UDP responses over their rate limit, by `ResponseClass` raw value; each was then
@@ -52,6 +54,7 @@ public struct QueryCounters: Sendable {
 
     init(edges: Int = 0, pools: Int = 0) {
         edgeAnswers = [Int](repeating: 0, count: edges)
+        edgeShed = [Int](repeating: 0, count: edges)
         poolAnswers = [Int](repeating: 0, count: pools)
     }
 
@@ -79,6 +82,7 @@ public struct QueryCounters: Sendable {
                 let edge = Int(chosen[position])
                 if edge < edgeAnswers.count { edgeAnswers[edge] += 1 }
             }
+            if outcome.shedEdge >= 0 && Int(outcome.shedEdge) < edgeShed.count { edgeShed[Int(outcome.shedEdge)] += 1 }
         }
     }
 
@@ -119,6 +123,9 @@ public struct QueryCounters: Sendable {
         rateLimitDropped += other.rateLimitDropped
         if edgeAnswers.count == other.edgeAnswers.count {
             for index in edgeAnswers.indices { edgeAnswers[index] += other.edgeAnswers[index] }
+        }
+        if edgeShed.count == other.edgeShed.count {
+            for index in edgeShed.indices { edgeShed[index] += other.edgeShed[index] }
         }
         if poolAnswers.count == other.poolAnswers.count {
             for index in poolAnswers.indices { poolAnswers[index] += other.poolAnswers[index] }

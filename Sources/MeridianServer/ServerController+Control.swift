@@ -52,12 +52,14 @@ extension ServerController: ControlBackend {
             admin: report?.adminState == .drained ? .drained : .active, checked: edge.check != nil,
             lastCheck: report?.lastCheckTime, latencyMs: report?.lastLatencyMs, result: report?.lastResult,
             since: report?.lastTransitionTime, answers: UInt64(answers), transitions: UInt64(report?.transitions ?? 0))
-        row.load = load.map { load in
-            EdgesReply.Load(feed: load.state.rawValue, shedFraction: load.shedFraction,
-                            signals: load.readings.map { EdgesReply.Load.Signal(metric: $0.metric, value: $0.value, fraction: $0.fraction) },
-                            failures: load.failures, lastError: load.lastError)
-        }
+        row.load = load.map(Self.loadReply)
         return row
+    }
+
+    static func loadReply(_ load: LoadReport) -> EdgesReply.Load {
+        EdgesReply.Load(feed: load.state.rawValue, shedFraction: load.shedFraction,
+                        signals: load.readings.map { EdgesReply.Load.Signal(metric: $0.metric, value: $0.value, fraction: $0.fraction) },
+                        failures: load.failures, lastError: load.lastError)
     }
 
     public func setDrained(edge name: String, drained: Bool) async -> Result<EdgesReply.Row, ControlFailure> {
@@ -94,11 +96,13 @@ extension ServerController: ControlBackend {
             byCookie: ["valid": UInt64(counters.cookiesValid), "client_only": UInt64(counters.cookiesClientOnly),
                        "invalid": UInt64(counters.cookiesInvalid), "malformed": UInt64(counters.cookiesMalformed)])
         let reports = await health.snapshot()
+        let loads = Dictionary(await load.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let edges = configuration.orderedEdges.map { edge -> StatsReply.Edge in
             let report = reports.first { $0.edge == edge.name }
             return StatsReply.Edge(name: edge.name, state: EdgeState(report?.state), drained: report?.adminState == .drained,
                                    probeLatencySeconds: report?.lastLatencyMs.map { $0 / 1000 },
-                                   transitions: UInt64(report?.transitions ?? 0))
+                                   transitions: UInt64(report?.transitions ?? 0), load: loads[edge.name].map(Self.loadReply),
+                                   shedAnswers: UInt64(totals.shed[edge.name] ?? 0))
         }
         let histogram = StatsReply.Histogram(bucketsSeconds: QueryCounters.responseBuckets, counts: counters.responseTimes.map { UInt64($0) },
                                              sum: Double(counters.responseNanoseconds) / 1e9)

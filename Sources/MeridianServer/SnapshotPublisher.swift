@@ -197,12 +197,17 @@ public final class SnapshotPublisher: Sendable {
             for (edge, count) in shared.counters.edgeAnswers.enumerated() where count > 0 && edge < shared.routing.edges.count {
                 totals.edges[shared.routing.edges[edge].name, default: 0] += count
             }
+            for (edge, count) in shared.counters.edgeShed.enumerated() where count > 0 && edge < shared.routing.edges.count {
+                totals.shed[shared.routing.edges[edge].name, default: 0] += count
+            }
             for (pool, count) in shared.counters.poolAnswers.enumerated() where count > 0 && pool < shared.routing.pools.count {
                 totals.pools[shared.routing.pools[pool].name, default: 0] += count
             }
             totals.edges.merge(shared.retiredEdges, uniquingKeysWith: +)
+            totals.shed.merge(shared.retiredShed, uniquingKeysWith: +)
             totals.pools.merge(shared.retiredPools, uniquingKeysWith: +)
             shared.counters.edgeAnswers = []
+            shared.counters.edgeShed = []
             shared.counters.poolAnswers = []
             totals.counters.add(shared.counters)
         }
@@ -217,6 +222,8 @@ public struct AnswerTotals: Sendable {
     /// Dynamic answers per edge and per pool name since start, across reloads.
     public var edges: [String: Int] = [:]
     public var pools: [String: Int] = [:]
+    /// Dynamic answers moved away from each edge (by name) because it shed the client.
+    public var shed: [String: Int] = [:]
 }
 
 /// New data was handed out, but not every answering thread took it in time.

@@ -17,6 +17,8 @@ public enum PrometheusText {
         "meridian_queries_dropped_total", "meridian_responses_truncated_total", "meridian_cookies_total",
         "meridian_pool_answers_total", "meridian_edge_answers_total",
         "meridian_edge_up", "meridian_edge_drained", "meridian_edge_transitions_total", "meridian_probe_latency_seconds",
+        "meridian_edge_load_shed_ratio", "meridian_edge_load_signal", "meridian_edge_load_feed_up",
+        "meridian_edge_load_feed_failures_total", "meridian_answers_shed_total",
         "meridian_response_seconds", "meridian_reloads_total",
         "meridian_rrl_responses_total", "meridian_tcp_connections", "meridian_tcp_connections_total",
         "meridian_rrl_limited_total",
@@ -76,6 +78,23 @@ public enum PrometheusText {
                 out.sample("meridian_probe_latency_seconds", [("edge", edge.name)], latency)
             }
         }
+
+        out.family("meridian_edge_load_shed_ratio", .gauge, "Share of client networks the edge sends elsewhere because of its load, 0 to 1.")
+        for edge in stats.edges { if let load = edge.load { out.sample("meridian_edge_load_shed_ratio", [("edge", edge.name)], load.shedFraction) } }
+        out.family("meridian_edge_load_signal", .gauge, "The value of each load signal at the edge's last metrics read (summed over series).")
+        for edge in stats.edges {
+            for signal in edge.load?.signals ?? [] {
+                if let value = signal.value { out.sample("meridian_edge_load_signal", [("edge", edge.name), ("metric", signal.metric)], value) }
+            }
+        }
+        out.family("meridian_edge_load_feed_up", .gauge, "1 when the edge's last metrics read succeeded, 0 when it failed (stale: nothing is shed).")
+        for edge in stats.edges {
+            if let load = edge.load { out.sample("meridian_edge_load_feed_up", [("edge", edge.name)], load.feed == "fresh" ? UInt64(1) : 0) }
+        }
+        out.family("meridian_edge_load_feed_failures_total", .counter, "Failed reads of the edge's metrics page.")
+        for edge in stats.edges { if let load = edge.load { out.sample("meridian_edge_load_feed_failures_total", [("edge", edge.name)], load.failures) } }
+        out.family("meridian_answers_shed_total", .counter, "Dynamic answers that went to another edge because this one shed the client's network.")
+        for edge in stats.edges { out.sample("meridian_answers_shed_total", [("edge", edge.name)], edge.shedAnswers) }
 
         let histogram = stats.responseTime
         out.family("meridian_response_seconds", .histogram, "Time from receiving a DNS query to sending its response.")

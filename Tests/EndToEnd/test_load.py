@@ -93,6 +93,8 @@ class LoadAwareRoutingTest(harness.E2ECase):
                           "      signals:",
                           '        - { metric: "vllm:num_requests_waiting", low: 0, high: 100, labels: { model_name: "llama" } }']
         lines += ["pools:", "  inference:", "    edges: [lon1, fra1, nyc1]", "    policy: nearest", "    answers: 1"]
+        self.stats_port = harness.free_port()
+        lines += ["stats:", '  listen: "127.0.0.1:%d"' % self.stats_port]
         self.server.extra_config = "\n".join(lines) + "\n"
         self.server.write_config()
         self.server.start(self)
@@ -104,6 +106,15 @@ class LoadAwareRoutingTest(harness.E2ECase):
         result = run_dnsctl("--json", "--socket", self.server.socket_path, "edges")
         self.assertEqual(result.returncode, 0, str(result))
         return next(row for row in result.json()["edges"] if row["name"] == "lon1")
+
+    def metrics_page(self):
+        """/metrics, read by Prometheus' own parser: {(name, sorted labels): value}."""
+        from urllib.request import urlopen
+        from prometheus_client.parser import text_string_to_metric_families
+        with urlopen("http://127.0.0.1:%d/metrics" % self.stats_port, timeout=10) as response:
+            text = response.read().decode()
+        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text) for sample in family.samples}
 
     def shed_at(self, waiting):
         """Sets the gauge and waits until the server sheds waiting/100 of lon1's networks."""
@@ -155,8 +166,15 @@ class LoadAwareRoutingTest(harness.E2ECase):
         self.shed_at(0)
         self.assertEqual({a[0] for a in self.answers().values()}, {"lon1"})
 
-        # explain shows the hash position against the fraction.
+        # explain shows the hash position against the fraction; /metrics the fraction, the
+        # signal and the answers moved.
         self.shed_at(50)
+        metrics = self.metrics_page()
+        self.assertEqual(metrics[("meridian_edge_load_shed_ratio", (("edge", "lon1"),))], 0.5)
+        self.assertEqual(metrics[("meridian_edge_load_signal", (("edge", "lon1"), ("metric", "vllm:num_requests_waiting")))], 50)
+        self.assertEqual(metrics[("meridian_edge_load_feed_up", (("edge", "lon1"),))], 1)
+        wait_until(lambda: self.metrics_page()[("meridian_answers_shed_total", (("edge", "lon1"),))] >= 2_000, 10,
+                   message="moved answers counted")
         network = next(n for n, a in self.answers().items() if a[0] == "fra1")
         explained = run_dnsctl("--socket", self.server.socket_path, "explain", "api.load.test", str(network))
         self.assertEqual(explained.returncode, 0, str(explained))
