@@ -102,7 +102,15 @@ public enum Dashboard {
             + "<td class=\"num latency\">\(latency)</td>"
             + "<td class=\"result\">\(escape(row.result ?? ""))</td>"
             + "<td class=\"num answers\">\(ReadableText.grouped(row.answers))</td>"
-            + "<td class=\"num share\">\(share)</td></tr>"
+            + "<td class=\"num share\">\(share)</td>"
+            + "<td class=\"num shed\" title=\"\(escape(loadTitle(row.load)))\">\(row.load.map { percent($0.shedFraction) } ?? "–")</td></tr>"
+    }
+
+    /// The load feed in a tooltip: its state and each signal's value.
+    static func loadTitle(_ load: EdgesReply.Load?) -> String {
+        guard let load else { return "no load feed" }
+        let signals = load.signals.map { "\($0.metric) \($0.value.map { ReadableText.decimal($0, places: 3) } ?? "?")" }
+        return (["feed " + load.feed] + signals + (load.lastError.map { [$0] } ?? [])).joined(separator: "; ")
     }
 
     /// One row per name, largest count first.

@@ -47,7 +47,7 @@ extension Dashboard {
     <section class="panel scroll">
     <h2>Edges</h2>
     <table id="edges-table">
-    <thead><tr><th>Edge</th><th>Pools</th><th>State</th><th>Admin</th><th>Last probe</th><th class="num">Latency</th><th>Result</th><th class="num">Answers</th><th class="num">Share</th></tr></thead>
+    <thead><tr><th>Edge</th><th>Pools</th><th>State</th><th>Admin</th><th>Last probe</th><th class="num">Latency</th><th>Result</th><th class="num">Answers</th><th class="num">Share</th><th class="num">Shed</th></tr></thead>
     <tbody id="edge-rows">{{EDGE_ROWS}}</tbody>
     </table>
     </section>
@@ -190,6 +190,11 @@ extension Dashboard {
           tr.appendChild(el("td", { "class": "result" }, result));
           tr.appendChild(el("td", { "class": "num answers" }, grouped(row.answers)));
           tr.appendChild(el("td", { "class": "num share" }, total === 0 ? "\u2013" : oneDecimal(row.answers / total * 100) + "%"));
+          var load = row.load;
+          var loadTitle = !load ? "no load feed" : ["feed " + load.feed].concat((load.signals || []).map(function (s) {
+            return s.metric + " " + (s.value === undefined ? "?" : String(Math.round(s.value * 1000) / 1000));
+          })).concat(load.lastError ? [load.lastError] : []).join("; ");
+          tr.appendChild(el("td", { "class": "num shed", "title": loadTitle }, load ? oneDecimal(load.shedFraction * 100) + "%" : "\u2013"));
           return tr;
         });
         replaceChildren(byId("edge-rows"), rows);
