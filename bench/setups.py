@@ -53,7 +53,8 @@ class Setup:
         self.log = log
 
 
-def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian"):
+def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian", load_feeds=None):
+    """`load_feeds`: edge name -> metrics URL, for edges that read a load feed."""
     d = os.path.join(work, "meridian-1m" if zone1m_dir else directory)
     zones = zone1m_dir or os.path.join(d, "zones")
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
@@ -80,6 +81,10 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory
         y += ["geoip:", f'  database: "{mmdb}"', "  client_subnet: true", "edges:"]
         for name, (lat, lon), v4, v6 in W.EDGES:
             y += [f"  {name}:", f"    location: [{lat}, {lon}]", f'    addresses: ["{v4}", "{v6}"]']
+            if load_feeds and name in load_feeds:
+                y += ["    load:", f'      metrics: "{load_feeds[name]}"', "      interval: 1s", "      timeout: 500ms",
+                      "      max_step: 1",
+                      '      signals: [{ metric: "vllm:num_requests_waiting", low: 0, high: 100 }]']
         y += ["pools:", f"  {W.POOL}:", f"    edges: [{', '.join(e[0] for e in W.EDGES)}]",
               "    policy: nearest", "    answers: 1"]
         zone = _static_zone_lines(W.ZONE) + [f"{W.GEO_NAME} {W.GEO_TTL} IN DYNA {W.POOL}"]
