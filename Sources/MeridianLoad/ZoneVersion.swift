@@ -40,10 +40,7 @@ public struct ZoneVersion: Sendable, Equatable {
         }
         for byte in record.rdata { mix(byte) }
         // Spread the FNV result so that summing several hashes keeps their bits apart.
-        hash ^= hash >> 33
-        hash &*= 0xFF51_AFD7_ED55_8CCD
-        hash ^= hash >> 33
-        return hash
+        return murmurFinalize(hash)
     }
 
     /// Why serving `self` after `previous` is a problem for secondaries and caches, if it is.

@@ -11,30 +11,18 @@ public enum ShedHash {
     public static func key(edgeName: String) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in edgeName.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return spread(hash)
+        return murmurFinalize(hash)
     }
 
     /// The hash of a client network (already masked to the shed prefix).
     @inline(__always)
     public static func network(_ network: ClientAddress) -> UInt64 {
-        spread(spread(network.octets.0 ^ UInt64(network.family.rawValue)) ^ network.octets.1)
+        murmurFinalize(murmurFinalize(network.octets.0 ^ UInt64(network.family.rawValue)) ^ network.octets.1)
     }
 
     /// The network's position for the edge with `key`, from 0 to 2^32 - 1.
     @inline(__always)
     public static func position(network: UInt64, key: UInt64) -> UInt64 {
-        spread(network ^ key) >> 32
-    }
-
-    /// MurmurHash3's finalizer: every output bit depends on every input bit.
-    @inline(__always)
-    static func spread(_ value: UInt64) -> UInt64 {
-        var value = value
-        value ^= value >> 33
-        value &*= 0xFF51_AFD7_ED55_8CCD
-        value ^= value >> 33
-        value &*= 0xC4CE_B9FE_1A85_EC53
-        value ^= value >> 33
-        return value
+        murmurFinalize(network ^ key) >> 32
     }
 }

@@ -203,16 +203,8 @@ package struct RateLimitKey {
         return word | upper >> 2
     }
 
-    /// A final avalanche (MurmurHash3's), so that the line index and the tag, taken from
-    /// opposite ends of the hash, both depend on every input bit.
+    /// A final avalanche, so that the line index and the tag, taken from opposite ends of
+    /// the hash, both depend on every input bit.
     @inline(__always)
-    package func finish() -> UInt64 {
-        var value = state
-        value ^= value >> 33
-        value &*= 0xFF51_AFD7_ED55_8CCD
-        value ^= value >> 33
-        value &*= 0xC4CE_B9FE_1A85_EC53
-        value ^= value >> 33
-        return value
-    }
+    package func finish() -> UInt64 { murmurFinalize(state) }
 }
