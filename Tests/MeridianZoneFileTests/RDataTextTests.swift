@@ -43,7 +43,7 @@ let rdataCases: [RDataCase] = [
     RDataCase(.dync, "inference-regional", "inference-regional"),
     RDataCase(RRType(65_534), "\\# 4 0a000001", "\\# 4 0A000001"),
     RDataCase(RRType(65_534), "\\# 0", "\\# 0"),
-    RDataCase(.dnskey, "\\# 4 01000308", "\\# 4 01000308"),
+    RDataCase(RRType(260), "\\# 4 01000308", "\\# 4 01000308"),
     RDataCase(.a, "\\# 4 c0000201", "192.0.2.1"),
     RDataCase(.sshfp, "\\# 2 0102", "\\# 2 0102"),
 ]

@@ -27,7 +27,7 @@ let validatorCases: [ZoneCase] = [
         ns.sub AAAA 2001:db8::10
         sub A 192.0.2.11
         signed CNAME www
-        signed RRSIG \\# 0
+        signed RRSIG CNAME 8 3 300 20360101000000 20351201000000 1 example. AAAA
         """, []),
     ZoneCase("records outside the zone", "www.other. A 192.0.2.1\nexample.net. A 192.0.2.2\n",
              ["5:1: www.other. is outside the zone example.", "6:1: example.net. is outside the zone example."]),
