@@ -41,10 +41,15 @@ struct RDataParser {
         }
         var out: [UInt8] = []
         out.reserveCapacity(32)
+        var digestToken: Int?
         for field in layout.fields {
+            if field == .hexRemainder { digestToken = index }
             try parse(field, of: type, into: &out)
         }
         try expectEnd(of: type)
+        if let problem = DigestLength.problem(type: type, rdata: out) {
+            throw FieldError(message: problem, token: digestToken)
+        }
         return out
     }
 
@@ -517,7 +522,43 @@ enum RDataWire {
             guard offset <= count else { return nil }
             ranges.append(start..<offset)
         }
-        return offset == count ? ranges : nil
+        guard offset == count, DigestLength.problem(type: type, rdata: rdata) == nil else { return nil }
+        return ranges
+    }
+}
+
+/// Digests whose length their digest type fixes, checked as BIND does: DS and CDS (RFC 4034,
+/// 4509, 5933, 6605), and ZONEMD, whose digest is at least 12 octets (RFC 8976 section 2.2.4).
+enum DigestLength {
+    static func problem(type: RRType, rdata: [UInt8]) -> String? {
+        switch type {
+        case .ds, .cds:
+            guard rdata.count >= 4 else { return nil }
+            let expected: Int? = switch rdata[3] {
+            case 1: 20
+            case 2, 3: 32
+            case 4: 48
+            default: nil
+            }
+            if let expected, rdata.count - 4 != expected {
+                return "digest type \(rdata[3]) needs \(expected) octets, not \(rdata.count - 4)"
+            }
+        case .zonemd:
+            guard rdata.count >= 6 else { return nil }
+            let length = rdata.count - 6
+            let expected: Int? = switch rdata[5] {
+            case 1: 48
+            case 2: 64
+            default: nil
+            }
+            if let expected, length != expected {
+                return "digest type \(rdata[5]) needs \(expected) octets, not \(length)"
+            }
+            if length < 12 { return "ZONEMD digest shorter than 12 octets" }
+        default:
+            break
+        }
+        return nil
     }
 }
 

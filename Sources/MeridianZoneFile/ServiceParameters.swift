@@ -81,7 +81,7 @@ enum ServiceParameters {
             guard !value.isEmpty, value.count % 4 == 0 else { return "bad ipv4hint value" }
         case ipv6Hint:
             guard !value.isEmpty, value.count % 16 == 0 else { return "bad ipv6hint value" }
-        case ech, dohPath:
+        case dohPath:
             guard !value.isEmpty else { return "\(keyName(key)) needs a value" }
         default:
             break
@@ -153,8 +153,10 @@ enum ServiceParameters {
                     if size == 4 { writer.ipv4(value[start..<(start + 4)]) } else { writer.ipv6(value[start..<(start + 16)]) }
                 }
             case ech:
-                writer.byte(UInt8(ascii: "="))
-                BinaryText.appendBase64(value, to: &writer.bytes)
+                if !value.isEmpty {
+                    writer.byte(UInt8(ascii: "="))
+                    BinaryText.appendBase64(value, to: &writer.bytes)
+                }
             default:
                 if !value.isEmpty {
                     writer.byte(UInt8(ascii: "="))
@@ -234,6 +236,8 @@ extension RDataParser {
             guard text == nil else { throw ServiceValueError(reason: "none allowed") }
             return []
         }
+        // BIND takes an ECH parameter without a value as an empty ECHConfigList.
+        if key == ServiceParameters.ech && (text ?? []).isEmpty { return [] }
         guard let text, !text.isEmpty else { throw ServiceValueError(reason: "missing") }
         var out: [UInt8] = []
         switch key {

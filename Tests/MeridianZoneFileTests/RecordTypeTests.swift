@@ -203,6 +203,10 @@ let typeCases: [TypeCase] = [
     TypeCase(.https, "1 . alpn=h3,h2 no-default-alpn ech=AAAA key65000 key3=53",
              "1 . alpn=\"h3,h2\" no-default-alpn port=13619 ech=AAAA key65000",
              "000100000100060268330268320002000000030002353300050003000000FDE80000"),
+    // BIND reads an ECH parameter without a value as empty.
+    TypeCase(.svcb, "1 . ech=\"\" alpn=h2",
+             "1 . alpn=\"h2\" ech",
+             "000100000100030268320005 0000"),
 ]
 
 @Test(arguments: typeCases)
@@ -242,6 +246,11 @@ let typeRejectCases: [TypeRejectCase] = [
     TypeRejectCase(.dnskey, "256 3 NOSUCHALG AAAA", "7: bad number \"NOSUCHALG\""),
     TypeRejectCase(.dnskey, "256 3 8", "8: missing base64 data in DNSKEY RDATA"),
     TypeRejectCase(.cds, "1 2 3", "6: missing hex data in CDS RDATA"),
+    TypeRejectCase(.ds, "1 8 1 00", "7: digest type 1 needs 20 octets, not 1"),
+    TypeRejectCase(.cds, "1 8 2 0011", "7: digest type 2 needs 32 octets, not 2"),
+    TypeRejectCase(.zonemd, "1 1 1 0011", "7: digest type 1 needs 48 octets, not 2"),
+    TypeRejectCase(.zonemd, "1 1 99 00112233445566778899AA", "8: ZONEMD digest shorter than 12 octets"),
+    TypeRejectCase(.ds, "\\# 5 0001080100", "1: generic RDATA is not valid DS data"),
     TypeRejectCase(.rrsig, "FOO 8 2 300 20360101000000 20351201000000 1 example. AAAA", "1: unknown record type \"FOO\""),
     TypeRejectCase(.rrsig, "A 8 2 300 20361301000000 20351201000000 1 example. AAAA",
                    "11: bad time \"20361301000000\" (YYYYMMDDHHmmSS or seconds since 1970)"),

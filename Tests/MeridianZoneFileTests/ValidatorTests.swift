@@ -22,7 +22,7 @@ let validatorCases: [ZoneCase] = [
         cdn 30 DYNC inference
         sub NS ns.sub
         sub NS ns.other.
-        sub DS 1 2 3 00
+        sub DS 1 2 5 00
         ns.sub A 192.0.2.10
         ns.sub AAAA 2001:db8::10
         sub A 192.0.2.11
@@ -92,7 +92,7 @@ func validates(_ zone: ZoneCase) {
 }
 
 @Test func validatedZoneCarriesItsCutsOnceLowerCased() throws {
-    let result = parse(apex + "Sub NS ns.sub\nsub NS ns.other.\nb NS ns.b\nns.sub A 192.0.2.10\nsub DS 1 2 3 00\n")
+    let result = parse(apex + "Sub NS ns.sub\nsub NS ns.other.\nb NS ns.b\nns.sub A 192.0.2.10\nsub DS 1 2 5 00\n")
     let zone = try ZoneValidator.validate(result.records, origin: name("example."), file: "test.zone")
     #expect(zone.cuts.map(\.description) == ["sub.example.", "b.example."])
     #expect(zone.cuts.allSatisfy { $0.wire == $0.lowercased.wire })
