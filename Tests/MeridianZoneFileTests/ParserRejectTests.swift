@@ -125,7 +125,7 @@ let rejectCases: [ZoneCase] = [
               "10:10: unknown record type FOO", "11:15: bad IPv6 address \"1::2::3\"", "13:26: unbalanced parenthesis"]),
 ]
 
-@Test(arguments: rejectCases)
+@Test(arguments: rejectCases + recordTypeRejectCases)
 func rejects(_ zone: ZoneCase) {
     let result = parse(zone.text, origin: zone.origin)
     #expect(located(result.errors) == zone.expected)
