@@ -53,15 +53,6 @@ public enum RDataField: Hashable, Sendable {
     case addressPrefixes
     /// SVCB/HTTPS SvcParams up to the end of RDATA (RFC 9460).
     case serviceParameters
-
-    /// Fields that run to the end of RDATA; they may be empty where noted in their checks.
-    public var isRemainder: Bool {
-        switch self {
-        case .characterStrings, .textRemainder, .hexRemainder, .base64Remainder, .typeBitmap, .addressPrefixes,
-             .serviceParameters: true
-        default: false
-        }
-    }
 }
 
 public struct RDataLayout: Sendable {
