@@ -4,7 +4,8 @@ A corpus zone holds every type added for zone files that BIND, NSD and Knot acce
 with escapes, parentheses, comments, mnemonics and RFC 3597 generic RDATA. BIND's
 ``named-compilezone`` is the reference: its canonical text of the corpus must equal what
 ``dnsctl dump-zone`` prints, and what ``dig`` prints from Meridian's answers must equal it too,
-which checks the wire form the server sends with BIND's own decoder.
+which checks the wire form the server sends with BIND's own decoder. NSD serves the same
+corpus as a second reference: the RDATA octets of every answer must be the same as NSD's.
 
 Presentation details that legitimately differ are normalised on both sides before comparing:
 BIND breaks long base64 and hex fields into blank-separated chunks (the chunks are joined),
@@ -152,6 +153,23 @@ def parse_presentation(text):
     return sorted(records)
 
 
+def generic_records(text):
+    """Records printed by ``dig +unknownformat``: RDATA as one string of hex octets."""
+    records = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith(";"):
+            continue
+        owner, ttl, _, rtype, rdata = line.split(None, 4)
+        marker, length, *digits = rdata.split()
+        if marker != "\\#":
+            raise AssertionError("not in the generic form: %r" % line)
+        octets = "".join(digits).lower()
+        if len(octets) != 2 * int(length):
+            raise AssertionError("length does not match: %r" % line)
+        records.append((owner.lower(), int(ttl), rtype.upper(), octets))
+    return sorted(records)
+
+
 class RecordTypesAgainstBIND(harness.E2ECase):
     @classmethod
     def setUpClass(cls):
@@ -210,6 +228,30 @@ class RecordTypesAgainstBIND(harness.E2ECase):
             self.assertEqual(served, expected, "%s %s\n%s" % (owner, rtype, answer))
             compared += len(served)
         self.assertEqual(compared, len([r for r in bind if r[2] not in ("SOA", "NS")]))
+
+    def test_served_wire_matches_nsd(self):
+        # NSD 4.6 reads RRSIG times only as YYYYMMDDHHmmSS, takes `key3=53` as port 53 where
+        # RFC 9460 section 2.1 and BIND take the value as the octets "53", and lower-cases
+        # the names in AFSDB RDATA where BIND and Meridian keep their case.
+        corpus = (CORPUS.replace("2082758400 2080080000", "20360101000000 20351201000000")
+                  .replace("key3=53", "port=53").replace("AFSDB2", "afsdb2"))
+        meridian = harness.Meridian(self, {ORIGIN: corpus}).start(self)
+        nsd = harness.NSD(self, {ORIGIN: corpus}).start(self)
+        # NSD answers a query at an NSEC3 owner as if the name did not exist (RFC 5155 section
+        # 7.2.8); Meridian does not sign zones and serves NSEC3 records as plain data.
+        rrsets = sorted({(owner, rtype) for owner, _, rtype, _ in self.bind_records()
+                         if rtype not in ("SOA", "NS", "NSEC3")})
+        compared = 0
+        for owner, rtype in rrsets:
+            answers = []
+            for server in (meridian, nsd):
+                answer = harness.run_dig(server.port, owner, rtype, "+tcp", "+noall", "+answer", "+unknownformat")
+                self.assertEqual(answer.returncode, 0, str(answer))
+                answers.append(generic_records(answer.output))
+            self.assertEqual(answers[0], answers[1], "%s %s: Meridian's RDATA octets, then NSD's" % (owner, rtype))
+            self.assertTrue(answers[0], "%s %s: no answer" % (owner, rtype))
+            compared += len(answers[0])
+        self.assertEqual(compared, 58)
 
     def test_names_in_new_types_are_not_compressed(self):
         server = harness.Meridian(self, {ORIGIN: CORPUS}).start(self)
