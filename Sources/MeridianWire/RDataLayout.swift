@@ -85,9 +85,9 @@ public struct RDataLayout: Sendable {
         case .tlsa: tlsa
         case .caa: caa
         case .ds, .cds: ds
+        case .minfo: minfo
         case .rp: rp
-        case .afsdb, .kx: preferenceAndName
-        case .lp: preferenceAndName
+        case .afsdb, .kx, .rt, .lp: preferenceAndName
         case .uri: uri
         case .openpgpkey, .dhcid: base64
         case .smimea: tlsa
@@ -125,6 +125,7 @@ public struct RDataLayout: Sendable {
     static let tlsa = RDataLayout(fields: [.uint8, .uint8, .uint8, .hexRemainder])
     static let caa = RDataLayout(fields: [.uint8, .caaTag, .textRemainder])
     static let ds = RDataLayout(fields: [.uint16, .algorithm(printedAsMnemonic: false), .uint8, .hexRemainder])
+    static let minfo = RDataLayout(fields: [.name(compressible: true), .name(compressible: true)])
     // Names of types newer than RFC 1035 are never compressed on output (RFC 3597 section 4).
     static let rp = RDataLayout(fields: [.name(compressible: false), .name(compressible: false)])
     static let preferenceAndName = RDataLayout(fields: [.uint16, .name(compressible: false)])

@@ -32,8 +32,10 @@ public struct RRType: RawRepresentable, Hashable, Sendable, Comparable {
     @inlinable public static var maila: RRType { RRType(254) }
     @inlinable public static var any: RRType { RRType(255) }
     @inlinable public static var caa: RRType { RRType(257) }
+    @inlinable public static var minfo: RRType { RRType(14) }
     @inlinable public static var rp: RRType { RRType(17) }
     @inlinable public static var afsdb: RRType { RRType(18) }
+    @inlinable public static var rt: RRType { RRType(21) }
     @inlinable public static var loc: RRType { RRType(29) }
     @inlinable public static var kx: RRType { RRType(36) }
     @inlinable public static var cert: RRType { RRType(37) }
@@ -73,9 +75,11 @@ public struct RRType: RawRepresentable, Hashable, Sendable, Comparable {
         (.opt, "OPT"), (.ds, "DS"), (.sshfp, "SSHFP"), (.rrsig, "RRSIG"), (.nsec, "NSEC"), (.dnskey, "DNSKEY"),
         (.tlsa, "TLSA"), (.spf, "SPF"), (.ixfr, "IXFR"), (.axfr, "AXFR"), (.mailb, "MAILB"), (.maila, "MAILA"),
         (.any, "ANY"), (.caa, "CAA"), (.dyna, "DYNA"), (.dync, "DYNC"),
-        (.rp, "RP"), (.afsdb, "AFSDB"), (.loc, "LOC"), (.kx, "KX"), (.cert, "CERT"), (.apl, "APL"), (.ipseckey, "IPSECKEY"), (.dhcid, "DHCID"), (.nsec3, "NSEC3"),
-        (.nsec3param, "NSEC3PARAM"), (.smimea, "SMIMEA"), (.cds, "CDS"), (.cdnskey, "CDNSKEY"), (.openpgpkey, "OPENPGPKEY"), (.csync, "CSYNC"), (.zonemd, "ZONEMD"), (.svcb, "SVCB"), (.https, "HTTPS"),
-        (.nid, "NID"), (.l32, "L32"), (.l64, "L64"), (.lp, "LP"), (.eui48, "EUI48"), (.eui64, "EUI64"), (.uri, "URI"),
+        (.minfo, "MINFO"), (.rp, "RP"), (.rt, "RT"), (.afsdb, "AFSDB"), (.loc, "LOC"), (.kx, "KX"), (.cert, "CERT"),
+        (.apl, "APL"), (.ipseckey, "IPSECKEY"), (.dhcid, "DHCID"), (.nsec3, "NSEC3"), (.nsec3param, "NSEC3PARAM"),
+        (.smimea, "SMIMEA"), (.cds, "CDS"), (.cdnskey, "CDNSKEY"), (.openpgpkey, "OPENPGPKEY"), (.csync, "CSYNC"),
+        (.zonemd, "ZONEMD"), (.svcb, "SVCB"), (.https, "HTTPS"), (.nid, "NID"), (.l32, "L32"), (.l64, "L64"),
+        (.lp, "LP"), (.eui48, "EUI48"), (.eui64, "EUI64"), (.uri, "URI"),
     ]
 
     /// Parses a mnemonic (`AAAA`) or the generic form (`TYPE65534`, RFC 3597), case-insensitively.

@@ -6,6 +6,12 @@ import Testing
 /// BIND 9.18 `named-compilezone` output once the blanks BIND puts inside long base64 and hex
 /// fields are removed; the wire forms were produced independently with dnspython 2.9.
 let recordTypeCases: [RDataCase] = [
+    RDataCase(.minfo, "rm.example.com. errors",
+              "rm.example.com. errors.example.",
+              "02726D076578616D706C6503636F6D00066572726F7273076578616D706C6500"),
+    RDataCase(.rt, "10 relay.example.com.",
+              "10 relay.example.com.",
+              "000A0572656C6179076578616D706C6503636F6D00"),
     RDataCase(.rp, "mbox.example.com. txt.example.com.",
               "mbox.example.com. txt.example.com.",
               "046D626F78076578616D706C6503636F6D0003747874076578616D706C6503636F6D00"),
@@ -290,12 +296,13 @@ let recordTypeRejectCases: [ZoneCase] = [
              ["2:14: generic RDATA is not valid NSEC3PARAM data"]),
 ]
 
-/// Names in the new types are never compressed on output (RFC 3597 section 4), and the
-/// mnemonics read back whatever their case.
+/// Names in the new types are never compressed on output, except in MINFO, one of the RFC 1035
+/// types (RFC 3597 section 4); the mnemonics read back whatever their case.
 @Test func newTypesHaveNoCompressibleNames() {
-    for type: RRType in [.rp, .afsdb, .kx, .lp, .rrsig, .nsec, .ipseckey, .svcb, .https] {
+    for type: RRType in [.rp, .afsdb, .rt, .kx, .lp, .rrsig, .nsec, .ipseckey, .svcb, .https] {
         #expect(RDataLayout.of(type)?.hasCompressibleName == false, "\(type)")
     }
+    #expect(RDataLayout.of(.minfo)?.hasCompressibleName == true)
     for (type, mnemonic) in RRType.mnemonics {
         #expect(RRType(mnemonic: mnemonic.lowercased()) == type)
     }
