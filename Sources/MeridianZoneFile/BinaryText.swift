@@ -16,34 +16,32 @@ enum BinaryText {
     }
 
     /// Decodes base64 text split over several pieces (zone files break long keys anywhere);
-    /// nil when it is not canonical base64
-    /// in whole 4-character groups (with `=` padding in the last one only).
+    /// nil unless it is whole 4-character groups with `=` padding in the last one only.
     static func decodeBase64(_ pieces: [UnsafeBufferPointer<UInt8>]) -> [UInt8]? {
         var characters: [UInt8] = []
         for piece in pieces { characters.append(contentsOf: piece) }
         guard !characters.isEmpty, characters.count % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(characters.count / 4 * 3)
-        var index = 0
-        while index < characters.count {
-            let isLast = index + 4 == characters.count
-            var values: [UInt8] = []
+        for start in stride(from: 0, to: characters.count, by: 4) {
+            let isLast = start + 4 == characters.count
+            var group: UInt32 = 0
             var padding = 0
             for offset in 0..<4 {
-                let byte = characters[index + offset]
+                let byte = characters[start + offset]
+                var value: UInt8 = 0
                 if byte == UInt8(ascii: "=") {
                     guard isLast, offset >= 2 else { return nil }
                     padding += 1
                 } else {
-                    guard padding == 0, let value = base64Value(byte) else { return nil }
-                    values.append(value)
+                    guard padding == 0, let decoded = base64Value(byte) else { return nil }
+                    value = decoded
                 }
+                group = group << 6 | UInt32(value)
             }
-            let group = values.enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << UInt32(18 - 6 * $1.offset) }
             out.append(UInt8(group >> 16 & 0xFF))
             if padding < 2 { out.append(UInt8(group >> 8 & 0xFF)) }
             if padding < 1 { out.append(UInt8(group & 0xFF)) }
-            index += 4
         }
         return out
     }
