@@ -91,7 +91,8 @@ enum LocationText {
             negative = true
             digits = digits.dropFirst()
         }
-        if metres, let last = digits.last, last | 0x20 == UInt8(ascii: "m") { digits = digits.dropLast() }
+        // Lower case only, as BIND and NSD read it.
+        if metres, digits.last == UInt8(ascii: "m") { digits = digits.dropLast() }
         var whole: Int64 = 0
         var fraction: Int64 = 0
         var fractionDigits = 0

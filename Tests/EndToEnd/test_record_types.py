@@ -221,6 +221,16 @@ class RecordTypesAgainstBIND(harness.E2ECase):
         self.assertEqual((only_bind, only_ours), ([], []))
         self.assertEqual(len(bind), len(ours))
 
+    def test_dump_zone_output_reads_back(self):
+        first = harness.run_dnsctl("dump-zone", self.zone_file, "--origin", ORIGIN)
+        self.assertEqual(first.returncode, 0, str(first))
+        dumped = os.path.join(self.workdir, "dumped.zone")
+        with open(dumped, "w") as f:
+            f.write(first.stdout)
+        second = harness.run_dnsctl("dump-zone", dumped, "--origin", ORIGIN)
+        self.assertEqual(second.returncode, 0, str(second))
+        self.assertEqual(second.stdout, first.stdout)
+
     def test_served_records_decode_as_bind_reads_them(self):
         bind = self.bind_records()
         server = harness.Meridian(self, {ORIGIN: CORPUS}).start(self)
