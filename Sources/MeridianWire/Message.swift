@@ -118,11 +118,17 @@ public struct Message: Hashable, Sendable {
                     out.append(contentsOf: UnsafeRawBufferPointer(rebasing: reader.bytes[reader.offset..<(reader.offset + 1 + count)]))
                     reader.offset += 1 + count
                 }
-            case .textRemainder, .hexRemainder:
+            case .textRemainder, .hexRemainder, .base64Remainder, .typeBitmap, .addressPrefixes, .serviceParameters:
                 out.append(contentsOf: UnsafeRawBufferPointer(rebasing: reader.bytes[reader.offset..<end]))
                 reader.offset = end
+            case .ipsecGateway:
+                let rest = UnsafeRawBufferPointer(rebasing: reader.bytes[reader.offset..<end])
+                guard let gatewayLength = MessageWriter.ipsecGatewayLength(rest, at: 0), 2 + gatewayLength <= rest.count else {
+                    throw .badRData(type: type, at: reader.offset)
+                }
+                out.append(contentsOf: rest[..<(2 + gatewayLength)])
+                reader.offset += 2 + gatewayLength
             default:
-                guard reader.offset < end || field == .characterString else { throw .badRData(type: type, at: reader.offset) }
                 guard reader.offset < end else { throw .badRData(type: type, at: reader.offset) }
                 let fieldLength = reader.bytes.withMemoryRebound(to: UInt8.self) { _ in
                     MessageWriter.fixedLength(field, UnsafeRawBufferPointer(rebasing: reader.bytes[reader.offset..<end]), at: 0)

@@ -238,6 +238,26 @@ public struct MessageWriter {
         return true
     }
 
+    /// Length of the IPSECKEY gateway after its type and algorithm octets (RFC 4025 section 2.5),
+    /// or nil for an unknown gateway type or a name that runs past the data.
+    public static func ipsecGatewayLength(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Int? {
+        guard start + 2 <= bytes.count else { return nil }
+        switch bytes[start] {
+        case 0: return 0
+        case 1: return 4
+        case 2: return 16
+        case 3:
+            var offset = start + 2
+            while offset < bytes.count, bytes[offset] != 0 {
+                guard bytes[offset] <= 63 else { return nil }
+                offset += 1 + Int(bytes[offset])
+            }
+            guard offset < bytes.count, offset + 1 - start - 2 <= 255 else { return nil }
+            return offset + 1 - start - 2
+        default: return nil
+        }
+    }
+
     static func nameLength(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Int {
         var offset = start
         while bytes[offset] != 0 { offset += 1 + Int(bytes[offset]) }
@@ -247,12 +267,17 @@ public struct MessageWriter {
     /// Length of a non-name field inside well-formed stored RDATA.
     static func fixedLength(_ field: RDataField, _ rdata: UnsafeRawBufferPointer, at offset: Int) -> Int {
         switch field {
-        case .uint8: 1
-        case .uint16: 2
-        case .uint32, .period, .ipv4: 4
-        case .ipv6: 16
-        case .characterString, .caaTag: 1 + Int(rdata[offset])
-        case .characterStrings, .textRemainder, .hexRemainder: rdata.count - offset
+        case .uint8, .algorithm: 1
+        case .uint16, .rrType, .certificateType: 2
+        case .uint32, .period, .ipv4, .timestamp: 4
+        case .ipv6, .location: 16
+        case .eui48: 6
+        case .eui64, .ilnp64: 8
+        case .characterString, .caaTag, .salt, .base32Hex: 1 + Int(rdata[offset])
+        case .characterStrings, .textRemainder, .hexRemainder, .base64Remainder, .typeBitmap, .addressPrefixes,
+             .serviceParameters:
+            rdata.count - offset
+        case .ipsecGateway: 2 + (ipsecGatewayLength(rdata, at: offset) ?? 0)
         case .name: nameLength(rdata, at: offset)
         }
     }

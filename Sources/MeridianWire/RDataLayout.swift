@@ -22,6 +22,37 @@ public enum RDataField: Hashable, Sendable {
     case textRemainder
     /// The rest of RDATA written as hexadecimal (SSHFP, TLSA, DS digests).
     case hexRemainder
+    /// The rest of RDATA written as base64, possibly split by blanks (keys, signatures).
+    case base64Remainder
+    /// A DNSSEC algorithm number, also written by its mnemonic (`RSASHA256`). BIND prints the
+    /// mnemonic in CERT only, the number elsewhere.
+    case algorithm(printedAsMnemonic: Bool)
+    /// A type number written as its mnemonic (RRSIG type covered).
+    case rrType
+    /// A 32-bit time written as `YYYYMMDDHHmmSS` (UTC) or as plain seconds (RRSIG).
+    case timestamp
+    /// NSEC/NSEC3/CSYNC type bitmap (RFC 4034 section 4.1.2): a list of type mnemonics.
+    case typeBitmap
+    /// A length-prefixed octet string written as hex, `-` when empty (NSEC3 salt).
+    case salt
+    /// A length-prefixed octet string written as base32hex (NSEC3 next hashed owner).
+    case base32Hex
+    /// Six octets written `xx-xx-xx-xx-xx-xx` (EUI48).
+    case eui48
+    /// Eight octets written `xx-xx-xx-xx-xx-xx-xx-xx` (EUI64).
+    case eui64
+    /// Eight octets written as four 16-bit hex groups `xxxx:xxxx:xxxx:xxxx` (NID, L64).
+    case ilnp64
+    /// CERT certificate type: a number or a mnemonic (`PKIX`).
+    case certificateType
+    /// LOC RDATA as a whole (RFC 1876): 16 octets written as coordinates, altitude and sizes.
+    case location
+    /// IPSECKEY gateway type, algorithm and gateway (RFC 4025), whose length depends on the type.
+    case ipsecGateway
+    /// APL items up to the end of RDATA (RFC 3123).
+    case addressPrefixes
+    /// SVCB/HTTPS SvcParams up to the end of RDATA (RFC 9460).
+    case serviceParameters
 }
 
 public struct RDataLayout: Sendable {
@@ -53,7 +84,29 @@ public struct RDataLayout: Sendable {
         case .sshfp: sshfp
         case .tlsa: tlsa
         case .caa: caa
-        case .ds: ds
+        case .ds, .cds: ds
+        case .minfo: minfo
+        case .rp: rp
+        case .afsdb, .kx, .rt, .lp: preferenceAndName
+        case .uri: uri
+        case .openpgpkey, .dhcid: base64
+        case .smimea: tlsa
+        case .dnskey, .cdnskey: dnskey
+        case .rrsig: rrsig
+        case .nsec: nsec
+        case .nsec3: nsec3
+        case .nsec3param: nsec3param
+        case .csync: csync
+        case .zonemd: zonemd
+        case .eui48: eui48
+        case .eui64: eui64
+        case .nid, .l64: ilnp64
+        case .l32: l32
+        case .cert: cert
+        case .loc: loc
+        case .ipseckey: ipseckey
+        case .apl: apl
+        case .svcb, .https: svcb
         default: nil
         }
     }
@@ -71,5 +124,28 @@ public struct RDataLayout: Sendable {
     static let sshfp = RDataLayout(fields: [.uint8, .uint8, .hexRemainder])
     static let tlsa = RDataLayout(fields: [.uint8, .uint8, .uint8, .hexRemainder])
     static let caa = RDataLayout(fields: [.uint8, .caaTag, .textRemainder])
-    static let ds = RDataLayout(fields: [.uint16, .uint8, .uint8, .hexRemainder])
+    static let ds = RDataLayout(fields: [.uint16, .algorithm(printedAsMnemonic: false), .uint8, .hexRemainder])
+    static let minfo = RDataLayout(fields: [.name(compressible: true), .name(compressible: true)])
+    // Names of types newer than RFC 1035 are never compressed on output (RFC 3597 section 4).
+    static let rp = RDataLayout(fields: [.name(compressible: false), .name(compressible: false)])
+    static let preferenceAndName = RDataLayout(fields: [.uint16, .name(compressible: false)])
+    static let uri = RDataLayout(fields: [.uint16, .uint16, .textRemainder])
+    static let base64 = RDataLayout(fields: [.base64Remainder])
+    static let dnskey = RDataLayout(fields: [.uint16, .uint8, .algorithm(printedAsMnemonic: false), .base64Remainder])
+    static let rrsig = RDataLayout(fields: [.rrType, .algorithm(printedAsMnemonic: false), .uint8, .uint32, .timestamp, .timestamp, .uint16,
+                                            .name(compressible: false), .base64Remainder])
+    static let nsec = RDataLayout(fields: [.name(compressible: false), .typeBitmap])
+    static let nsec3 = RDataLayout(fields: [.uint8, .uint8, .uint16, .salt, .base32Hex, .typeBitmap])
+    static let nsec3param = RDataLayout(fields: [.uint8, .uint8, .uint16, .salt])
+    static let csync = RDataLayout(fields: [.uint32, .uint16, .typeBitmap])
+    static let zonemd = RDataLayout(fields: [.uint32, .uint8, .uint8, .hexRemainder])
+    static let eui48 = RDataLayout(fields: [.eui48])
+    static let eui64 = RDataLayout(fields: [.eui64])
+    static let ilnp64 = RDataLayout(fields: [.uint16, .ilnp64])
+    static let l32 = RDataLayout(fields: [.uint16, .ipv4])
+    static let cert = RDataLayout(fields: [.certificateType, .uint16, .algorithm(printedAsMnemonic: true), .base64Remainder])
+    static let loc = RDataLayout(fields: [.location])
+    static let ipseckey = RDataLayout(fields: [.uint8, .ipsecGateway, .base64Remainder])
+    static let apl = RDataLayout(fields: [.addressPrefixes])
+    static let svcb = RDataLayout(fields: [.uint16, .name(compressible: false), .serviceParameters])
 }

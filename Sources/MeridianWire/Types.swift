@@ -32,6 +32,33 @@ public struct RRType: RawRepresentable, Hashable, Sendable, Comparable {
     @inlinable public static var maila: RRType { RRType(254) }
     @inlinable public static var any: RRType { RRType(255) }
     @inlinable public static var caa: RRType { RRType(257) }
+    @inlinable public static var minfo: RRType { RRType(14) }
+    @inlinable public static var rp: RRType { RRType(17) }
+    @inlinable public static var afsdb: RRType { RRType(18) }
+    @inlinable public static var rt: RRType { RRType(21) }
+    @inlinable public static var loc: RRType { RRType(29) }
+    @inlinable public static var kx: RRType { RRType(36) }
+    @inlinable public static var cert: RRType { RRType(37) }
+    @inlinable public static var apl: RRType { RRType(42) }
+    @inlinable public static var ipseckey: RRType { RRType(45) }
+    @inlinable public static var dhcid: RRType { RRType(49) }
+    @inlinable public static var nsec3: RRType { RRType(50) }
+    @inlinable public static var nsec3param: RRType { RRType(51) }
+    @inlinable public static var smimea: RRType { RRType(53) }
+    @inlinable public static var cds: RRType { RRType(59) }
+    @inlinable public static var cdnskey: RRType { RRType(60) }
+    @inlinable public static var openpgpkey: RRType { RRType(61) }
+    @inlinable public static var csync: RRType { RRType(62) }
+    @inlinable public static var zonemd: RRType { RRType(63) }
+    @inlinable public static var svcb: RRType { RRType(64) }
+    @inlinable public static var https: RRType { RRType(65) }
+    @inlinable public static var nid: RRType { RRType(104) }
+    @inlinable public static var l32: RRType { RRType(105) }
+    @inlinable public static var l64: RRType { RRType(106) }
+    @inlinable public static var lp: RRType { RRType(107) }
+    @inlinable public static var eui48: RRType { RRType(108) }
+    @inlinable public static var eui64: RRType { RRType(109) }
+    @inlinable public static var uri: RRType { RRType(256) }
     /// Meridian's dynamic record kinds. They exist only in zone files and in the
     /// authority data; they are never written to the wire. Values are from the
     /// private-use range (RFC 6895 section 3.1: 65280-65534).
@@ -42,12 +69,17 @@ public struct RRType: RawRepresentable, Hashable, Sendable, Comparable {
         (rawValue >= 128 && rawValue <= 255) || self == .opt
     }
 
-    static let mnemonics: [(RRType, String)] = [
+    public static let mnemonics: [(RRType, String)] = [
         (.a, "A"), (.ns, "NS"), (.cname, "CNAME"), (.soa, "SOA"), (.ptr, "PTR"), (.hinfo, "HINFO"),
         (.mx, "MX"), (.txt, "TXT"), (.aaaa, "AAAA"), (.srv, "SRV"), (.naptr, "NAPTR"), (.dname, "DNAME"),
         (.opt, "OPT"), (.ds, "DS"), (.sshfp, "SSHFP"), (.rrsig, "RRSIG"), (.nsec, "NSEC"), (.dnskey, "DNSKEY"),
         (.tlsa, "TLSA"), (.spf, "SPF"), (.ixfr, "IXFR"), (.axfr, "AXFR"), (.mailb, "MAILB"), (.maila, "MAILA"),
         (.any, "ANY"), (.caa, "CAA"), (.dyna, "DYNA"), (.dync, "DYNC"),
+        (.minfo, "MINFO"), (.rp, "RP"), (.rt, "RT"), (.afsdb, "AFSDB"), (.loc, "LOC"), (.kx, "KX"), (.cert, "CERT"),
+        (.apl, "APL"), (.ipseckey, "IPSECKEY"), (.dhcid, "DHCID"), (.nsec3, "NSEC3"), (.nsec3param, "NSEC3PARAM"),
+        (.smimea, "SMIMEA"), (.cds, "CDS"), (.cdnskey, "CDNSKEY"), (.openpgpkey, "OPENPGPKEY"), (.csync, "CSYNC"),
+        (.zonemd, "ZONEMD"), (.svcb, "SVCB"), (.https, "HTTPS"), (.nid, "NID"), (.l32, "L32"), (.l64, "L64"),
+        (.lp, "LP"), (.eui48, "EUI48"), (.eui64, "EUI64"), (.uri, "URI"),
     ]
 
     /// Parses a mnemonic (`AAAA`) or the generic form (`TYPE65534`, RFC 3597), case-insensitively.

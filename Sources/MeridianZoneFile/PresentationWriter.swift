@@ -48,6 +48,15 @@ struct PresentationWriter {
         }
     }
 
+    mutating func lowerHex(_ octet: UInt8) {
+        bytes.append(Self.lowerHexDigit(octet >> 4))
+        bytes.append(Self.lowerHexDigit(octet & 0x0F))
+    }
+
+    @inline(__always) static func lowerHexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? nibble + 0x30 : nibble - 10 + 0x61
+    }
+
     @inline(__always) static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? nibble + 0x30 : nibble - 10 + 0x41
     }
@@ -101,7 +110,7 @@ struct PresentationWriter {
             for shift in stride(from: 12, through: 0, by: -4) {
                 let nibble = UInt8((value >> UInt16(shift)) & 0xF)
                 if nibble != 0 || started || shift == 0 {
-                    bytes.append(nibble < 10 ? nibble + 0x30 : nibble - 10 + 0x61)
+                    bytes.append(Self.lowerHexDigit(nibble))
                     started = true
                 }
             }
@@ -118,7 +127,7 @@ extension PresentationWriter {
             if RDataParser.isPoolName(rdata) { bytes.append(contentsOf: rdata) } else { generic(rdata) }
             return
         }
-        guard let layout = RDataLayout.of(type), let ranges = RDataWire.fields(rdata, layout: layout) else {
+        guard let layout = RDataLayout.of(type), let ranges = RDataWire.fields(rdata, layout: layout, type: type) else {
             generic(rdata)
             return
         }
@@ -167,6 +176,58 @@ extension PresentationWriter {
                     return
                 }
                 hex(value)
+            case .algorithm(let printedAsMnemonic):
+                if printedAsMnemonic, let mnemonic = RDataMnemonics.algorithmName(rdata[start]) {
+                    text(mnemonic)
+                } else {
+                    decimal(UInt64(rdata[start]))
+                }
+            case .rrType:
+                text(RRType(UInt16(rdata[start]) << 8 | UInt16(rdata[start + 1])).description)
+            case .certificateType:
+                let value = UInt16(rdata[start]) << 8 | UInt16(rdata[start + 1])
+                if let mnemonic = RDataMnemonics.certificateTypeName(value) { text(mnemonic) } else { decimal(UInt64(value)) }
+            case .timestamp:
+                RDataMnemonics.appendTimestamp(RDataText.readUInt32(value), to: &bytes)
+            case .base64Remainder:
+                BinaryText.appendBase64(value, to: &bytes)
+            case .typeBitmap:
+                if value.isEmpty { bytes.removeLast() }
+                for (position, listed) in TypeBitmap.types(value).enumerated() {
+                    if position > 0 { bytes.append(UInt8(ascii: " ")) }
+                    text(listed.description)
+                }
+            case .salt:
+                if value.count == 1 { bytes.append(UInt8(ascii: "-")) } else { hex(value.dropFirst()) }
+            case .base32Hex:
+                BinaryText.appendBase32Hex(value.dropFirst(), to: &bytes)
+            case .eui48, .eui64:
+                for (position, octet) in value.enumerated() {
+                    if position > 0 { bytes.append(UInt8(ascii: "-")) }
+                    lowerHex(octet)
+                }
+            case .ilnp64:
+                for group in 0..<4 {
+                    if group > 0 { bytes.append(UInt8(ascii: ":")) }
+                    let high = value[start + 2 * group], low = value[start + 2 * group + 1]
+                    if high >= 0x10 {
+                        lowerHex(high)
+                        lowerHex(low)
+                    } else {
+                        if high > 0 { bytes.append(Self.lowerHexDigit(high)) }
+                        if high > 0 || low >= 0x10 { bytes.append(Self.lowerHexDigit(low >> 4)) }
+                        bytes.append(Self.lowerHexDigit(low & 0x0F))
+                    }
+                }
+            case .location:
+                LocationText.append(value, to: &self)
+            case .ipsecGateway:
+                IPSecGateway.append(value, to: &self)
+            case .addressPrefixes:
+                AddressPrefixes.append(value, to: &self)
+            case .serviceParameters:
+                if value.isEmpty { bytes.removeLast() }
+                ServiceParameters.append(value, to: &self)
             }
         }
     }

@@ -41,16 +41,21 @@ struct RDataParser {
         }
         var out: [UInt8] = []
         out.reserveCapacity(32)
+        var digestToken: Int?
         for field in layout.fields {
+            if field == .hexRemainder { digestToken = index }
             try parse(field, of: type, into: &out)
         }
         try expectEnd(of: type)
+        if let problem = DigestLength.problem(type: type, rdata: out) {
+            throw FieldError(message: problem, token: digestToken)
+        }
         return out
     }
 
     // MARK: Fields
 
-    private mutating func parse(_ field: RDataField, of type: RRType, into out: inout [UInt8]) throws(FieldError) {
+    mutating func parse(_ field: RDataField, of type: RRType, into out: inout [UInt8]) throws(FieldError) {
         switch field {
         case .name:
             let token = try next(field, of: type, quotedAllowed: false)
@@ -111,10 +116,173 @@ struct RDataParser {
             _ = try next(field, of: type, quotedAllowed: false)
             index -= 1
             try hex(into: &out)
+        case .base64Remainder:
+            try base64(field, of: type, into: &out)
+        case .algorithm:
+            let token = try next(field, of: type, quotedAllowed: false)
+            if let value = RDataMnemonics.lookup(content(token), in: RDataMnemonics.algorithms) {
+                out.append(value)
+            } else {
+                index -= 1
+                out.append(UInt8(try number(field, of: type, max: UInt64(UInt8.max))))
+            }
+        case .certificateType:
+            let token = try next(field, of: type, quotedAllowed: false)
+            if let value = RDataMnemonics.lookup(content(token), in: RDataMnemonics.certificateTypes) {
+                appendUInt16(value, to: &out)
+            } else {
+                index -= 1
+                appendUInt16(UInt16(try number(field, of: type, max: UInt64(UInt16.max))), to: &out)
+            }
+        case .rrType:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard let covered = ZoneLoader.typeOf(content(token)) else {
+                throw FieldError(message: "unknown record type \(quote(token))", token: index - 1)
+            }
+            appendUInt16(covered.rawValue, to: &out)
+        case .timestamp:
+            let token = try next(field, of: type, quotedAllowed: false)
+            let text = content(token)
+            if let value = RDataMnemonics.timestamp(text) {
+                appendUInt32(value, to: &out)
+            } else if text.count != 14, let value = TextFields.decimal(text), value <= UInt64(UInt32.max) {
+                appendUInt32(UInt32(value), to: &out)
+            } else {
+                throw FieldError(message: "bad time \(quote(token)) (YYYYMMDDHHmmSS or seconds since 1970)", token: index - 1)
+            }
+        case .typeBitmap:
+            try typeBitmap(of: type, into: &out)
+        case .salt:
+            let token = try next(field, of: type, quotedAllowed: false)
+            let text = content(token)
+            let lengthAt = out.count
+            out.append(0)
+            if !(text.count == 1 && text[0] == UInt8(ascii: "-")) {
+                guard text.count % 2 == 0, let salt = Self.hexOctets(text) else {
+                    throw FieldError(message: "bad salt \(quote(token)) (hex digits, or - for none)", token: index - 1)
+                }
+                guard salt.count <= 255 else {
+                    throw FieldError(message: "salt longer than 255 octets", token: index - 1)
+                }
+                out.append(contentsOf: salt)
+            }
+            out[lengthAt] = UInt8(out.count - lengthAt - 1)
+        case .base32Hex:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard let hash = BinaryText.decodeBase32Hex(content(token)), !hash.isEmpty else {
+                throw FieldError(message: "bad base32hex hash \(quote(token))", token: index - 1)
+            }
+            guard hash.count <= 255 else {
+                throw FieldError(message: "hash longer than 255 octets", token: index - 1)
+            }
+            out.append(UInt8(hash.count))
+            out.append(contentsOf: hash)
+        case .eui48, .eui64:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard let octets = Self.separatedHex(content(token), groups: field == .eui48 ? 6 : 8, digits: 2,
+                                                 separator: UInt8(ascii: "-"), exact: true) else {
+                throw FieldError(message: "bad \(type) address \(quote(token)) (xx-xx-...)", token: index - 1)
+            }
+            out.append(contentsOf: octets)
+        case .ilnp64:
+            let token = try next(field, of: type, quotedAllowed: false)
+            guard let octets = Self.separatedHex(content(token), groups: 4, digits: 4, separator: UInt8(ascii: ":"), exact: false) else {
+                throw FieldError(message: "bad 64-bit \(type) value \(quote(token)) (xxxx:xxxx:xxxx:xxxx)", token: index - 1)
+            }
+            out.append(contentsOf: octets)
+        case .location:
+            try location(of: type, into: &out)
+        case .ipsecGateway:
+            try ipsecGateway(of: type, into: &out)
+        case .addressPrefixes:
+            try addressPrefixes(of: type, into: &out)
+        case .serviceParameters:
+            try serviceParameters(of: type, into: &out)
         }
     }
 
-    private mutating func number(_ field: RDataField, of type: RRType, max: UInt64) throws(FieldError) -> UInt64 {
+    /// Base64 up to the end of the record, possibly split by blanks. Never empty: BIND requires
+    /// the key even where RFC 4025 lets IPSECKEY omit it.
+    private mutating func base64(_ field: RDataField, of type: RRType, into out: inout [UInt8]) throws(FieldError) {
+        let first = index
+        _ = try next(field, of: type, quotedAllowed: false)
+        var pieces: [Bytes] = [content(tokens[first])]
+        while index < tokens.count {
+            guard !tokens[index].quoted else {
+                throw FieldError(message: "expected base64 data, not a quoted string", token: index)
+            }
+            pieces.append(content(tokens[index]))
+            index += 1
+        }
+        guard let decoded = BinaryText.decodeBase64(pieces) else {
+            throw FieldError(message: "bad base64 data", token: first)
+        }
+        out.append(contentsOf: decoded)
+    }
+
+    /// Type mnemonics up to the end of the record, in any order, as the windowed bitmap of
+    /// RFC 4034 section 4.1.2. NSEC names at least its own RRSIG and NSEC, so it cannot be empty
+    /// (BIND); NSEC3 and CSYNC may be.
+    private mutating func typeBitmap(of type: RRType, into out: inout [UInt8]) throws(FieldError) {
+        guard index < tokens.count || type != .nsec else {
+            throw FieldError(message: "missing type list in \(type) RDATA", token: nil)
+        }
+        var present = Set<UInt16>()
+        while index < tokens.count {
+            let token = tokens[index]
+            guard !token.quoted, let listed = ZoneLoader.typeOf(content(token)) else {
+                throw FieldError(message: "unknown record type \(quote(token)) in the type list", token: index)
+            }
+            present.insert(listed.rawValue)
+            index += 1
+        }
+        TypeBitmap.append(present.sorted(), to: &out)
+    }
+
+    static func hexOctets(_ text: Bytes) -> [UInt8]? {
+        var octets: [UInt8] = []
+        var high: UInt8?
+        for byte in text {
+            guard let nibble = TextFields.hexValue(byte) else { return nil }
+            if let pending = high {
+                octets.append(pending << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return high == nil ? octets : nil
+    }
+
+    /// `groups` hex groups joined by `separator`, each of `digits` digits (up to `digits` when
+    /// not `exact`), as big-endian octets.
+    static func separatedHex(_ text: Bytes, groups: Int, digits: Int, separator: UInt8, exact: Bool) -> [UInt8]? {
+        var octets: [UInt8] = []
+        var value: UInt32 = 0
+        var count = 0
+        var groupsSeen = 0
+        func close() -> Bool {
+            guard count > 0, !exact || count == digits else { return false }
+            for shift in stride(from: (digits / 2 - 1) * 8, through: 0, by: -8) { octets.append(UInt8(value >> UInt32(shift) & 0xFF)) }
+            groupsSeen += 1
+            value = 0
+            count = 0
+            return true
+        }
+        for byte in text {
+            if byte == separator {
+                guard close() else { return nil }
+                continue
+            }
+            guard let nibble = TextFields.hexValue(byte), count < digits else { return nil }
+            value = value << 4 | UInt32(nibble)
+            count += 1
+        }
+        guard close(), groupsSeen == groups else { return nil }
+        return octets
+    }
+
+    mutating func number(_ field: RDataField, of type: RRType, max: UInt64) throws(FieldError) -> UInt64 {
         let token = try next(field, of: type, quotedAllowed: false)
         guard let value = TextFields.decimal(content(token)) else {
             throw FieldError(message: "bad number \(quote(token))", token: index - 1)
@@ -141,7 +309,7 @@ struct RDataParser {
     }
 
     /// Hex digits up to the end of the record, possibly split by blanks.
-    private mutating func hex(into out: inout [UInt8]) throws(FieldError) {
+    mutating func hex(into out: inout [UInt8]) throws(FieldError) {
         var high: UInt8?
         while index < tokens.count {
             let token = tokens[index]
@@ -205,7 +373,7 @@ struct RDataParser {
             guard Self.isPoolName(out) else {
                 throw FieldError(message: "generic RDATA is not a valid \(type) pool name", token: marker)
             }
-        } else if let layout = RDataLayout.of(type), RDataWire.fields(out, layout: layout) == nil {
+        } else if let layout = RDataLayout.of(type), RDataWire.fields(out, layout: layout, type: type) == nil {
             throw FieldError(message: "generic RDATA is not valid \(type) data", token: marker)
         }
         return out
@@ -218,7 +386,7 @@ struct RDataParser {
 
     // MARK: Tokens
 
-    private mutating func next(_ field: RDataField, of type: RRType, quotedAllowed: Bool) throws(FieldError) -> Token {
+    mutating func next(_ field: RDataField, of type: RRType, quotedAllowed: Bool) throws(FieldError) -> Token {
         guard index < tokens.count else {
             throw FieldError(message: "missing \(Self.describe(field)) in \(type) RDATA", token: nil)
         }
@@ -230,16 +398,16 @@ struct RDataParser {
         return token
     }
 
-    private func expectEnd(of type: RRType) throws(FieldError) {
+    func expectEnd(of type: RRType) throws(FieldError) {
         guard index < tokens.count else { return }
         throw FieldError(message: "unexpected \(quote(tokens[index])) after the \(type) RDATA", token: index)
     }
 
-    private func content(_ token: Token) -> Bytes {
+    func content(_ token: Token) -> Bytes {
         Bytes(rebasing: bytes[token.contentStart..<token.contentEnd])
     }
 
-    private func tokenIndex(_ token: Token) -> Int? {
+    func tokenIndex(_ token: Token) -> Int? {
         tokens.firstIndex { $0.start == token.start }
     }
 
@@ -269,6 +437,20 @@ struct RDataParser {
         case .caaTag: "CAA tag"
         case .textRemainder: "value"
         case .hexRemainder: "hex data"
+        case .base64Remainder: "base64 data"
+        case .algorithm: "algorithm"
+        case .certificateType: "certificate type"
+        case .rrType: "type covered"
+        case .timestamp: "time"
+        case .typeBitmap: "type list"
+        case .salt: "salt"
+        case .base32Hex: "next hashed owner name"
+        case .eui48, .eui64: "address"
+        case .ilnp64: "64-bit value"
+        case .location: "location"
+        case .ipsecGateway: "gateway type"
+        case .addressPrefixes: "address prefix"
+        case .serviceParameters: "service parameter"
         }
     }
 }
@@ -288,8 +470,9 @@ struct RDataParser {
 /// Checks stored RDATA against a layout and finds where each field lies.
 enum RDataWire {
     /// The byte range of each field of `layout` in `rdata`, or nil when RDATA does not match
-    /// (truncated, trailing bytes, bad or compressed names, empty TXT).
-    static func fields(_ rdata: [UInt8], layout: RDataLayout) -> [Range<Int>]? {
+    /// (truncated, trailing bytes, bad or compressed names, empty TXT, malformed type bitmaps,
+    /// LOC, APL or SvcParams), as BIND's checks of wire data.
+    static func fields(_ rdata: [UInt8], layout: RDataLayout, type: RRType) -> [Range<Int>]? {
         var ranges: [Range<Int>] = []
         ranges.reserveCapacity(layout.fields.count)
         var offset = 0
@@ -300,14 +483,19 @@ enum RDataWire {
             case .name:
                 guard let length = TextFields.wireNameLength(rdata[...], at: offset) else { return nil }
                 offset += length
-            case .uint8: offset += 1
-            case .uint16: offset += 2
-            case .uint32, .period, .ipv4: offset += 4
+            case .uint8, .algorithm: offset += 1
+            case .uint16, .rrType, .certificateType: offset += 2
+            case .uint32, .period, .ipv4, .timestamp: offset += 4
             case .ipv6: offset += 16
-            case .characterString:
+            case .eui48: offset += 6
+            case .eui64, .ilnp64: offset += 8
+            case .location:
+                guard LocationText.isValid(rdata[offset...]) else { return nil }
+                offset += 16
+            case .characterString, .salt:
                 guard offset < count else { return nil }
                 offset += 1 + Int(rdata[offset])
-            case .caaTag:
+            case .caaTag, .base32Hex:
                 guard offset < count, rdata[offset] > 0 else { return nil }
                 offset += 1 + Int(rdata[offset])
             case .characterStrings:
@@ -315,10 +503,118 @@ enum RDataWire {
                 while offset < count { offset += 1 + Int(rdata[offset]) }
             case .textRemainder, .hexRemainder:
                 offset = count
+            case .base64Remainder:
+                guard offset < count else { return nil }
+                offset = count
+            case .typeBitmap:
+                guard TypeBitmap.isValid(rdata[offset...], allowEmpty: type != .nsec) else { return nil }
+                offset = count
+            case .ipsecGateway:
+                guard let length = IPSecGateway.wireLength(rdata, at: offset) else { return nil }
+                offset += length
+            case .addressPrefixes:
+                guard AddressPrefixes.isValid(rdata[offset...]) else { return nil }
+                offset = count
+            case .serviceParameters:
+                guard ServiceParameters.isValid(rdata[offset...]) else { return nil }
+                offset = count
             }
             guard offset <= count else { return nil }
             ranges.append(start..<offset)
         }
-        return offset == count ? ranges : nil
+        guard offset == count, DigestLength.problem(type: type, rdata: rdata) == nil else { return nil }
+        return ranges
+    }
+}
+
+/// Digests whose length their digest type fixes, checked as BIND does: DS and CDS (RFC 4034,
+/// 4509, 5933, 6605), and ZONEMD, whose digest is at least 12 octets (RFC 8976 section 2.2.4).
+enum DigestLength {
+    static func problem(type: RRType, rdata: [UInt8]) -> String? {
+        switch type {
+        case .ds, .cds:
+            guard rdata.count >= 4 else { return nil }
+            let expected: Int? = switch rdata[3] {
+            case 1: 20
+            case 2, 3: 32
+            case 4: 48
+            default: nil
+            }
+            if let expected, rdata.count - 4 != expected {
+                return "digest type \(rdata[3]) needs \(expected) octets, not \(rdata.count - 4)"
+            }
+        case .zonemd:
+            guard rdata.count >= 6 else { return nil }
+            let length = rdata.count - 6
+            let expected: Int? = switch rdata[5] {
+            case 1: 48
+            case 2: 64
+            default: nil
+            }
+            if let expected, length != expected {
+                return "digest type \(rdata[5]) needs \(expected) octets, not \(length)"
+            }
+            if length < 12 { return "ZONEMD digest shorter than 12 octets" }
+        default:
+            break
+        }
+        return nil
+    }
+}
+
+/// The NSEC type bitmap (RFC 4034 section 4.1.2): windows of up to 32 octets, in increasing
+/// window order, each ending in a non-zero octet.
+enum TypeBitmap {
+    static func append(_ sortedTypes: [UInt16], to out: inout [UInt8]) {
+        var position = 0
+        while position < sortedTypes.count {
+            let window = sortedTypes[position] >> 8
+            var octets = [UInt8](repeating: 0, count: 32)
+            var used = 0
+            while position < sortedTypes.count, sortedTypes[position] >> 8 == window {
+                let low = Int(sortedTypes[position] & 0xFF)
+                octets[low / 8] |= 0x80 >> UInt8(low % 8)
+                used = low / 8 + 1
+                position += 1
+            }
+            out.append(UInt8(window))
+            out.append(UInt8(used))
+            out.append(contentsOf: octets[..<used])
+        }
+    }
+
+    static func isValid(_ bitmap: ArraySlice<UInt8>, allowEmpty: Bool) -> Bool {
+        guard !bitmap.isEmpty || allowEmpty else { return false }
+        var offset = bitmap.startIndex
+        var previousWindow = -1
+        while offset < bitmap.endIndex {
+            guard offset + 2 <= bitmap.endIndex else { return false }
+            let window = Int(bitmap[offset])
+            let length = Int(bitmap[offset + 1])
+            guard window > previousWindow, (1...32).contains(length), offset + 2 + length <= bitmap.endIndex,
+                  bitmap[offset + 1 + length] != 0
+            else { return false }
+            previousWindow = window
+            offset += 2 + length
+        }
+        return true
+    }
+
+    /// The types a valid bitmap lists, in increasing order.
+    static func types(_ bitmap: ArraySlice<UInt8>) -> [RRType] {
+        var types: [RRType] = []
+        var offset = bitmap.startIndex
+        while offset < bitmap.endIndex {
+            let window = UInt16(bitmap[offset])
+            let length = Int(bitmap[offset + 1])
+            for index in 0..<length {
+                let octet = bitmap[offset + 2 + index]
+                for bit in 0..<8 where octet & (0x80 >> UInt8(bit)) != 0 {
+                    types.append(RRType(window << 8 | UInt16(index * 8 + bit)))
+                }
+            }
+            offset += 2 + length
+        }
+        return types
     }
 }

@@ -311,12 +311,8 @@ struct ZoneLoader {
     /// Mnemonics known by name, keyed by their packed upper-case bytes.
     private static let typeTable: [UInt64: RRType] = {
         var table: [UInt64: RRType] = [:]
-        let known: [RRType] = [
-            .a, .ns, .cname, .soa, .ptr, .hinfo, .mx, .txt, .aaaa, .srv, .naptr, .dname, .opt, .ds, .sshfp,
-            .rrsig, .nsec, .dnskey, .tlsa, .spf, .ixfr, .axfr, .mailb, .maila, .any, .caa, .dyna, .dync,
-        ]
-        for type in known {
-            if let key = packedMnemonic(type.description.utf8) { table[key] = type }
+        for (type, mnemonic) in RRType.mnemonics {
+            if let key = packedMnemonic(mnemonic.utf8) { table[key] = type }
         }
         return table
     }()

@@ -219,3 +219,58 @@ import Testing
         #expect(subnet.optionData == [0, 1, 20, 0, 203, 0, 112])
     }
 }
+
+/// The types added for zone files from BIND, NSD and Knot: RDATA from `RDataLayout` survives
+/// the codec, names in it are never compressed (RFC 3597 section 4), and RDATA whose fields do
+/// not fit its length is refused.
+@Suite struct NewRecordTypeCodecTests {
+    static func record(_ name: String, _ type: RRType, _ rdata: [UInt8]) throws -> ResourceRecord {
+        try MessageRoundTripTests.record(name, type, rdata)
+    }
+
+    static func wire(_ name: String) -> [UInt8] { MessageRoundTripTests.wire(name) }
+
+    @Test func everyNewTypeSurvivesEncodeAndDecode() throws {
+        let key: [UInt8] = [1, 2, 3, 4]
+        let records: [ResourceRecord] = try [
+            Self.record("example.", .rp, Self.wire("admin.example.") + Self.wire("info.example.")),
+            Self.record("example.", .afsdb, [0, 1] + Self.wire("afs.example.")),
+            Self.record("example.", .kx, [0, 10] + Self.wire("kx.example.")),
+            Self.record("example.", .lp, [0, 10] + Self.wire("l64.example.")),
+            Self.record("example.", .uri, [0, 10, 0, 1] + Array("https://example/".utf8)),
+            Self.record("example.", .dnskey, [1, 0, 3, 13] + key),
+            Self.record("example.", .rrsig, [0, 1, 13, 2, 0, 0, 1, 44, 0x7C, 0x24, 0x5F, 0, 0x7B, 0xFB, 0x80, 0x80, 0, 1]
+                            + Self.wire("example.") + key),
+            Self.record("example.", .nsec, Self.wire("a.example.") + [0, 1, 0x40]),
+            Self.record("example.", .nsec3, [1, 0, 0, 0, 0, 2, 0xAB, 0xCD, 0, 1, 0x40]),
+            Self.record("example.", .nsec3param, [1, 0, 0, 12, 1, 0xAA]),
+            Self.record("example.", .csync, [0, 0, 0, 1, 0, 3]),
+            Self.record("example.", .eui48, [0, 0, 0x5E, 0, 0x53, 0x2A]),
+            Self.record("example.", .eui64, [0, 0, 0x5E, 0xEF, 0x10, 0, 0, 0x2A]),
+            Self.record("example.", .nid, [0, 10, 0, 0x14, 0x4F, 0xFF, 0xFF, 0x20, 0xEE, 0x64]),
+            Self.record("example.", .l32, [0, 10, 10, 1, 2, 0]),
+            Self.record("example.", .cert, [0, 3, 0, 0, 0] + key),
+            Self.record("example.", .loc, [0, 0x12, 0x16, 0x13, 0x8B, 0x3C, 0xF0, 0x18, 0x81, 0x0C, 0xBC, 0xE0, 0, 0x98, 0x95, 0xB8]),
+            Self.record("example.", .ipseckey, [10, 3, 2] + Self.wire("gw.example.") + key),
+            Self.record("example.", .ipseckey, [10, 1, 2, 192, 0, 2, 38] + key),
+            Self.record("example.", .apl, [0, 1, 21, 3, 192, 168, 32]),
+            Self.record("example.", .https, [0, 1] + Self.wire("svc.example.") + [0, 3, 0, 2, 1, 187]),
+        ]
+        let message = Message(header: Header(id: 7, flags: [.qr, .aa], qdCount: 1),
+                              questions: [Question(name: try DNSName(parsing: "example."), type: .any)], answers: records)
+        let encoded = message.encode()
+        #expect(try Message.decode(encoded).answers == records)
+        // Every owner is a pointer to the question; every name inside RDATA is written in full.
+        #expect(encoded.count == 12 + 13 + records.reduce(0) { $0 + 2 + 10 + $1.rdata.count })
+    }
+
+    @Test func ipsecGatewayMustFitItsType() throws {
+        for rdata: [UInt8] in [[10, 4, 2, 0, 0], [10, 1, 2, 192, 0], [10, 3, 2, 2, 0x67, 0x77]] {
+            var packet = Message.query(name: try DNSName(parsing: "example."), type: .ipseckey, edns: nil).encode()
+            packet[7] = 1
+            let start = packet.count
+            packet += [0xC0, 12, 0, 45, 0, 1, 0, 0, 0, 1, 0, UInt8(rdata.count)] + rdata
+            #expect(throws: WireError.badRData(type: .ipseckey, at: start + 13)) { try Message.decode(packet) }
+        }
+    }
+}

@@ -2,16 +2,19 @@ import MeridianWire
 import MeridianZoneFile
 import Testing
 
-/// RDATA text of one type, and how `RDataText.format` prints it back.
+/// RDATA text of one type, how `RDataText.format` prints it back, and, where given, its
+/// wire form in hex.
 struct RDataCase: Sendable, CustomTestStringConvertible {
     var type: RRType
     var text: String
     var printed: String
+    var wire: String?
 
-    init(_ type: RRType, _ text: String, _ printed: String) {
+    init(_ type: RRType, _ text: String, _ printed: String, _ wire: String? = nil) {
         self.type = type
         self.text = text
         self.printed = printed
+        self.wire = wire
     }
 
     var testDescription: String { "\(type) \(text)" }
@@ -43,18 +46,23 @@ let rdataCases: [RDataCase] = [
     RDataCase(.dync, "inference-regional", "inference-regional"),
     RDataCase(RRType(65_534), "\\# 4 0a000001", "\\# 4 0A000001"),
     RDataCase(RRType(65_534), "\\# 0", "\\# 0"),
-    RDataCase(.dnskey, "\\# 4 01000308", "\\# 4 01000308"),
+    RDataCase(RRType(260), "\\# 4 01000308", "\\# 4 01000308"),
     RDataCase(.a, "\\# 4 c0000201", "192.0.2.1"),
     RDataCase(.sshfp, "\\# 2 0102", "\\# 2 0102"),
 ]
 
-@Test(arguments: rdataCases)
+@Test(arguments: rdataCases + recordTypeCases)
 func formatsAndParsesBack(_ sample: RDataCase) throws {
     let origin = name("example.")
     let rdata = try RDataText.parse(type: sample.type, text: sample.text, origin: origin)
+    if let wire = sample.wire {
+        #expect(rdata == bytes(wire))
+    }
     let printed = RDataText.format(type: sample.type, rdata: rdata)
     #expect(printed == sample.printed)
     #expect(try RDataText.parse(type: sample.type, text: printed, origin: .root) == rdata)
+    // The RFC 3597 form of the same octets is checked against the layout and accepted.
+    #expect(try RDataText.parse(type: sample.type, text: RDataText.generic(rdata)) == rdata)
     // The same through a whole zone line.
     let zone = parse("$TTL 1\nx \(sample.type) \(printed)\n", origin: "elsewhere.")
     #expect(zone.errors.isEmpty)

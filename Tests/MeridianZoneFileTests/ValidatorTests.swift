@@ -22,12 +22,12 @@ let validatorCases: [ZoneCase] = [
         cdn 30 DYNC inference
         sub NS ns.sub
         sub NS ns.other.
-        sub DS 1 2 3 00
+        sub DS 1 2 5 00
         ns.sub A 192.0.2.10
         ns.sub AAAA 2001:db8::10
         sub A 192.0.2.11
         signed CNAME www
-        signed RRSIG \\# 0
+        signed RRSIG CNAME 8 3 300 20360101000000 20351201000000 1 example. AAAA
         """, []),
     ZoneCase("records outside the zone", "www.other. A 192.0.2.1\nexample.net. A 192.0.2.2\n",
              ["5:1: www.other. is outside the zone example.", "6:1: example.net. is outside the zone example."]),
@@ -92,7 +92,7 @@ func validates(_ zone: ZoneCase) {
 }
 
 @Test func validatedZoneCarriesItsCutsOnceLowerCased() throws {
-    let result = parse(apex + "Sub NS ns.sub\nsub NS ns.other.\nb NS ns.b\nns.sub A 192.0.2.10\nsub DS 1 2 3 00\n")
+    let result = parse(apex + "Sub NS ns.sub\nsub NS ns.other.\nb NS ns.b\nns.sub A 192.0.2.10\nsub DS 1 2 5 00\n")
     let zone = try ZoneValidator.validate(result.records, origin: name("example."), file: "test.zone")
     #expect(zone.cuts.map(\.description) == ["sub.example.", "b.example."])
     #expect(zone.cuts.allSatisfy { $0.wire == $0.lowercased.wire })
