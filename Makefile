@@ -8,7 +8,7 @@ SWIFT_BUILD_FLAGS ?=
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
 DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
 # Only the tests need these: a reference Prometheus parser and a browser for the dashboard.
-TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils
+TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils prometheus
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
@@ -27,7 +27,7 @@ install-packages:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@# NSD and Knot are only test oracles: do not leave Debian's own instances running on port 53.
-	@for service in nsd knot; do \
+	@for service in nsd knot prometheus; do \
 		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$service 2>/dev/null; then systemctl stop $$service || true; fi; \
 	done
 

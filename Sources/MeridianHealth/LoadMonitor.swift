@@ -152,6 +152,16 @@ public actor LoadMonitor {
         }
     }
 
+    /// What one signal asks to shed: `clamp((value - low) / (high - low), 0, 1)`.
+    public static func fraction(of value: Double, for signal: LoadFeed.Signal) -> Double {
+        min(max((value - signal.low) / (signal.high - signal.low), 0), 1)
+    }
+
+    /// The next published fraction: towards `target`, by at most `maxStep`.
+    public static func step(from current: Double, towards target: Double, by maxStep: Double) -> Double {
+        current + min(max(target - current, -maxStep), maxStep)
+    }
+
     struct ReadFailure: Error {
         let reason: String
         init(_ reason: String) { self.reason = reason }
@@ -162,15 +172,12 @@ public actor LoadMonitor {
         var report = status.report
         switch reading {
         case .success(let values):
-            let fractions = zip(feed.signals, values).map { signal, value in
-                min(max((value - signal.low) / (signal.high - signal.low), 0), 1)
-            }
+            let fractions = zip(feed.signals, values).map { Self.fraction(of: $1, for: $0) }
             report.readings = zip(feed.signals, zip(values, fractions)).map {
                 LoadReport.Reading(metric: $0.metric, value: $1.0, fraction: $1.1)
             }
-            let target = fractions.max() ?? 0
-            let current = report.state == .stale ? 0 : report.shedFraction
-            report.shedFraction = current + min(max(target - current, -feed.maxStep), feed.maxStep)
+            report.shedFraction = Self.step(from: report.state == .stale ? 0 : report.shedFraction, towards: fractions.max() ?? 0,
+                                            by: feed.maxStep)
             report.state = .fresh
             report.consecutiveFailures = 0
             report.lastError = nil
