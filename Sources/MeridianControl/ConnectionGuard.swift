@@ -23,9 +23,6 @@ public final class ConnectionSlots: Sendable {
         self.capacity = capacity
     }
 
-    /// Open connections.
-    public var count: Int { entries.withLockedValue { $0.count } }
-
     /// Takes a slot for `channel`, closing the longest-waiting idle connection when all are
     /// taken; false when every connection is busy (the caller closes `channel`).
     func admit(_ channel: any Channel) -> Bool {

@@ -84,7 +84,7 @@ public actor LoadMonitor {
     }
 
     /// The shed thresholds by edge index (0 for edges without a feed).
-    public func thresholds() -> [UInt64] {
+    private func thresholds() -> [UInt64] {
         edges.map { edge in states[edge.name].map { HealthTable.threshold(shedding: $0.report.shedFraction) } ?? 0 }
     }
 

@@ -10,10 +10,10 @@ public struct Selection: Sendable, Equatable {
     public var allDown: Bool
     /// The pool says SERVFAIL when everything is down.
     public var servfail: Bool
-    /// A nearer healthy edge was passed over because it sheds this client's network.
-    public var shedNearer: Bool = false
-    /// The nearest edge passed over for load, or -1.
+    /// The nearest healthy edge passed over because it sheds this client's network, or -1.
     public var shedEdge: Int32 = -1
+    /// The answer moved for load.
+    public var shedNearer: Bool { shedEdge >= 0 }
     /// Some edge considered sheds part of its clients: the answer depends on the network's
     /// shed hash, so it holds for no wider a network than the one hashed.
     public var loadDependent: Bool = false
@@ -56,7 +56,6 @@ extension RoutingTable {
                     networkHash = hash
                     if ShedHash.position(network: hash, key: answerData.edgeShedKeys[index]) < threshold {
                         if !selection.shedNearer { selection.shedEdge = Int32(index) }
-                        selection.shedNearer = true
                         shed += 1
                         continue
                     }
@@ -113,9 +112,6 @@ extension RoutingTable {
             }
         }
         // Nothing moved when every candidate shed the client: it keeps its nearest edge.
-        if chosen == 0 {
-            selection.shedNearer = false
-            selection.shedEdge = -1
-        }
+        if chosen == 0 { selection.shedEdge = -1 }
     }
 }

@@ -35,9 +35,6 @@ public final class HealthTable: Sendable {
     /// The same states with other shed thresholds.
     public func with(shedThresholds: [UInt64]) -> HealthTable { HealthTable(states: states, shedThresholds: shedThresholds) }
 
-    /// The same thresholds with other states.
-    public func with(states: [State]) -> HealthTable { HealthTable(states: states, shedThresholds: shedThresholds) }
-
     @inline(__always)
     public func isUp(_ edge: Int) -> Bool { edge >= states.count || states[edge].isEmpty }
 

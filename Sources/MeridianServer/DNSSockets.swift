@@ -24,7 +24,7 @@ public struct DNSSocketError: Error, CustomStringConvertible, Sendable {
 /// the stats port), so a port that is taken stops the start at once and names itself. On
 /// each listen address: `udpPerAddress` UDP sockets sharing it through SO_REUSEPORT (one per
 /// answering thread) and one listening TCP socket. The sockets are plain descriptors until
-/// `DNSListeners` takes them; `closeAll()` releases them when the start fails later.
+/// `DNSListeners` takes them (a start that fails before then exits, which closes them).
 public struct DNSSockets: Sendable {
     public struct Bound: Sendable {
         public let address: ListenAddress
@@ -63,14 +63,6 @@ public struct DNSSockets: Sendable {
 
     /// Every descriptor held, for the descriptor budget.
     public var count: Int { bound.reduce(0) { $0 + $1.udp.count + 1 } }
-
-    /// Closes every socket; only for a start that failed before `DNSListeners` took them.
-    public func closeAll() {
-        for entry in bound {
-            for fd in entry.udp { close(fd) }
-            close(entry.tcp)
-        }
-    }
 
     private static func socketAddress(_ address: ListenAddress) -> (storage: sockaddr_storage, length: socklen_t) {
         var storage = sockaddr_storage()
