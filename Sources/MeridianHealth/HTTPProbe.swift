@@ -43,7 +43,8 @@ public struct HTTPProbe: HealthProbe {
     /// redirects or retry failed connection attempts, so a refused connection fails at once.
     public init(
         url: String, expectStatus: [Int] = [200], expectBody: String? = nil, host: String? = nil,
-        tlsVerify: Bool = true, timeout: Duration, client: HTTPClient
+        tlsVerify: Bool = true, timeout: Duration, userAgent: String = MeridianVersion.probeUserAgent(node: "unnamed"),
+        client: HTTPClient
     ) {
         self.url = url
         self.expectStatus = expectStatus
@@ -54,7 +55,7 @@ public struct HTTPProbe: HealthProbe {
         self.client = client
         var headers = HTTPHeaders()
         if let host { headers.add(name: "Host", value: host) }
-        headers.add(name: "User-Agent", value: "meridian-health-check")
+        headers.add(name: "User-Agent", value: userAgent)
         request = try? HTTPClient.Request(url: url, method: .GET, headers: headers,
                                           tlsConfiguration: tlsVerify ? nil : Self.unverifiedTLS)
     }

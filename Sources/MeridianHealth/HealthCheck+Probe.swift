@@ -4,11 +4,11 @@ import NIOCore
 
 extension HealthCheck {
     /// The probe for this check; HTTP(S) probes share `client`.
-    public func makeProbe(client: HTTPClient) -> any HealthProbe {
+    public func makeProbe(client: HTTPClient, userAgent: String) -> any HealthProbe {
         switch kind {
         case .http(let url), .https(let url):
             HTTPProbe(url: url, expectStatus: expectStatus, expectBody: expectBody, host: host,
-                      tlsVerify: tlsVerify, timeout: timeout, client: client)
+                      tlsVerify: tlsVerify, timeout: timeout, userAgent: userAgent, client: client)
         case .tcp(let host, let port):
             TCPProbe(host: host, port: port, timeout: timeout)
         }

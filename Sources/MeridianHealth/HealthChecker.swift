@@ -67,6 +67,8 @@ public actor HealthChecker {
     private let stateFile: AdminStateFile?
     private let logger: Logger
     private let publisher: Publisher
+    /// Sent by HTTP probes; names the node, so edges' logs tell which server probed them.
+    private let probeUserAgent: String
     private let loop: any EventLoop
     /// The group the checker made for itself, if it was not given one.
     private let ownGroup: MultiThreadedEventLoopGroup?
@@ -105,10 +107,12 @@ public actor HealthChecker {
     ///   - eventLoopGroup: a NIOPosix group; the checker and its probes run on one of its
     ///     loops. By default the checker makes its own one-thread group, so probing never
     ///     competes with the DNS event loops.
+    ///   - probeUserAgent: the `User-Agent` of HTTP probes (``MeridianVersion/probeUserAgent(node:)``).
     ///   - onChange: receives every new table; see the type's documentation.
     public init(
         edges: [Edge], stateFile: String?, damagedStateFile: DamagedStateFile = .refuse, logger: Logger,
-        eventLoopGroup: (any EventLoopGroup)? = nil, onChange: @escaping Publisher
+        eventLoopGroup: (any EventLoopGroup)? = nil, probeUserAgent: String = MeridianVersion.probeUserAgent(node: "unnamed"),
+        onChange: @escaping Publisher
     ) throws(StateFileError) {
         var problem: StateFileError?
         var restored: Set<String> = []
@@ -132,6 +136,7 @@ public actor HealthChecker {
         }
         self.logger = logger
         self.publisher = onChange
+        self.probeUserAgent = probeUserAgent
         if let eventLoopGroup {
             ownGroup = nil
             loop = eventLoopGroup.next()
@@ -254,7 +259,7 @@ public actor HealthChecker {
         guard running, let check = slots[index].check, let client else { return }
         monitorCounter += 1
         slots[index].monitor = monitorCounter
-        slots[index].probe = check.makeProbe(client: client)
+        slots[index].probe = check.makeProbe(client: client, userAgent: probeUserAgent)
         probe(index)
     }
 

@@ -7,11 +7,6 @@ import MeridianLoad
 import ServiceLifecycle
 import UnixSignals
 
-/// Version reported by `meridian --version` and the stats port.
-public enum MeridianVersion {
-    public static let current = "0.1.0"
-}
-
 /// What the server serves and how it got there: the loaded data, reloads (from SIGHUP or
 /// `dnsctl reload`) and the answers to the control socket and the stats port. As a service
 /// it handles SIGHUP and samples the query rate once the DNS ports are open.

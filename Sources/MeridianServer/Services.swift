@@ -36,6 +36,7 @@ public struct ServiceTree: Sendable {
         let publisher = SnapshotPublisher(base: loaded.snapshot)
         let health = try HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
                                        damagedStateFile: damagedStateFile, logger: logger,
+                                       probeUserAgent: MeridianVersion.probeUserAgent(node: hostName()),
                                        onChange: { table in publisher.health(table) })
         let controlGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let load = LoadMonitor(edges: configuration.orderedEdges, eventLoopGroup: controlGroup, logger: logger,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MeridianConfig
 
 /// `dnsctl`: Meridian's operator tool. Offline commands work on files; the others talk to a
 /// running server through its control socket.
@@ -9,8 +10,9 @@ struct Dnsctl: ParsableCommand {
         abstract: "Check, inspect and control the Meridian DNS server.",
         discussion: """
         Offline: check, dump-zone, geoip build.
-        Exit codes: 0 success, 1 rejected input or unknown name, 2 no server answering.
+        Exit codes: 0 success, 1 rejected input or unknown name, 2 no server answering or a usage error.
         """,
+        version: "dnsctl \(MeridianVersion.current)",
         subcommands: [Check.self, DumpZone.self, GeoIP.self, Reload.self, Status.self, Edges.self, Drain.self, Undrain.self, Explain.self, Stats.self]
     )
 }

@@ -1,4 +1,8 @@
 import ArgumentParser
+import MeridianFiles
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// INTERFACE.md puts the global options before the command (`dnsctl --json status`);
 /// ArgumentParser reads them on the subcommand, so they are moved behind its name.
@@ -24,4 +28,22 @@ func reorderedArguments(_ arguments: [String]) -> [String] {
     return result + globals + rest
 }
 
-Dnsctl.main(reorderedArguments(Array(CommandLine.arguments.dropFirst())))
+/// Parses and runs one command. A usage mistake (unknown command or option, missing or
+/// malformed argument) prints the message with the usage line and exits 2, as INTERFACE.md
+/// promises; ArgumentParser's own code for it would be 64 (EX_USAGE), which scripts written
+/// against the 0/1/2 convention would not expect.
+func runDnsctl(_ arguments: [String]) -> Never {
+    do {
+        var command = try Dnsctl.parseAsRoot(arguments)
+        try command.run()
+        Dnsctl.exit()
+    } catch {
+        if Dnsctl.exitCode(for: error) == .validationFailure {
+            printError(Dnsctl.fullMessage(for: error))
+            exit(2)
+        }
+        Dnsctl.exit(withError: error)
+    }
+}
+
+runDnsctl(reorderedArguments(Array(CommandLine.arguments.dropFirst())))

@@ -1093,6 +1093,7 @@ class HealthEndpoint:
         self.mode = mode
         self.requests = []
         self.hosts = []
+        self.user_agents = []
         self.tls_failures = 0
         self._lock = threading.Lock()
         self._flap = 0
@@ -1140,6 +1141,7 @@ class HealthEndpoint:
                         status = {"ok": 200, "fail": 503, "body": 200}.get(mode)
                     endpoint.requests.append((time.monotonic(), self.path, mode, status))
                     endpoint.hosts.append(self.headers.get("Host"))
+                    endpoint.user_agents.append(self.headers.get("User-Agent"))
                 if mode == "hang":
                     while endpoint.mode == "hang" and not endpoint._stopping.wait(0.02):
                         pass

@@ -85,6 +85,24 @@ class DnsctlTest(harness.E2ECase):
                               stderr=subprocess.PIPE, timeout=60, cwd=self.dir)
         return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
 
+    # ---- version ---------------------------------------------------------------------------
+
+    def test_version_matches_the_server(self):
+        code, out, err = self.dnsctl("--version")
+        self.assertEqual(code, 0, err)
+        self.assertRegex(out.strip(), r"^dnsctl \d+\.\d+\.\d+$")
+        harness.require_executable(harness.MERIDIAN_BIN, "meridian")
+        server = subprocess.run([harness.MERIDIAN_BIN, "--version"], stdout=subprocess.PIPE, timeout=60)
+        self.assertEqual(server.returncode, 0)
+        self.assertEqual(out.split()[-1], server.stdout.decode().split()[-1])
+
+    def test_usage_errors_exit_2_with_the_usage_line(self):
+        for argv in (("frobnicate",), ("drain",), ("status", "--no-such-option"), ("explain", "api.test.", "not-an-address")):
+            with self.subTest(argv=argv):
+                code, out, err = self.dnsctl(*argv)
+                self.assertEqual(code, 2, "stdout:\n%s\nstderr:\n%s" % (out, err))
+                self.assertIn("Usage: dnsctl", err)
+
     # ---- check ----------------------------------------------------------------------------
 
     def test_check_ok(self):

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import socket
 import ssl
 import time
 import unittest
@@ -281,6 +282,15 @@ class ProbeSettingsTest(HealthCase):
         endpoint.set_mode("ok")
         self.await_answer(FRANKFURT, [address("fra1")])
         self.assertIn("HTTP 200", self.edges()["fra1"].get("result", ""))
+
+    def test_probes_name_the_version_and_the_node(self):
+        endpoint = HealthEndpoint(self)
+        self.start_server({"fra1": http_check(endpoint.url())})
+        self.await_edge("fra1", state="up")
+        version = run_dnsctl("--version").stdout.split()[-1]
+        node = socket.gethostname()
+        self.assertTrue(endpoint.user_agents)
+        self.assertEqual(set(endpoint.user_agents), {"Meridian/%s (node %s)" % (version, node)})
 
 
 class StartupTest(HealthCase):
