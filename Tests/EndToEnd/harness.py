@@ -27,6 +27,8 @@ MERIDIAN_BIN = os.environ.get("MERIDIAN_BIN", os.path.join(REPO, ".build", "rele
 DNSCTL_BIN = os.environ.get("DNSCTL_BIN", os.path.join(REPO, ".build", "release", "dnsctl"))
 NSD_BIN = os.environ.get("NSD_BIN", shutil.which("nsd") or "/usr/sbin/nsd")
 KNOTD_BIN = os.environ.get("KNOTD_BIN", shutil.which("knotd") or "/usr/sbin/knotd")
+ETCD_BIN = os.environ.get("ETCD_BIN", shutil.which("etcd") or "/usr/bin/etcd")
+ETCDCTL_BIN = os.environ.get("ETCDCTL_BIN", shutil.which("etcdctl") or "/usr/bin/etcdctl")
 
 # Startup can be slow on a loaded two-core machine; readiness is awaited, never slept for.
 STARTUP_TIMEOUT = float(os.environ.get("E2E_STARTUP_TIMEOUT", "30"))
@@ -1083,6 +1085,12 @@ class HealthEndpoint:
     Keep-alive connections are served, so a mode change applies to the next request on an
     open connection too. ``requests`` lists ``(monotonic time, path, mode, status)`` for
     every request read (status None when none was sent), ``hosts`` their Host headers.
+
+    ``user_agents`` lists the User-Agent of every request, ``agent_log`` the same as
+    ``(monotonic time, User-Agent, status)``. For fleet tests: in mode ``ok`` a request
+    whose User-Agent says ``(node NAME)`` with NAME in ``fail_for_nodes`` (empty unless
+    set) gets 503, so a check can fail for some probing nodes only (see
+    ``FleetHealthEndpoint``).
     """
 
     def __init__(self, testcase, mode="ok", tls=None):
@@ -1094,6 +1102,8 @@ class HealthEndpoint:
         self.requests = []
         self.hosts = []
         self.user_agents = []
+        self.agent_log = []
+        self.fail_for_nodes = set()
         self.tls_failures = 0
         self._lock = threading.Lock()
         self._flap = 0
@@ -1139,9 +1149,15 @@ class HealthEndpoint:
                         status = 200 if endpoint._flap % 2 == 1 else 503
                     else:
                         status = {"ok": 200, "fail": 503, "body": 200}.get(mode)
+                    agent = self.headers.get("User-Agent")
+                    if mode == "ok" and endpoint.fail_for_nodes:
+                        node = probing_node(agent)
+                        if node is not None and node in endpoint.fail_for_nodes:
+                            status = 503
                     endpoint.requests.append((time.monotonic(), self.path, mode, status))
                     endpoint.hosts.append(self.headers.get("Host"))
-                    endpoint.user_agents.append(self.headers.get("User-Agent"))
+                    endpoint.user_agents.append(agent)
+                    endpoint.agent_log.append((time.monotonic(), agent, status))
                 if mode == "hang":
                     while endpoint.mode == "hang" and not endpoint._stopping.wait(0.02):
                         pass
@@ -1241,3 +1257,270 @@ class TCPEndpoint:
         self._thread.join(timeout=5)
         self._sock.close()
         self._sock = None
+
+
+# --------------------------------------------------------------------------------------
+# Fleet: an etcd cluster, the fleet config section, node-aware health endpoints
+# --------------------------------------------------------------------------------------
+
+NODE_IN_USER_AGENT = re.compile(r"\(node ([^)\s]+)\)")
+
+
+def probing_node(user_agent):
+    """The node name in a probe's ``User-Agent: Meridian/VERSION (node NAME)``, or None."""
+    m = NODE_IN_USER_AGENT.search(user_agent or "")
+    return m.group(1) if m else None
+
+
+class FleetHealthEndpoint(HealthEndpoint):
+    """A HealthEndpoint that answers 503 to the probes of the nodes in ``fail_for_nodes``
+    only (while its mode is ``ok``) and 200 to everyone else."""
+
+    def __init__(self, testcase, fail_for_nodes=(), **kwargs):
+        super().__init__(testcase, **kwargs)
+        self.fail_for_nodes = set(fail_for_nodes)
+
+    def set_fail_for_nodes(self, *nodes):
+        with self._lock:
+            self.fail_for_nodes = set(nodes)
+
+    def nodes_seen(self, since=0.0):
+        """Node names in the User-Agents of the requests since ``since`` (monotonic)."""
+        with self._lock:
+            return {probing_node(agent) for t, agent, _ in self.agent_log if t >= since} - {None}
+
+    def agents(self, since=0.0):
+        with self._lock:
+            return [agent for t, agent, _ in self.agent_log if t >= since]
+
+
+def require_etcd():
+    """Skips the test (or class) when etcd or etcdctl is missing."""
+    for path, what in ((ETCD_BIN, "etcd"), (ETCDCTL_BIN, "etcdctl")):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise unittest.SkipTest("%s not found or not executable at %s (Debian packages "
+                                    "etcd-server and etcd-client; or set ETCD_BIN/ETCDCTL_BIN)"
+                                    % (what, path))
+
+
+class EtcdCluster:
+    """A private etcd cluster (three members by default) on free loopback ports, each member
+    with its own data directory and log file. Elections are fast (heartbeat 50 ms, election
+    timeout 500 ms). Members are stopped and restarted with their data, so a restarted
+    member rejoins the same cluster."""
+
+    HEALTH_TIMEOUT = float(os.environ.get("E2E_ETCD_TIMEOUT", "30"))
+
+    def __init__(self, testcase, size=3, workdir=None):
+        require_etcd()
+        import uuid
+        self.workdir = workdir or make_tempdir(testcase, prefix="etcd-e2e-")
+        self.token = "meridian-e2e-%s" % uuid.uuid4().hex
+        self.names = ["m%d" % i for i in range(size)]
+        self.client_ports = []
+        self.peer_ports = []
+        used = set()
+        for _ in range(size):
+            for ports in (self.client_ports, self.peer_ports):
+                port = free_port()
+                while port in used:
+                    port = free_port()
+                used.add(port)
+                ports.append(port)
+        self.procs = [None] * size
+        self._logs = [None] * size
+        self._started = [False] * size  # started at least once: restarts join as "existing"
+
+    # ---- addresses --------------------------------------------------------------------
+
+    @property
+    def endpoints(self):
+        """Client URLs of every member, running or not."""
+        return ["http://127.0.0.1:%d" % port for port in self.client_ports]
+
+    def endpoint(self, i):
+        return self.endpoints[i]
+
+    def peer_url(self, i):
+        return "http://127.0.0.1:%d" % self.peer_ports[i]
+
+    def data_dir(self, i):
+        return os.path.join(self.workdir, self.names[i] + ".etcd")
+
+    def log_path(self, i):
+        return os.path.join(self.workdir, self.names[i] + ".log")
+
+    def running(self, i):
+        return self.procs[i] is not None and self.procs[i].poll() is None
+
+    def running_members(self):
+        return [i for i in range(len(self.names)) if self.running(i)]
+
+    def log(self, i=None):
+        """The log of member ``i``, or of all members, for failure messages."""
+        members = range(len(self.names)) if i is None else [i]
+        parts = []
+        for j in members:
+            try:
+                with open(self.log_path(j), errors="replace") as f:
+                    parts.append("---- etcd %s ----\n%s" % (self.names[j], f.read()[-4000:]))
+            except OSError:
+                pass
+        return "\n".join(parts)
+
+    # ---- processes --------------------------------------------------------------------
+
+    def _argv(self, i):
+        initial = ",".join("%s=%s" % (name, self.peer_url(j)) for j, name in enumerate(self.names))
+        return [ETCD_BIN,
+                "--name", self.names[i],
+                "--data-dir", self.data_dir(i),
+                "--listen-client-urls", self.endpoint(i),
+                "--advertise-client-urls", self.endpoint(i),
+                "--listen-peer-urls", self.peer_url(i),
+                "--initial-advertise-peer-urls", self.peer_url(i),
+                "--initial-cluster", initial,
+                "--initial-cluster-state", "existing" if self._started[i] else "new",
+                "--initial-cluster-token", self.token,
+                "--heartbeat-interval", "50",
+                "--election-timeout", "500",
+                "--logger", "zap",
+                "--log-outputs", "stderr"]
+
+    def _spawn(self, i):
+        if self.running(i):
+            return
+        log = open(self.log_path(i), "ab")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ETCD")}
+        self.procs[i] = subprocess.Popen(self._argv(i), stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, cwd=self.workdir, env=env)
+        self._logs[i] = log
+        self._started[i] = True
+
+    def _reap(self, i, sig=signal.SIGTERM):
+        if self.procs[i] is None:
+            return None
+        code = stop_process(self.procs[i], sig)
+        self._logs[i].close()
+        self.procs[i] = None
+        return code
+
+    def start(self, testcase, timeout=None):
+        """Starts every member, waits until all are healthy, registers the cleanup."""
+        testcase_cleanup(testcase, self.stop_all)
+        return self.start_all(timeout)
+
+    def start_all(self, timeout=None):
+        for i in range(len(self.names)):
+            self._spawn(i)
+        self.wait_healthy(timeout=timeout)
+        return self
+
+    def stop_all(self, sig=None):
+        """Stops every member, one after the other, the leader last. By default with
+        SIGTERM, but the last member with SIGKILL: left without a quorum, it would spend
+        five seconds trying to hand its leadership over before it exits (members signalled
+        together do the same). etcd syncs its log before it acknowledges a write, so
+        nothing written is lost."""
+        running = self.running_members()
+        leader = self.leader() if len(running) > 1 else None
+        ordered = sorted(running, key=lambda i: i == leader)
+        for n, i in enumerate(ordered):
+            if sig is not None:
+                self._reap(i, sig)
+            else:
+                self._reap(i, signal.SIGKILL if n == len(ordered) - 1 else signal.SIGTERM)
+
+    def start_member(self, i, timeout=None):
+        """Restarts member ``i`` with its data dir; waits until it is healthy."""
+        self._spawn(i)
+        self.wait_healthy([i], timeout=timeout)
+
+    def stop_member(self, i, sig=signal.SIGTERM):
+        return self._reap(i, sig)
+
+    def ensure_running(self, timeout=None):
+        """Starts the members that are not running and waits until all are healthy."""
+        return self.start_all(timeout)
+
+    # ---- etcdctl ----------------------------------------------------------------------
+
+    def run_etcdctl(self, *args, endpoints=None, timeout=30):
+        """(exit code, combined output) of ``etcdctl`` (API 3) against ``endpoints``
+        (default: the running members)."""
+        if endpoints is None:
+            endpoints = [self.endpoint(i) for i in self.running_members()] or self.endpoints
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL")}
+        env["ETCDCTL_API"] = "3"
+        argv = [ETCDCTL_BIN, "--endpoints=%s" % ",".join(endpoints), "--dial-timeout=1s",
+                "--command-timeout=3s"] + [str(a) for a in args]
+        try:
+            proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=env, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, "$ %s\ntimed out after %ss" % (" ".join(argv), timeout)
+        return proc.returncode, proc.stdout.decode("utf-8", "replace")
+
+    def etcdctl(self, *args, endpoints=None, timeout=30):
+        """The output of ``etcdctl args`` (API 3); raises AssertionError when it fails."""
+        code, output = self.run_etcdctl(*args, endpoints=endpoints, timeout=timeout)
+        if code != 0:
+            raise AssertionError("etcdctl %s failed (exit %s):\n%s"
+                                 % (" ".join(str(a) for a in args), code, output))
+        return output
+
+    def healthy(self, members=None):
+        """True when ``etcdctl endpoint health`` passes for each of ``members`` (default all)."""
+        members = range(len(self.names)) if members is None else members
+        endpoints = [self.endpoint(i) for i in members]
+        if not all(self.running(i) for i in members):
+            return False
+        code, _ = self.run_etcdctl("endpoint", "health", endpoints=endpoints, timeout=10)
+        return code == 0
+
+    def wait_healthy(self, members=None, timeout=None):
+        timeout = self.HEALTH_TIMEOUT if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        members = list(range(len(self.names))) if members is None else list(members)
+        while not self.healthy(members):
+            for i in members:
+                if self.procs[i] is not None and self.procs[i].poll() is not None:
+                    raise AssertionError("etcd member %s exited with %s:\n%s"
+                                         % (self.names[i], self.procs[i].returncode, self.log(i)))
+            if time.monotonic() >= deadline:
+                raise AssertionError("etcd members %s not healthy within %.0fs:\n%s"
+                                     % ([self.names[i] for i in members], timeout, self.log()))
+            time.sleep(0.1)
+
+    def leader(self):
+        """Index of the current leader among the running members, or None."""
+        import json
+        code, output = self.run_etcdctl("endpoint", "status", "-w", "json", timeout=10)
+        if code != 0:
+            return None
+        try:
+            rows = json.loads(output)
+        except ValueError:
+            return None
+        for row in rows:
+            status = row.get("Status", {})
+            if status.get("header", {}).get("member_id") == status.get("leader"):
+                endpoint = row.get("Endpoint")
+                if endpoint in self.endpoints:
+                    return self.endpoints.index(endpoint)
+        return None
+
+
+def fleet_config(node, endpoints, prefix, quorum="majority", lease_ttl="2s", extra=""):
+    """The ``fleet:`` section of a node's config. ``extra``: further lines of the section,
+    indented by two spaces (for example ``"  data: published\n"``)."""
+    text = ("fleet:\n"
+            "  node: %s\n"
+            "  etcd: [%s]\n"
+            "  prefix: %s\n"
+            "  health_quorum: %s\n"
+            "  lease_ttl: %s\n") % (node, ", ".join('"%s"' % e for e in endpoints), prefix,
+                                     quorum, lease_ttl)
+    if extra and not extra.endswith("\n"):
+        extra += "\n"
+    return text + extra
