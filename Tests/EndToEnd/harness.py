@@ -5,7 +5,8 @@
   deadline-based readiness checks,
 * a small DNS wire codec: enough to build any query (including malformed ones)
   and to parse and validate every response precisely,
-* helpers around ``dig`` and ``kdig``.
+* helpers around ``dig`` and ``kdig``,
+* a private etcd cluster and the ``fleet:`` config section for the fleet tests.
 
 Only the Python standard library is used.
 """

@@ -384,10 +384,11 @@ class FleetQuorumTest(FleetCase):
             if overruled_at is None and now - started > VERDICT_BOUND + 5:
                 self.fail("n2 never showed fra1 overruled; last: %s" % row)
             time.sleep(0.05)
-        failed = [s for t, agent, s in self.endpoint.user_agents if "(node n2)" in (agent or "")]
-        self.assertIn(503, failed, "n2's probes never failed")
-        self.assertEqual({(a or "") for t, a, s in self.endpoint.user_agents if s == 503 and "(node n2)" not in (a or "")},
-                         set(), "probes of other nodes failed")
+        with self.endpoint._lock:
+            probes = [(agent or "", status) for _, agent, status in self.endpoint.user_agents]
+        self.assertIn(("(node n2)", 503), [(a[-9:], s) for a, s in probes], "n2's probes never failed")
+        self.assertEqual({a for a, s in probes if s == 503 and not a.endswith("(node n2)")}, set(),
+                         "probes of other nodes failed")
         fleet = self.edges(n2)["fra1"]["fleet"]
         self.assertEqual((fleet["own"], fleet["verdict"], fleet["observers"], fleet["down"],
                           fleet["overruled"]), ("down", "up", 3, 1, True), fleet)
@@ -454,7 +455,9 @@ class FleetPublishTest(FleetCase):
         return config
 
     def publish(self, config):
-        return run_dnsctl("publish", "--config", config)
+        # From the config's own directory, so that a relative geoip.database means the same
+        # file whether it is resolved against the config's directory or the working one.
+        return run_dnsctl("publish", "--config", config, cwd=os.path.dirname(config))
 
     def test_publications_reach_the_nodes_that_can_apply_them(self):
         nodes = self.start_nodes(data="published")
@@ -533,20 +536,8 @@ class FleetPartitionTest(FleetCase):
         stopped_at = time.time()
         self.etcd.stop_all()
         started = time.monotonic()
-        for node in nodes:
-            fleet = wait_until(lambda: (lambda f: f if f["connected"] is False else None)(self.status_fleet(node)),
-                               RECONNECT_BOUND, message="%s to report disconnected" % node.fleet_name)
-            since = fleet["disconnected_since"]
-            self.assertIsInstance(since, (int, float), fleet)
-            self.assertGreaterEqual(since, stopped_at - 2, fleet)
-            self.assertLessEqual(since, time.time() + 1, fleet)
-            self.assertEqual(self.fleet_connected_metric(node), 0)
-            self.assertEqual(self.fleet_json(node)["connected"], False)
-        # A drain cannot reach the fleet: refused, with the way out named.
-        result = self.ctl(n1, "drain", "fra1")
-        self.assertEqual(result.returncode, 1, str(result))
-        self.assertIn("--local", result.stdout + result.stderr)
-
+        # Every second or so, each node: same answer, same zone, and whether it has noticed.
+        disconnected = {}
         checks = 0
         while time.monotonic() - started < PARTITION:
             tick = time.monotonic()
@@ -556,9 +547,30 @@ class FleetPartitionTest(FleetCase):
                                  "%s changed its answer %.0f s into the partition"
                                  % (node.fleet_name, tick - started))
                 self.assertEqual(self.serial(node), 1)
+                if node.fleet_name not in disconnected:
+                    fleet = self.status_fleet(node)
+                    if fleet["connected"] is False:
+                        disconnected[node.fleet_name] = (time.monotonic() - started, fleet)
             checks += 1
             time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
         self.assertGreaterEqual(checks, PARTITION * 0.8)
+        self.assertEqual(set(disconnected), set(NODES), "nodes that never reported the partition")
+        for name, (after, fleet) in sorted(disconnected.items()):
+            print("fleet %s reported disconnected after %.2f s" % (name, after))
+            self.assertLessEqual(after, RECONNECT_BOUND, name)
+            since = fleet["disconnected_since"]
+            self.assertIsInstance(since, (int, float), fleet)
+            self.assertGreaterEqual(since, stopped_at - 2, fleet)
+            self.assertLessEqual(since, stopped_at + after + 2, fleet)
+        for node in nodes:
+            self.assertEqual(self.status_fleet(node)["connected"], False)
+            self.assertEqual(self.fleet_json(node)["connected"], False)
+            self.assertEqual(self.fleet_connected_metric(node), 0)
+        # A drain cannot reach the fleet: refused, with the way out named.
+        result = self.ctl(n1, "drain", "fra1")
+        self.assertEqual(result.returncode, 1, str(result))
+        self.assertIn("--local", result.stdout + result.stderr)
+        self.assertEqual(self.answer(n1), ("NOERROR", [address("fra1")]))
 
         self.etcd.start_all()
         back = time.monotonic()
@@ -569,7 +581,8 @@ class FleetPartitionTest(FleetCase):
         print("fleet reconnected in %.2f s" % (time.monotonic() - back))
         for node in nodes:
             self.assertIsNone(self.status_fleet(node)["disconnected_since"])
-            self.assertEqual(self.fleet_connected_metric(node), 1)
+            wait_until(lambda: self.fleet_connected_metric(node) == 1, 2,
+                       message="meridian_fleet_connected 1 on %s" % node.fleet_name)
         self.converge(nodes, [address("ams1")], self.drain(n2, "fra1"), "fleet drain after reconnecting")
         self.converge(nodes, [address("fra1")], self.undrain(n2, "fra1"), "fleet undrain after reconnecting")
 
