@@ -4,7 +4,6 @@ reach every node; health verdicts count by quorum and vanish with a dead node's 
 publications reach the nodes that can apply them; a partition from etcd changes nothing
 that is being served; one etcd member down changes nothing at all."""
 
-import json
 import os
 import re
 import shutil
@@ -424,7 +423,7 @@ class FleetProbeIdentityTest(FleetCase):
     def test_probes_carry_the_node_name(self):
         self.start_nodes()
         wait_until(lambda: self.endpoint.nodes_seen() >= set(NODES), 10,
-                   message="probes from every node (seen: %s)" % self.endpoint.nodes_seen())
+                   message="probes naming each of %s" % (NODES,))
         agents = self.endpoint.agents()
         self.assertTrue(agents)
         for agent in agents:
@@ -479,7 +478,7 @@ class FleetPublishTest(FleetCase):
         self.assertRegex(result.stdout, r"\b%d\b" % revision, "publish did not print the revision")
         wait_until(lambda: all(row["revision"] == revision and row["rejected"] is None
                                for row in self.fleet_nodes(n2).values()), CONVERGE + 2,
-                   message="every node at revision %d: %s" % (revision, self.fleet_nodes(n2)))
+                   message="every node to report revision %d, none rejected" % revision)
         # The published data, not only the zone: Frankfurt still gets fra1.
         for node in nodes:
             self.assertEqual(self.answer(node), ("NOERROR", [address("fra1")]))
@@ -504,13 +503,14 @@ class FleetPublishTest(FleetCase):
         result = self.publish(self.publisher(3, geoip="geo-v3.mmdb"))
         self.assertEqual(result.returncode, 0, str(result))
         published = time.monotonic()
-        self.await_serial([n1, n2], 3, published, CONVERGE + 10, "publication of serial 3")
-        self.assertLessEqual(time.monotonic() - published, CONVERGE + 1)
+        elapsed = self.await_serial([n1, n2], 3, published, CONVERGE + 10, "publication of serial 3")
+        print("fleet publication (n3 rejecting it) converged on n1, n2 in %.2f s" % elapsed)
+        self.assertLessEqual(elapsed, CONVERGE)
         new_revision = self.fleet_json(n1)["published_revision"]
         self.assertIsInstance(new_revision, int)
         self.assertGreater(new_revision, revision)
         wait_until(lambda: self.fleet_nodes(n1)["n3"]["rejected"], CONVERGE + 2,
-                   message="n3 to report the publication rejected: %s" % self.fleet_nodes(n1))
+                   message="n3 to report the publication rejected")
         for viewer in (n1, n3):
             rows = self.fleet_nodes(viewer)
             self.assertIsInstance(rows["n3"]["rejected"], str, rows)
@@ -570,7 +570,8 @@ class FleetPartitionTest(FleetCase):
         # A drain cannot reach the fleet: refused, with the way out named.
         result = self.ctl(n1, "drain", "fra1")
         self.assertEqual(result.returncode, 1, str(result))
-        self.assertIn("--local", result.stdout + result.stderr)
+        self.assertIn("etcd", (result.stdout + result.stderr).lower(), str(result))
+        self.assertIn("--local", result.stdout + result.stderr, str(result))
         self.assertEqual(self.answer(n1), ("NOERROR", [address("fra1")]))
 
         self.etcd.start_all()
