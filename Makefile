@@ -8,7 +8,7 @@ SWIFT_BUILD_FLAGS ?=
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
 DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
 # Only the tests need these: a reference Prometheus parser and a browser for the dashboard.
-TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils prometheus
+TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils prometheus etcd-server etcd-client
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"

@@ -134,7 +134,10 @@ struct DnsctlTests {
             #expect(notDynamic.stderr.contains("www.example. is not a dynamic name"))
 
             let badPrefix = await dnsctl(["--socket", socket, "explain", "api.inference.example", "192.0.2.1/33"])
-            #expect(badPrefix.status != 0 && badPrefix.status != 2)
+            // A malformed argument is a usage error: exit 2 with the reason and the usage line.
+            #expect(badPrefix.status == 2)
+            #expect(badPrefix.stderr.contains("prefix length"))
+            #expect(badPrefix.stderr.contains("Usage: dnsctl explain"))
         }
     }
 
