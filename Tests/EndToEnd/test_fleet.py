@@ -36,20 +36,8 @@ FLEET_BUILT = False
 NODES = ("n1", "n2", "n3")
 ORIGIN = "fleet.test."
 
-EDGES = {
-    # name: (latitude, longitude, IPv4 address)
-    "fra1": (50.11, 8.68, "192.0.2.10"),
-    "ams1": (52.37, 4.90, "192.0.2.20"),
-    "iad1": (39.04, -77.49, "192.0.2.30"),
-}
-
-# network, latitude, longitude, country, continent, subdivision
-NETWORKS = [
-    ("5.1.0.0/16", 50.1, 8.7, "DE", "EU", "HE"),       # Frankfurt: fra1, then ams1, then iad1
-    ("81.2.69.0/24", 51.5, -0.12, "GB", "EU", "ENG"),  # London: ams1, then fra1
-    ("8.8.8.0/24", 37.75, -97.82, "US", "NA", ""),     # USA: iad1
-]
-FRANKFURT = "5.1.2.0/24"
+# The edges, the networks of the GeoIP database and the Frankfurt client of the health tests.
+from test_health import EDGES, FRANKFURT, NETWORKS  # noqa: E402
 
 POOLS = """pools:
   edges:
