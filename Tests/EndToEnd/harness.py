@@ -12,6 +12,7 @@ Only the Python standard library is used.
 """
 
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MERIDIAN_BIN = os.environ.get("MERIDIAN_BIN", os.path.join(REPO, ".build", "release", "meridian"))
@@ -1087,8 +1089,8 @@ class HealthEndpoint:
     open connection too. ``requests`` lists ``(monotonic time, path, mode, status)`` for
     every request read (status None when none was sent), ``hosts`` their Host headers.
 
-    ``user_agents`` lists the User-Agent of every request, ``agent_log`` the same as
-    ``(monotonic time, User-Agent, status)``. For fleet tests: in mode ``ok`` a request
+    ``agent_log`` lists ``(monotonic time, User-Agent, status)`` of every request,
+    ``user_agents`` just the User-Agents. For fleet tests: in mode ``ok`` a request
     whose User-Agent says ``(node NAME)`` with NAME in ``fail_for_nodes`` (empty unless
     set) gets 503, so a check can fail for some probing nodes only (see
     ``FleetHealthEndpoint``).
@@ -1102,7 +1104,6 @@ class HealthEndpoint:
         self.mode = mode
         self.requests = []
         self.hosts = []
-        self.user_agents = []
         self.agent_log = []
         self.fail_for_nodes = set()
         self.tls_failures = 0
@@ -1157,7 +1158,6 @@ class HealthEndpoint:
                             status = 503
                     endpoint.requests.append((time.monotonic(), self.path, mode, status))
                     endpoint.hosts.append(self.headers.get("Host"))
-                    endpoint.user_agents.append(agent)
                     endpoint.agent_log.append((time.monotonic(), agent, status))
                 if mode == "hang":
                     while endpoint.mode == "hang" and not endpoint._stopping.wait(0.02):
@@ -1194,6 +1194,11 @@ class HealthEndpoint:
 
     def url(self, path="/healthz"):
         return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+
+    @property
+    def user_agents(self):
+        with self._lock:
+            return [agent for _, agent, _ in self.agent_log]
 
     def set_mode(self, mode):
         with self._lock:
@@ -1314,7 +1319,6 @@ class EtcdCluster:
 
     def __init__(self, testcase, size=3, workdir=None):
         require_etcd()
-        import uuid
         self.workdir = workdir or make_tempdir(testcase, prefix="etcd-e2e-")
         self.token = "meridian-e2e-%s" % uuid.uuid4().hex
         self.names = ["m%d" % i for i in range(size)]
@@ -1412,6 +1416,7 @@ class EtcdCluster:
         return self.start_all(timeout)
 
     def start_all(self, timeout=None):
+        """Starts the members that are not running and waits until all are healthy."""
         for i in range(len(self.names)):
             self._spawn(i)
         self.wait_healthy(timeout=timeout)
@@ -1439,10 +1444,6 @@ class EtcdCluster:
 
     def stop_member(self, i, sig=signal.SIGTERM):
         return self._reap(i, sig)
-
-    def ensure_running(self, timeout=None):
-        """Starts the members that are not running and waits until all are healthy."""
-        return self.start_all(timeout)
 
     # ---- etcdctl ----------------------------------------------------------------------
 
@@ -1495,7 +1496,6 @@ class EtcdCluster:
 
     def leader(self):
         """Index of the current leader among the running members, or None."""
-        import json
         code, output = self.run_etcdctl("endpoint", "status", "-w", "json", timeout=10)
         if code != 0:
             return None

@@ -137,7 +137,7 @@ class FleetCase(E2ECase):
 
     def setUp(self):
         # A test before may have stopped members.
-        self.etcd.ensure_running()
+        self.etcd.start_all()
         self.prefix = "/meridian/%s-%s/" % (self._testMethodName, uuid.uuid4().hex[:8])
         self.endpoint = FleetHealthEndpoint(self)
         self.nodes = {}
@@ -239,44 +239,33 @@ class FleetCase(E2ECase):
             parts.append("==== %s\n%s\n%s" % (node.fleet_name, fleet, node.log()[-2500:]))
         return "\n".join(parts)
 
-    def await_all(self, nodes, addresses, since, timeout, what):
-        """Polls every node until each answers Frankfurt with ``addresses``; returns the
+    def await_nodes(self, nodes, observe, wanted, since, timeout, what):
+        """Polls every node until ``observe(node)`` equals ``wanted`` on each; returns the
         seconds from ``since`` (monotonic) until the last one did."""
         pending = list(nodes)
         last = {}
         while True:
             for node in list(pending):
-                got = self.answer(node)
-                last[node.fleet_name] = got
-                if got == ("NOERROR", sorted(addresses)):
+                last[node.fleet_name] = observe(node)
+                if last[node.fleet_name] == wanted:
                     pending.remove(node)
             elapsed = time.monotonic() - since
             if not pending:
                 return elapsed
             if elapsed > timeout:
-                self.fail("%s: after %.1fs %s still answer %s, expected %s\n%s"
+                self.fail("%s: after %.1fs %s still show %s, expected %s\n%s"
                           % (what, elapsed, [n.fleet_name for n in pending],
-                             {n.fleet_name: last[n.fleet_name] for n in pending},
-                             sorted(addresses), self.diagnostics(pending)))
-            time.sleep(0.02)
-
-    def await_serial(self, nodes, serial, since, timeout, what):
-        pending = list(nodes)
-        last = {}
-        while True:
-            for node in list(pending):
-                last[node.fleet_name] = self.serial(node)
-                if last[node.fleet_name] == serial:
-                    pending.remove(node)
-            elapsed = time.monotonic() - since
-            if not pending:
-                return elapsed
-            if elapsed > timeout:
-                self.fail("%s: after %.1fs %s still serve serials %s, expected %d\n%s"
-                          % (what, elapsed, [n.fleet_name for n in pending],
-                             {n.fleet_name: last[n.fleet_name] for n in pending}, serial,
+                             {n.fleet_name: last[n.fleet_name] for n in pending}, wanted,
                              self.diagnostics(pending)))
             time.sleep(0.02)
+
+    def await_all(self, nodes, addresses, since, timeout, what):
+        """Until each node answers Frankfurt with ``addresses``."""
+        return self.await_nodes(nodes, self.answer, ("NOERROR", sorted(addresses)), since, timeout, what)
+
+    def await_serial(self, nodes, serial, since, timeout, what):
+        """Until each node serves the zone with SOA serial ``serial``."""
+        return self.await_nodes(nodes, self.serial, serial, since, timeout, what)
 
     def converge(self, nodes, addresses, since, what, bound=CONVERGE):
         """Waits (longer than ``bound``, for a useful message) and asserts ``bound``."""
