@@ -69,10 +69,22 @@ let package = Package(
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: ["MeridianFiles", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
 
+        // The fleet's store: an etcd v3 client (JSON gateway) and what a fleet keeps in etcd.
+        .target(
+            name: "MeridianFleet",
+            dependencies: ["MeridianConfig", "MeridianFiles", nioCore, nioPosix,
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                           .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl")],
+            swiftSettings: swiftSettings
+        ),
+
         // Health checks: HTTP(S) and TCP probes, thresholds, drains; publishes health tables.
         .target(
             name: "MeridianHealth",
-            dependencies: ["MeridianConfig", "MeridianRouting", "MeridianFiles", "MeridianExposition", nioCore, nioPosix, logging,
+            dependencies: ["MeridianConfig", "MeridianFleet", "MeridianRouting", "MeridianFiles", "MeridianExposition", nioCore, nioPosix, logging,
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],
@@ -86,7 +98,7 @@ let package = Package(
         .target(
             name: "MeridianServer",
             dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianLoad",
-                           "CMeridianIO", "MeridianHealth", "MeridianControl", "MeridianStats", "MeridianFiles",
+                           "CMeridianIO", "MeridianHealth", "MeridianFleet", "MeridianControl", "MeridianStats", "MeridianFiles",
                            nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")],
@@ -103,13 +115,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianConfig", "MeridianFiles", "MeridianHealth", logging],
+        .executableTarget(name: "meridian", dependencies: ["MeridianServer", "MeridianLoad", "MeridianConfig", "MeridianFiles", "MeridianHealth",
+                                                   "MeridianFleet", logging],
                           swiftSettings: swiftSettings),
         // dnsctl links the loading module for its offline commands, never the daemon's I/O.
         .executableTarget(
             name: "dnsctl",
             dependencies: ["MeridianLoad", "MeridianFiles", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
-                           "MeridianGeoIP", "MeridianRouting", "MeridianControl", argumentParser],
+                           "MeridianGeoIP", "MeridianRouting", "MeridianControl", "MeridianFleet", argumentParser, nioCore, nioPosix],
             swiftSettings: swiftSettings
         ),
 

@@ -135,7 +135,7 @@ private struct ConfigReader {
 
     // MARK: Document
 
-    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools"]
+    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools", "fleet"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
         guard let top = topLevelFields(yaml) else { return nil }
@@ -153,7 +153,8 @@ private struct ConfigReader {
             cookies: readCookies(top["cookies"]),
             edges: edges,
             pools: readPools(top["pools"]),
-            rrl: readRRL(top["rrl"])
+            rrl: readRRL(top["rrl"]),
+            fleet: readFleet(top["fleet"])
         )
         configuration.sourceFile = file
         return configuration
@@ -455,6 +456,76 @@ private struct ConfigReader {
                 }
                 settings.exempt.append(network)
             }
+        }
+        return settings
+    }
+
+    static let fleetKeys = ["node", "etcd", "prefix", "health_quorum", "lease_ttl", "data", "tls", "published_directory"]
+
+    mutating func readFleet(_ entry: Entry?) -> FleetSettings? {
+        let path = "fleet"
+        guard let entry, !entry.value.isNull, let fields = mapping(entry.value, path, keys: Self.fleetKeys) else { return nil }
+        var settings = FleetSettings(node: "", endpoints: [])
+        if let node = fields["node"], let name = nonEmptyText(node.value, child(path, "node")) {
+            // It becomes part of etcd keys and of the probes' User-Agent.
+            if name.contains(where: { !($0.isLetter || $0.isNumber || "-_.".contains($0)) || !$0.isASCII }) {
+                fail("\"\(name)\" may hold only ASCII letters, digits, -, _ and .", at: node.value, child(path, "node"))
+            }
+            settings.node = name
+        } else if fields["node"] == nil {
+            fail("missing key \"node\" (this node's name, unique in the fleet)", at: entry.value, path)
+        }
+        if let etcd = fields["etcd"], let items = list(etcd.value, child(path, "etcd")) {
+            for (index, itemNode) in items.enumerated() {
+                let itemPath = item(child(path, "etcd"), index)
+                guard let url = nonEmptyText(itemNode, itemPath) else { continue }
+                guard HTTPCheckTarget(url: url) != nil else {
+                    fail("\"\(url)\" is not an http:// or https:// URL of an etcd member", at: itemNode, itemPath)
+                    continue
+                }
+                settings.endpoints.append(url.hasSuffix("/") ? String(url.dropLast()) : url)
+            }
+            if items.isEmpty { fail("must list at least one etcd endpoint", at: etcd.value, child(path, "etcd")) }
+        } else if fields["etcd"] == nil {
+            fail("missing key \"etcd\" (the client URLs of the etcd cluster)", at: entry.value, path)
+        }
+        if let prefix = fields["prefix"], var text = nonEmptyText(prefix.value, child(path, "prefix")) {
+            if !text.hasSuffix("/") { text += "/" }
+            settings.prefix = text
+        }
+        if let quorum = fields["health_quorum"], let text = text(quorum.value, child(path, "health_quorum")) {
+            if let value = HealthQuorum(text) {
+                settings.healthQuorum = value
+            } else {
+                fail("expected majority, any, all or a fraction in (0, 1], not \"\(text)\"", at: quorum.value,
+                     child(path, "health_quorum"))
+            }
+        }
+        if let ttl = fields["lease_ttl"], let value = duration(ttl.value, child(path, "lease_ttl")) {
+            // etcd grants leases in whole seconds.
+            if value < .seconds(1) || value > .seconds(3600) {
+                fail("must be between 1s and 1h", at: ttl.value, child(path, "lease_ttl"))
+            } else {
+                settings.leaseTTL = value
+            }
+        }
+        if let data = fields["data"] {
+            settings.data = choice(data.value, child(path, "data"), what: "data source") ?? settings.data
+        }
+        if let directory = fields["published_directory"] {
+            settings.publishedDirectory = nonEmptyText(directory.value, child(path, "published_directory"))
+                ?? settings.publishedDirectory
+        }
+        if let tls = fields["tls"], let tlsFields = mapping(tls.value, child(path, "tls"), keys: ["ca", "cert", "key"]) {
+            var value = FleetSettings.TLS()
+            let tlsPath = child(path, "tls")
+            if let ca = tlsFields["ca"] { value.ca = nonEmptyText(ca.value, child(tlsPath, "ca")) }
+            if let cert = tlsFields["cert"] { value.cert = nonEmptyText(cert.value, child(tlsPath, "cert")) }
+            if let key = tlsFields["key"] { value.key = nonEmptyText(key.value, child(tlsPath, "key")) }
+            if (value.cert == nil) != (value.key == nil) {
+                fail("cert and key go together", at: tls.value, tlsPath)
+            }
+            settings.tls = value
         }
         return settings
     }

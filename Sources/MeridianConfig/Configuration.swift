@@ -23,13 +23,16 @@ public struct MeridianConfiguration: Sendable, Equatable {
     /// Pool names in the order the file lists them.
     public var poolOrder: [String]
     public var rrl: RRLSettings
+    /// `nil` when the node is not part of a fleet.
+    public var fleet: FleetSettings?
     /// The path the configuration was loaded from, as given.
     public var sourceFile: String
 
     public init(
         dns: DNSSettings = .init(), stats: StatsSettings? = nil, control: ControlSettings = .init(),
         zones: ZonesSettings = .init(), geoip: GeoIPSettings? = nil, health: HealthSettings = .init(),
-        cookies: CookieSettings = .init(), edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(), sourceFile: String = ""
+        cookies: CookieSettings = .init(), edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(),
+        fleet: FleetSettings? = nil, sourceFile: String = ""
     ) {
         self.dns = dns
         self.stats = stats
@@ -43,6 +46,7 @@ public struct MeridianConfiguration: Sendable, Equatable {
         self.pools = Dictionary(pools.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
         self.poolOrder = pools.map(\.name)
         self.rrl = rrl
+        self.fleet = fleet
         self.sourceFile = sourceFile
     }
 

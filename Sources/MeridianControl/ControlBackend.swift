@@ -17,9 +17,21 @@ public protocol ControlBackend: Sendable {
     /// a dynamic record, or the client or type does not parse.
     func explain(name: String, client: String, prefix: Int?, type: String?) async -> Result<ExplainReply, ControlFailure>
     func stats() async -> StatsReply
+    /// Like ``setDrained(edge:drained:)``, with the reason, author and scope of the request.
+    func setDrained(edge: String, drained: Bool, options: DrainOptions) async -> Result<EdgesReply.Row, ControlFailure>
+    /// The fleet as this node sees it; fails when the node is not in one.
+    func fleet() async -> Result<FleetReply, ControlFailure>
 }
 
 extension ControlBackend {
+    public func setDrained(edge: String, drained: Bool, options: DrainOptions) async -> Result<EdgesReply.Row, ControlFailure> {
+        await setDrained(edge: edge, drained: drained)
+    }
+
+    public func fleet() async -> Result<FleetReply, ControlFailure> {
+        .failure(ControlFailure("this server is not part of a fleet (no fleet: section in its configuration)"))
+    }
+
     /// Carries out one request; the reply is encoded as the request's reply type.
     public func handle(_ request: ControlRequest) async -> Result<any Encodable & Sendable, ControlFailure> {
         switch request {
@@ -27,8 +39,9 @@ extension ControlBackend {
         case .status: return .success(await status())
         case .edges: return .success(await edges())
         case .stats: return .success(await stats())
-        case .drain(let edge): return await setDrained(edge: edge, drained: true).map { $0 }
-        case .undrain(let edge): return await setDrained(edge: edge, drained: false).map { $0 }
+        case .drain(let edge, let options): return await setDrained(edge: edge, drained: true, options: options).map { $0 }
+        case .undrain(let edge, let options): return await setDrained(edge: edge, drained: false, options: options).map { $0 }
+        case .fleet: return await fleet().map { $0 }
         case .explain(let name, let client, let prefix, let type):
             return await explain(name: name, client: client, prefix: prefix, type: type).map { $0 }
         }

@@ -136,11 +136,15 @@ public struct StatusReply: Codable, Sendable, Hashable {
     public var lastReload: LastReload?
     /// `nil` when no database is configured.
     public var geoip: GeoIP?
+    /// `nil` when the server is not part of a fleet.
+    public var fleet: FleetConnection?
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, zones: [Zone] = [],
-        queriesPerSecond: Double = 0, queriesTotal: UInt64 = 0, lastReload: LastReload? = nil, geoip: GeoIP? = nil
+        queriesPerSecond: Double = 0, queriesTotal: UInt64 = 0, lastReload: LastReload? = nil, geoip: GeoIP? = nil,
+        fleet: FleetConnection? = nil
     ) {
+        self.fleet = fleet
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.startedAt = startedAt
@@ -208,6 +212,12 @@ public struct EdgesReply: Codable, Sendable, Hashable {
 
         /// The load feed, for an edge with `load:`.
         public var load: Load?
+        /// How the fleet sees the edge, on a fleet node.
+        public var fleet: FleetVerdict?
+        /// The fleet-wide drain, when the edge has one.
+        public var fleetDrain: FleetReply.Drain?
+        /// Drained on this node alone.
+        public var drainedLocally: Bool?
 
         /// Routing's view: up and not drained.
         public var isServing: Bool { state != .down && admin == .active }
@@ -251,6 +261,135 @@ public struct EdgesReply: Codable, Sendable, Hashable {
     public var edges: [Row]
 
     public init(edges: [Row]) { self.edges = edges }
+
+    /// The fleet's verdict on an edge and what went into it.
+    public struct FleetVerdict: Codable, Sendable, Hashable {
+        /// Live nodes with a verdict on the edge, this one included.
+        public var observers: Int
+        /// How many of them see it down.
+        public var down: Int
+        /// What routing uses.
+        public var verdict: EdgeState
+        /// This node's own probes.
+        public var own: EdgeState
+        /// This node sees the edge down, the fleet does not: it keeps serving it.
+        public var overruled: Bool
+        /// The other nodes that see it down.
+        public var downAt: [String]
+
+        public init(observers: Int, down: Int, verdict: EdgeState, own: EdgeState, overruled: Bool, downAt: [String]) {
+            self.observers = observers
+            self.down = down
+            self.verdict = verdict
+            self.own = own
+            self.overruled = overruled
+            self.downAt = downAt
+        }
+    }
+}
+
+// MARK: - fleet
+
+/// Whether a fleet node reaches etcd.
+public struct FleetConnection: Codable, Sendable, Hashable {
+    public var node: String
+    public var connected: Bool
+    /// Since when it has not reached etcd (seconds since 1970); `nil` while connected.
+    public var disconnectedSince: Double?
+    /// The last error talking to etcd, while disconnected.
+    public var lastError: String?
+
+    enum CodingKeys: String, CodingKey { case node, connected, disconnectedSince, lastError }
+
+    public init(node: String, connected: Bool, disconnectedSince: Double?, lastError: String? = nil) {
+        self.node = node
+        self.connected = connected
+        self.disconnectedSince = disconnectedSince
+        self.lastError = lastError
+    }
+}
+
+/// The result of `fleet`: the nodes, drains and publication as this node last saw them in etcd.
+public struct FleetReply: Codable, Sendable, Hashable {
+    public struct Node: Codable, Sendable, Hashable {
+        public var node: String
+        public var version: String
+        /// When the node last renewed its record (seconds since 1970).
+        public var lastSeen: Double
+        /// `local` or `published`.
+        public var data: String
+        /// The publication it serves; `nil` for own data or before any.
+        public var revision: Int64?
+        /// Why it did not apply the newest publication.
+        public var rejected: String?
+        /// Serves published data older than the newest publication without having rejected it.
+        public var lagging: Bool
+        /// Edges its own probes see down.
+        public var edgesDown: [String]
+
+        enum CodingKeys: String, CodingKey { case node, version, lastSeen, data, revision, rejected, lagging, edgesDown }
+
+        public init(node: String, version: String, lastSeen: Double, data: String, revision: Int64?, rejected: String?,
+                    lagging: Bool, edgesDown: [String]) {
+            self.node = node
+            self.version = version
+            self.lastSeen = lastSeen
+            self.data = data
+            self.revision = revision
+            self.rejected = rejected
+            self.lagging = lagging
+            self.edgesDown = edgesDown
+        }
+    }
+
+    public struct Drain: Codable, Sendable, Hashable {
+        public var edge: String
+        public var by: String
+        public var at: Double
+        public var reason: String?
+
+        public init(edge: String, by: String, at: Double, reason: String?) {
+            self.edge = edge
+            self.by = by
+            self.at = at
+            self.reason = reason
+        }
+    }
+
+    public var node: String
+    public var connected: Bool
+    public var disconnectedSince: Double?
+    public var lastError: String?
+    public var etcd: [String]
+    public var prefix: String
+    public var healthQuorum: String
+    /// `local` or `published`: what this node serves.
+    public var data: String
+    /// The newest publication in etcd; `nil` before the first.
+    public var publishedRevision: Int64?
+    /// The live nodes, by name.
+    public var nodes: [Node]
+    /// Fleet-wide drains, by edge name.
+    public var drains: [Drain]
+
+    enum CodingKeys: String, CodingKey {
+        case node, connected, disconnectedSince, lastError, etcd, prefix, healthQuorum, data, publishedRevision, nodes, drains
+    }
+
+    public init(node: String, connected: Bool, disconnectedSince: Double?, lastError: String?, etcd: [String], prefix: String,
+                healthQuorum: String, data: String, publishedRevision: Int64?, nodes: [Node], drains: [Drain]) {
+        self.node = node
+        self.connected = connected
+        self.disconnectedSince = disconnectedSince
+        self.lastError = lastError
+        self.etcd = etcd
+        self.prefix = prefix
+        self.healthQuorum = healthQuorum
+        self.data = data
+        self.publishedRevision = publishedRevision
+        self.nodes = nodes
+        self.drains = drains
+    }
 }
 
 // MARK: - explain
@@ -556,13 +695,16 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public var reloads: Reloads
     public var rateLimit: RateLimit
     public var tcpConnections: TCPConnections
+    /// `nil` when the server is not part of a fleet.
+    public var fleet: FleetConnection?
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, queries: Queries = .init(),
         answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
         responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init(),
-        rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init()
+        rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init(), fleet: FleetConnection? = nil
     ) {
+        self.fleet = fleet
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.startedAt = startedAt
@@ -574,5 +716,48 @@ public struct StatsReply: Codable, Sendable, Hashable {
         self.reloads = reloads
         self.rateLimit = rateLimit
         self.tcpConnections = tcpConnections
+    }
+}
+
+// Absent values are written as null, not left out: a reader asking "connected since when?"
+// or "which revision?" gets an answer it can test for.
+extension FleetConnection {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(node, forKey: .node)
+        try container.encode(connected, forKey: .connected)
+        try container.encode(disconnectedSince, forKey: .disconnectedSince)
+        try container.encode(lastError, forKey: .lastError)
+    }
+}
+
+extension FleetReply {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(node, forKey: .node)
+        try container.encode(connected, forKey: .connected)
+        try container.encode(disconnectedSince, forKey: .disconnectedSince)
+        try container.encode(lastError, forKey: .lastError)
+        try container.encode(etcd, forKey: .etcd)
+        try container.encode(prefix, forKey: .prefix)
+        try container.encode(healthQuorum, forKey: .healthQuorum)
+        try container.encode(data, forKey: .data)
+        try container.encode(publishedRevision, forKey: .publishedRevision)
+        try container.encode(nodes, forKey: .nodes)
+        try container.encode(drains, forKey: .drains)
+    }
+}
+
+extension FleetReply.Node {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(node, forKey: .node)
+        try container.encode(version, forKey: .version)
+        try container.encode(lastSeen, forKey: .lastSeen)
+        try container.encode(data, forKey: .data)
+        try container.encode(revision, forKey: .revision)
+        try container.encode(rejected, forKey: .rejected)
+        try container.encode(lagging, forKey: .lagging)
+        try container.encode(edgesDown, forKey: .edgesDown)
     }
 }

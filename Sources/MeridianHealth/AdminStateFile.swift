@@ -1,5 +1,6 @@
 import Foundation
 import MeridianFiles
+import MeridianFleet
 
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +11,9 @@ import Darwin
 #endif
 
 /// `health.state_file`: the edges an operator drained, kept across restarts as
-/// `{"drained":["fra1","sin1"]}` (names sorted). Written atomically: the new content goes
+/// `{"drained":["fra1","sin1"]}` (names sorted). A fleet node also caches the fleet's drains
+/// there (`"fleet_drains":{"fra1":{"by":…,"at":…,"reason":…}}`), so that it starts drained
+/// as the fleet is even when etcd cannot be reached. Written atomically: the new content goes
 /// to a temporary file in the same directory, is flushed to disk, and is renamed over the
 /// old file, so a crash leaves either the old or the new state, never half of one.
 public struct AdminStateFile: Sendable, Equatable {
@@ -20,18 +23,29 @@ public struct AdminStateFile: Sendable, Equatable {
 
     private struct Contents: Codable {
         var drained: [String]
+        var fleetDrains: [String: FleetDrain]?
+
+        enum CodingKeys: String, CodingKey {
+            case drained
+            case fleetDrains = "fleet_drains"
+        }
     }
 
-    /// The drained edge names. A missing file means nothing is drained; an unreadable or
-    /// malformed file is an error that says where.
+    /// The edge names drained on this node alone.
     public func load() throws(StateFileError) -> Set<String> {
+        try loadAll().local
+    }
+
+    /// The drains of this node and the fleet's drains it last knew. A missing file means
+    /// nothing is drained; an unreadable or malformed file is an error that says where.
+    public func loadAll() throws(StateFileError) -> (local: Set<String>, fleet: [String: FleetDrain]) {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch let error as CocoaError where error.code == .fileReadNoSuchFile {
-            return []
+            return ([], [:])
         } catch {
-            if !FileManager.default.fileExists(atPath: path) { return [] }
+            if !FileManager.default.fileExists(atPath: path) { return ([], [:]) }
             throw StateFileError(path: path, line: 0, message: "cannot read: \(Self.describe(error))")
         }
         let contents: Contents
@@ -47,14 +61,15 @@ public struct AdminStateFile: Sendable, Equatable {
         if let bad = contents.drained.first(where: { $0.isEmpty || $0.contains(where: \.isNewline) }) {
             throw StateFileError(path: path, line: 1, message: "\"\(bad)\" is not an edge name")
         }
-        return Set(contents.drained)
+        return (Set(contents.drained), contents.fleetDrains ?? [:])
     }
 
-    /// Replaces the file with `drained`, atomically; creates its directory when missing.
-    public func save(_ drained: Set<String>) throws(StateFileError) {
+    /// Replaces the file with `drained` (and the fleet's drains, when there are any),
+    /// atomically; creates its directory when missing.
+    public func save(_ drained: Set<String>, fleet: [String: FleetDrain] = [:]) throws(StateFileError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard var data = try? encoder.encode(Contents(drained: drained.sorted())) else {
+        guard var data = try? encoder.encode(Contents(drained: drained.sorted(), fleetDrains: fleet.isEmpty ? nil : fleet)) else {
             throw StateFileError(path: path, line: 0, message: "cannot encode the admin state")
         }
         data.append(0x0A)

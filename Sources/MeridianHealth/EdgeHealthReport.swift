@@ -1,3 +1,5 @@
+import MeridianFleet
+
 /// One edge as the stats port and `dnsctl edges` show it. Times are wall-clock seconds
 /// since 1970; JSON keys are snake_case. Answers served are counted by the server, not here.
 public struct EdgeHealthReport: Codable, Sendable, Equatable {
@@ -26,6 +28,37 @@ public struct EdgeHealthReport: Codable, Sendable, Equatable {
     /// When the state last changed (health or admin), if it has since start.
     public var lastTransitionTime: Double?
     public var probes: Int
+    /// How the fleet sees the edge; `nil` outside a fleet.
+    public var fleet: FleetView?
+    /// The fleet's drain of the edge, if drained fleet-wide.
+    public var fleetDrain: FleetDrain?
+    /// Drained on this node alone (`dnsctl drain --local`, or outside a fleet).
+    public var drainedLocally = false
+
+    /// The fleet's verdict on an edge and what went into it.
+    public struct FleetView: Codable, Sendable, Equatable {
+        /// Live nodes with a verdict on the edge, this one included once its first result is in.
+        public var observers: Int
+        /// How many of them see it down.
+        public var down: Int
+        /// What routing uses: `down` when the quorum of observers sees it down.
+        public var verdict: EdgeHealth.State
+        /// This node's own probes' verdict.
+        public var own: EdgeHealth.State
+        /// This node sees the edge down and the fleet does not: it keeps serving the edge.
+        public var overruled: Bool
+        /// The other nodes that see it down.
+        public var downAt: [String]
+
+        public init(observers: Int, down: Int, verdict: EdgeHealth.State, own: EdgeHealth.State, overruled: Bool, downAt: [String]) {
+            self.observers = observers
+            self.down = down
+            self.verdict = verdict
+            self.own = own
+            self.overruled = overruled
+            self.downAt = downAt
+        }
+    }
 
     public init(
         edge: String, check: String?, state: EdgeHealth.State, adminState: AdminState, routable: Bool,
@@ -61,5 +94,8 @@ public struct EdgeHealthReport: Codable, Sendable, Equatable {
         case transitions
         case lastTransitionTime = "last_transition_time"
         case probes
+        case fleet
+        case fleetDrain = "fleet_drain"
+        case drainedLocally = "drained_locally"
     }
 }

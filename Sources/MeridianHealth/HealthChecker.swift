@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import MeridianConfig
+import MeridianFleet
 import MeridianRouting
 import NIOCore
 import NIOPosix
@@ -34,6 +35,12 @@ import NIOPosix
 /// running, so `snapshot()` still shows its real health); drains are saved in the state file
 /// and restored by the next checker that opens it.
 ///
+/// Fleet: with a quorum (the node is part of a fleet), an edge is down when the quorum of
+/// its live observers sees it down: this node's own verdict plus the peers' verdicts given
+/// to ``setPeerVerdicts(_:)``; the fleet's drains (``setFleetDrains(_:)``) count as drains.
+/// Both arrive from the fleet agent and are folded into the same table, so routing reads
+/// nothing else. Without peers (not yet connected) the node's own verdict decides.
+///
 /// Once started, call ``shutdown()`` (or cancel ``run()``) before dropping the checker: it
 /// owns an HTTP client and, unless given a group, an event loop thread.
 public actor HealthChecker {
@@ -64,6 +71,13 @@ public actor HealthChecker {
     private var slots: [Slot]
     private var indexByName: [String: Int]
     private var drained: Set<String>
+    /// Drains set through the fleet, by edge; cached in the state file.
+    private var fleetDrains: [String: FleetDrain]
+    /// `nil` when the node is not in a fleet.
+    private let fleetQuorum: HealthQuorum?
+    /// The other live nodes' verdicts: edge → node → verdict.
+    private var peerVerdicts: [String: [String: FleetVerdict]] = [:]
+    private var verdictObserver: (@Sendable ([String: FleetVerdict]) -> Void)?
     private let stateFile: AdminStateFile?
     private let logger: Logger
     private let publisher: Publisher
@@ -112,17 +126,18 @@ public actor HealthChecker {
     public init(
         edges: [Edge], stateFile: String?, damagedStateFile: DamagedStateFile = .refuse, logger: Logger,
         eventLoopGroup: (any EventLoopGroup)? = nil, probeUserAgent: String = MeridianVersion.probeUserAgent(node: "unnamed"),
-        onChange: @escaping Publisher
+        fleetQuorum: HealthQuorum? = nil, onChange: @escaping Publisher
     ) throws(StateFileError) {
         var problem: StateFileError?
         var restored: Set<String> = []
+        var restoredFleet: [String: FleetDrain] = [:]
         if let stateFile {
             let file = AdminStateFile(path: stateFile)
             for removed in file.removeStaleTemporaryFiles() {
                 logger.notice("Removed a temporary admin state file left by a stopped writer", metadata: ["file": "\(removed)"])
             }
             do {
-                restored = try file.load()
+                (restored, restoredFleet) = try file.loadAll()
             } catch {
                 guard damagedStateFile == .ignore else { throw error }
                 problem = error
@@ -152,9 +167,12 @@ public actor HealthChecker {
             slots.append(Slot(edge: edge))
         }
         drained = restored
+        fleetDrains = fleetQuorum == nil ? [:] : restoredFleet
+        self.fleetQuorum = fleetQuorum
         stateFileProblem = problem
-        let states = slots.map { Self.tableState($0, drained: restored) }
-        currentTable = HealthTable(states: states)
+        currentTable = HealthTable(states: slots.map { slot in
+            Self.tableState(slot, drained: restored, fleetDrains: fleetQuorum == nil ? [:] : restoredFleet, quorum: fleetQuorum, peers: [:])
+        })
         let known = Set(slots.map(\.name))
         for name in restored.sorted() where !known.contains(name) {
             // Kept rather than dropped: an edge taken out of the configuration by mistake and put
@@ -166,6 +184,11 @@ public actor HealthChecker {
         for name in restored.sorted() where known.contains(name) {
             logger.info("Edge drained (restored from the admin state file)", metadata: [
                 "edge": "\(name)", "old": "active", "new": "drained", "reason": "restored from \(stateFile ?? "")",
+            ])
+        }
+        for (name, drain) in fleetDrains.sorted(by: { $0.key < $1.key }) {
+            logger.info("Edge drained fleet-wide (restored from the admin state file until etcd is reached)", metadata: [
+                "edge": "\(name)", "by": "\(drain.by)", "reason": "\(drain.reason ?? "")",
             ])
         }
     }
@@ -351,6 +374,7 @@ public actor HealthChecker {
         }
         slots[index] = slot
         if changed != nil {
+            reportOwnVerdicts()
             publishSoon()
             if !waiters.isEmpty, allChecked {
                 let all = waiters
@@ -388,6 +412,86 @@ public actor HealthChecker {
     /// Drained edge names, including any the configuration no longer has.
     public var drainedEdges: Set<String> { drained }
 
+    // MARK: Fleet
+
+    /// Replaces the fleet's drains with `drains` (edge → drain), as etcd holds them now; saved
+    /// in the state file as the cache the next start begins with. Edges this node does not
+    /// have are kept, as local drains are.
+    public func setFleetDrains(_ drains: [String: FleetDrain]) {
+        guard fleetQuorum != nil, drains != fleetDrains else { return }
+        let old = fleetDrains
+        fleetDrains = drains
+        for (name, drain) in drains.sorted(by: { $0.key < $1.key }) where old[name] == nil {
+            logger.notice("Edge drained fleet-wide", metadata: [
+                "edge": "\(name)", "by": "\(drain.by)", "reason": "\(drain.reason ?? "")",
+            ])
+            if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
+        }
+        for name in old.keys.sorted() where drains[name] == nil {
+            logger.notice("Edge undrained fleet-wide", metadata: ["edge": "\(name)"])
+            if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
+        }
+        do {
+            try save()
+        } catch {
+            // Logged by save(); the drains hold in memory and etcd keeps them.
+        }
+        publish(force: false)
+    }
+
+    /// The fleet drains in effect.
+    public var fleetDrainsInEffect: [String: FleetDrain] { fleetDrains }
+
+    /// Replaces the other live nodes' verdicts (edge → node → verdict). A node whose lease
+    /// expired must be gone from `verdicts`: only live observers count.
+    public func setPeerVerdicts(_ verdicts: [String: [String: FleetVerdict]]) {
+        guard fleetQuorum != nil, verdicts != peerVerdicts else { return }
+        peerVerdicts = verdicts
+        publish(force: false)
+    }
+
+    /// Calls `observer` now and whenever this node's own verdict on an edge changes, with the
+    /// verdicts of every checked edge whose first result is in (edge → verdict).
+    public func observeOwnVerdicts(_ observer: @escaping @Sendable ([String: FleetVerdict]) -> Void) {
+        verdictObserver = observer
+        observer(ownVerdicts)
+    }
+
+    /// This node's verdicts: checked edges with a result.
+    public var ownVerdicts: [String: FleetVerdict] {
+        var verdicts: [String: FleetVerdict] = [:]
+        for slot in slots where slot.check != nil && slot.health.state != .unknown {
+            verdicts[slot.name] = FleetVerdict(down: slot.health.state == .down, reason: slot.last?.reason,
+                                               at: slot.lastTransitionTime ?? slot.lastTime ?? Date().timeIntervalSince1970)
+        }
+        return verdicts
+    }
+
+    private func reportOwnVerdicts() {
+        guard let verdictObserver else { return }
+        verdictObserver(ownVerdicts)
+    }
+
+    private func fleetView(_ slot: Slot) -> EdgeHealthReport.FleetView? {
+        Self.fleetView(slot, quorum: fleetQuorum, peers: peerVerdicts)
+    }
+
+    /// How the fleet sees `slot`'s edge; `nil` outside a fleet.
+    private static func fleetView(_ slot: Slot, quorum fleetQuorum: HealthQuorum?, peers peerVerdicts: [String: [String: FleetVerdict]])
+        -> EdgeHealthReport.FleetView? {
+        guard let fleetQuorum else { return nil }
+        let peers = peerVerdicts[slot.name] ?? [:]
+        let ownKnown = slot.check != nil && slot.health.state != .unknown
+        let ownDown = slot.health.state == .down
+        let observers = peers.count + (ownKnown ? 1 : 0)
+        let down = peers.values.count(where: \.down) + (ownKnown && ownDown ? 1 : 0)
+        let verdictDown = slot.check != nil && fleetQuorum.isDown(down: down, observers: observers)
+        return EdgeHealthReport.FleetView(
+            observers: observers, down: down, verdict: verdictDown ? .down : .up,
+            own: slot.check == nil ? .up : slot.health.state, overruled: ownDown && !verdictDown,
+            downAt: peers.filter(\.value.down).keys.sorted())
+    }
+
     private func adminChanged(_ name: String, old: EdgeHealthReport.AdminState, new: EdgeHealthReport.AdminState) {
         if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
         logger.info("Edge admin state changed", metadata: [
@@ -400,7 +504,7 @@ public actor HealthChecker {
     private func save() throws(AdminStateError) {
         guard let stateFile else { return }
         do {
-            try stateFile.save(drained)
+            try stateFile.save(drained, fleet: fleetDrains)
         } catch {
             logger.warning("Cannot save the admin state; the change lasts until restart", metadata: ["error": "\(error)"])
             throw .notSaved(error)
@@ -439,6 +543,7 @@ public actor HealthChecker {
             slot.check = edge.check
             if edge.check == nil {
                 if slot.health.state == .down {
+                    defer { reportOwnVerdicts() }
                     slot.transitions += 1
                     slot.lastTransitionTime = Date().timeIntervalSince1970
                     logger.info("Edge health changed", metadata: [
@@ -468,10 +573,16 @@ public actor HealthChecker {
 
     // MARK: Publishing and reports
 
-    private static func tableState(_ slot: Slot, drained: Set<String>) -> HealthTable.State {
+    private func tableState(_ slot: Slot) -> HealthTable.State {
+        Self.tableState(slot, drained: drained, fleetDrains: fleetDrains, quorum: fleetQuorum, peers: peerVerdicts)
+    }
+
+    private static func tableState(_ slot: Slot, drained: Set<String>, fleetDrains: [String: FleetDrain], quorum: HealthQuorum?,
+                                   peers: [String: [String: FleetVerdict]]) -> HealthTable.State {
         var state: HealthTable.State = []
-        if slot.health.state == .down { state.insert(.down) }
-        if drained.contains(slot.name) { state.insert(.drained) }
+        let down = fleetView(slot, quorum: quorum, peers: peers).map { $0.verdict == .down } ?? (slot.health.state == .down)
+        if down { state.insert(.down) }
+        if drained.contains(slot.name) || fleetDrains[slot.name] != nil { state.insert(.drained) }
         return state
     }
 
@@ -490,7 +601,7 @@ public actor HealthChecker {
 
     private func publish(force: Bool) {
         guard !stopped else { return }
-        let states = slots.map { Self.tableState($0, drained: drained) }
+        let states = slots.map(tableState)
         guard force || states != published else { return }
         published = states
         currentTable = HealthTable(states: states)
@@ -500,14 +611,20 @@ public actor HealthChecker {
     /// Every edge, in order, as the stats port and `dnsctl edges` show it.
     public func snapshot() -> [EdgeHealthReport] {
         slots.map { slot in
-            let isDrained = drained.contains(slot.name)
-            return EdgeHealthReport(
+            let isDrained = drained.contains(slot.name) || fleetDrains[slot.name] != nil
+            let fleet = fleetView(slot)
+            let down = fleet.map { $0.verdict == .down } ?? (slot.health.state == .down)
+            var report = EdgeHealthReport(
                 edge: slot.name, check: slot.check?.target, state: slot.health.state,
-                adminState: isDrained ? .drained : .active, routable: slot.health.state != .down && !isDrained,
+                adminState: isDrained ? .drained : .active, routable: !down && !isDrained,
                 lastCheckTime: slot.lastTime, lastLatencyMs: slot.last?.latency.milliseconds,
                 lastResult: slot.last?.reason, lastPassed: slot.last?.passed,
                 consecutivePasses: slot.health.consecutivePasses, consecutiveFailures: slot.health.consecutiveFailures,
                 transitions: slot.transitions, lastTransitionTime: slot.lastTransitionTime, probes: slot.probes)
+            report.fleet = fleet
+            report.fleetDrain = fleetDrains[slot.name]
+            report.drainedLocally = drained.contains(slot.name)
+            return report
         }
     }
 }

@@ -47,6 +47,15 @@ public enum ServerLoader {
         try load(configuration(path: configPath), reusing: previous)
     }
 
+    /// The node's configuration at `configPath` serving the fleet publication in `published`
+    /// (`meridian.yaml` and `zones/`), or its own data when `published` is `nil`.
+    public static func load(configPath: String, published: String?, reusing previous: LoadedServer? = nil) throws(LoadFailure) -> LoadedServer {
+        guard let published else { return try load(configPath: configPath, reusing: previous) }
+        let node = try configuration(path: configPath)
+        let data = try configuration(path: FileSystem.join(published, "meridian.yaml"))
+        return try load(node.serving(published: data, zonesDirectory: FileSystem.join(published, "zones")), reusing: previous)
+    }
+
     /// Zones, GeoIP database and routing for `configuration`. The database and the routing
     /// table of `previous` are reused when the file and the routing settings have not
     /// changed: a reload that only edits a zone does not compile the database again. A

@@ -56,12 +56,3 @@ public enum DescriptorBudget {
     private static let resourceNoFile = RLIMIT_NOFILE
     #endif
 }
-
-/// The machine's host name, which names this node in health probes' `User-Agent` until a
-/// fleet configuration names it; "unnamed" when the system will not say.
-public func hostName() -> String {
-    var buffer = [CChar](repeating: 0, count: 256)
-    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unnamed" }
-    let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return name.isEmpty ? "unnamed" : name
-}

@@ -2,6 +2,7 @@ import Logging
 import MeridianAuthority
 import MeridianConfig
 import MeridianControl
+import MeridianFleet
 import MeridianGeoIP
 import MeridianHealth
 import MeridianLoad
@@ -31,7 +32,15 @@ extension ServerController: ControlBackend {
             queriesPerSecond: rate, queriesTotal: UInt64(total),
             lastReload: lastReload.map { StatusReply.LastReload(at: $0.at, ok: $0.ok, summary: $0.summary) },
             geoip: loaded.geo.map { StatusReply.GeoIP(path: $0.path, type: $0.summary.databaseType, nodes: $0.summary.nodes,
-                                               locations: $0.summary.locations, buildEpoch: $0.summary.buildEpoch) })
+                                               locations: $0.summary.locations, buildEpoch: $0.summary.buildEpoch) },
+            fleet: await fleet?.connection)
+    }
+
+    public func fleet() async -> Result<FleetReply, ControlFailure> {
+        guard let fleet else {
+            return .failure(ControlFailure("this server is not part of a fleet (no fleet: section in \(configPath))"))
+        }
+        return .success(await fleet.report())
     }
 
     public func edges() async -> EdgesReply {
@@ -53,6 +62,12 @@ extension ServerController: ControlBackend {
             lastCheck: report?.lastCheckTime, latencyMs: report?.lastLatencyMs, result: report?.lastResult,
             since: report?.lastTransitionTime, answers: UInt64(answers), transitions: UInt64(report?.transitions ?? 0))
         row.load = load.map(Self.loadReply)
+        if let fleet = report?.fleet {
+            row.fleet = EdgesReply.FleetVerdict(observers: fleet.observers, down: fleet.down, verdict: EdgeState(fleet.verdict),
+                                                own: EdgeState(fleet.own), overruled: fleet.overruled, downAt: fleet.downAt)
+        }
+        row.fleetDrain = report?.fleetDrain.map { FleetReply.Drain(edge: edge.name, by: $0.by, at: $0.at, reason: $0.reason) }
+        if self.fleet != nil { row.drainedLocally = report?.drainedLocally }
         return row
     }
 
@@ -63,18 +78,35 @@ extension ServerController: ControlBackend {
     }
 
     public func setDrained(edge name: String, drained: Bool) async -> Result<EdgesReply.Row, ControlFailure> {
+        await setDrained(edge: name, drained: drained, options: DrainOptions())
+    }
+
+    /// In a fleet, a drain goes to etcd (every node applies it) unless `options.local`; an
+    /// undrain lifts the fleet's drain and this node's own. Outside a fleet, or with
+    /// `local`, only this node changes, saved in its state file.
+    public func setDrained(edge name: String, drained: Bool, options: DrainOptions) async -> Result<EdgesReply.Row, ControlFailure> {
         guard let edge = configuration.edges[name] else {
             return .failure(ControlFailure("unknown edge \"\(name)\" (edges: \(configuration.edgeOrder.joined(separator: ", ")))"))
         }
-        do {
-            _ = drained ? try await health.drain(edge: name) : try await health.undrain(edge: name)
-        } catch {
-            // Not saved: the change is in effect, and the reply says why it will not survive a restart.
-            logger.warning("\(error)")
+        if let fleet, !options.local {
+            if case .failure(let failure) = await fleet.setDrain(edge: name, drained: drained, options: options) {
+                return .failure(failure)
+            }
+        }
+        if options.local || fleet == nil || !drained {
+            do {
+                _ = drained ? try await health.drain(edge: name) : try await health.undrain(edge: name)
+            } catch {
+                // Not saved: the change is in effect, and the reply says why it will not survive a restart.
+                logger.warning("\(error)")
+            }
         }
         let report = await health.snapshot().first { $0.edge == name }
         let answers = await publisher.totals().edges[name] ?? 0
-        logger.info(drained ? "edge drained" : "edge undrained", metadata: ["edge": "\(name)"])
+        let scope = fleet == nil ? "" : options.local ? " on this node" : " fleet-wide"
+        logger.notice(drained ? "edge drained\(scope)" : "edge undrained\(scope)", metadata: [
+            "edge": "\(name)", "by": "\(options.by ?? "dnsctl")", "reason": "\(options.reason ?? "")",
+        ])
         let loadReport = await load.snapshot().first { $0.edge == name }
         return .success(row(for: edge, report: report, load: loadReport, answers: answers))
     }
@@ -120,7 +152,8 @@ extension ServerController: ControlBackend {
                           rateLimit: rateLimit,
                           tcpConnections: StatsReply.TCPConnections(
                               open: UInt64(max(0, counters.tcpAccepted - counters.tcpClosed)), accepted: UInt64(counters.tcpAccepted),
-                              refused: UInt64(counters.tcpRefused), evicted: UInt64(counters.tcpEvicted)))
+                              refused: UInt64(counters.tcpRefused), evicted: UInt64(counters.tcpEvicted)),
+                          fleet: await fleet?.connection)
     }
 }
 

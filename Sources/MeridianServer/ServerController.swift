@@ -16,6 +16,10 @@ public actor ServerController: Service {
     let publisher: SnapshotPublisher
     let health: HealthChecker
     let load: LoadMonitor
+    /// `nil` when the server is not part of a fleet.
+    let fleet: FleetAgent?
+    /// The fleet publication served (its directory), when the node serves published data.
+    var publishedDirectory: String?
     let logger: Logger
     /// Fired once the DNS ports are open.
     private let serving: StartupSignal
@@ -28,9 +32,11 @@ public actor ServerController: Service {
     /// The reload running now, which the next one waits for.
     private var runningReload: Task<Result<ReloadReport, LoadFailure>, Never>?
 
-    init(configPath: String, loaded: LoadedServer, publisher: SnapshotPublisher, health: HealthChecker, load: LoadMonitor,
-         serving: StartupSignal, threads: Int, logger: Logger) {
+    init(configPath: String, loaded: LoadedServer, publishedDirectory: String?, publisher: SnapshotPublisher, health: HealthChecker,
+         load: LoadMonitor, fleet: FleetAgent?, serving: StartupSignal, threads: Int, logger: Logger) {
         self.configPath = configPath
+        self.publishedDirectory = publishedDirectory
+        self.fleet = fleet
         self.loaded = loaded
         self.publisher = publisher
         self.health = health
@@ -89,21 +95,23 @@ public actor ServerController: Service {
 
     /// Re-reads the configuration, the GeoIP database and every zone; swaps only if all of it
     /// is valid, and returns once every answering thread serves the new data. A request that
-    /// arrives during a reload runs after it.
-    public func reloadData() async -> Result<ReloadReport, LoadFailure> {
+    /// arrives during a reload runs after it. With `published`, the data comes from that fleet
+    /// publication (and keeps coming from it in later reloads) once it loads.
+    public func reloadData(published: String? = nil) async -> Result<ReloadReport, LoadFailure> {
         let previous = runningReload
         let reload = Task {
             _ = await previous?.value
-            return await self.reloadAndRecord()
+            return await self.reloadAndRecord(published: published ?? self.publishedDirectory)
         }
         runningReload = reload
         return await reload.value
     }
 
-    private func reloadAndRecord() async -> Result<ReloadReport, LoadFailure> {
-        let result = await loadAndPublish()
+    private func reloadAndRecord(published: String?) async -> Result<ReloadReport, LoadFailure> {
+        let result = await loadAndPublish(published: published)
         switch result {
         case .success(let report):
+            publishedDirectory = published
             reloadCounts.ok += 1
             lastReload = (wallClockSeconds(), true, report.changes.isEmpty ? "no changes" : report.changes.joined(separator: "; "))
         case .failure(let failure):
@@ -113,9 +121,9 @@ public actor ServerController: Service {
         return result
     }
 
-    private func loadAndPublish() async -> Result<ReloadReport, LoadFailure> {
+    private func loadAndPublish(published: String?) async -> Result<ReloadReport, LoadFailure> {
         do throws(LoadFailure) {
-            let next = try ServerLoader.load(configPath: configPath, reusing: loaded)
+            let next = try ServerLoader.load(configPath: configPath, published: published, reusing: loaded)
             releaseFreeMemory()
             let table = await health.update(edges: next.configuration.orderedEdges)
             let shed = await load.update(edges: next.configuration.orderedEdges)

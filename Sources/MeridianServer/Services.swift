@@ -2,6 +2,8 @@ import Logging
 import MeridianAuthority
 import MeridianConfig
 import MeridianControl
+import MeridianFiles
+import MeridianFleet
 import MeridianHealth
 import MeridianLoad
 import MeridianStats
@@ -23,8 +25,8 @@ public struct ServiceTree: Sendable {
     /// The server of `loaded`, answering on `sockets` (bound before anything else, one UDP
     /// socket per answering thread), with at most `descriptorLimit` open files. Fails when the admin state file cannot be read and
     /// `damagedStateFile` is `.refuse`.
-    public init(configPath: String, loaded: LoadedServer, sockets: DNSSockets, threads: Int, descriptorLimit: Int,
-                damagedStateFile: HealthChecker.DamagedStateFile, logger: Logger) throws(StateFileError) {
+    public init(configPath: String, loaded: LoadedServer, publishedDirectory: String? = nil, sockets: DNSSockets, threads: Int,
+                descriptorLimit: Int, damagedStateFile: HealthChecker.DamagedStateFile, logger: Logger) throws(ServiceTreeError) {
         let configuration = loaded.configuration
         var dns = configuration.dns
         dns.tcpMaxConnections = DescriptorBudget.tcpConnections(
@@ -34,17 +36,35 @@ public struct ServiceTree: Sendable {
             logger.warning("dns.tcp_max_connections lowered from \(configuration.dns.tcpMaxConnections) to \(dns.tcpMaxConnections): the file descriptor limit is \(descriptorLimit) (raise it, e.g. LimitNOFILE= in the systemd unit)")
         }
         let publisher = SnapshotPublisher(base: loaded.snapshot)
-        let health = try HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
+        let health: HealthChecker
+        do {
+            health = try HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
                                        damagedStateFile: damagedStateFile, logger: logger,
-                                       probeUserAgent: MeridianVersion.probeUserAgent(node: hostName()),
+                                       probeUserAgent: MeridianVersion.probeUserAgent(node: configuration.fleet?.node ?? hostName()),
+                                       fleetQuorum: configuration.fleet?.healthQuorum,
                                        onChange: { table in publisher.health(table) })
+        } catch {
+            throw .stateFile(error)
+        }
         let controlGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var fleet: FleetAgent?
+        if let settings = configuration.fleet {
+            do throws(EtcdError) {
+                fleet = try FleetAgent(settings: settings, health: health,
+                                       servedRevision: publishedDirectory.flatMap { Int64(FileSystem.lastComponent(of: $0)) },
+                                       eventLoopGroup: controlGroup, logger: logger)
+            } catch {
+                try? controlGroup.syncShutdownGracefully()
+                throw .fleet(error)
+            }
+        }
         let load = LoadMonitor(edges: configuration.orderedEdges, eventLoopGroup: controlGroup, logger: logger,
                                onChange: { thresholds in publisher.load(thresholds) })
         let controlReady = StartupSignal()
         let healthReady = StartupSignal()
         let dnsReady = StartupSignal()
-        let controller = ServerController(configPath: configPath, loaded: loaded, publisher: publisher, health: health, load: load,
+        let controller = ServerController(configPath: configPath, loaded: loaded, publishedDirectory: publishedDirectory,
+                                          publisher: publisher, health: health, load: load, fleet: fleet,
                                           serving: dnsReady, threads: threads, logger: logger)
         services = Self.ordered(
             control: ControlService(configPath: configPath, path: configuration.control.socket, backend: controller,
@@ -53,6 +73,7 @@ public struct ServiceTree: Sendable {
                                   ready: healthReady),
             dns: DNSService(sockets: sockets, settings: dns, publisher: publisher, threads: threads,
                             after: [controlReady, healthReady], ready: dnsReady, logger: logger),
+            fleet: fleet.map { FleetService(agent: $0, controller: controller) },
             stats: StatsService(settings: configuration.stats, backend: controller, group: controlGroup, logger: logger),
             controller: controller)
         self.controlGroup = controlGroup
@@ -60,9 +81,9 @@ public struct ServiceTree: Sendable {
     }
 
     /// The one place the start order, and so the stop order, is written.
-    package static func ordered(control: any Service, health: any Service, dns: any Service, stats: any Service,
-                        controller: any Service) -> [any Service] {
-        [control, health, dns, stats, controller]
+    package static func ordered(control: any Service, health: any Service, dns: any Service, fleet: (any Service)? = nil,
+                                stats: any Service, controller: any Service) -> [any Service] {
+        [control, health, dns] + (fleet.map { [$0] } ?? []) + [stats, controller]
     }
 
     /// A group that stops every service gracefully on SIGTERM or SIGINT, or when one of them fails.
@@ -130,6 +151,35 @@ struct HealthService: Service {
         try? await gracefulShutdown()
         await checker.shutdown()
         await load.shutdown()
+    }
+}
+
+/// This node's member of the fleet; it stops (giving up its lease) before health checks do.
+struct FleetService: Service {
+    let agent: FleetAgent
+    let controller: ServerController
+
+    func run() async throws {
+        await agent.setPublicationHandler { [controller] directory, _ in
+            switch await controller.reloadData(published: directory) {
+            case .success: nil
+            case .failure(let failure): failure.lines
+            }
+        }
+        await cancelWhenGracefulShutdown { await agent.run() }
+    }
+}
+
+/// Why the service tree could not be made.
+public enum ServiceTreeError: Error, CustomStringConvertible {
+    case stateFile(StateFileError)
+    case fleet(EtcdError)
+
+    public var description: String {
+        switch self {
+        case .stateFile(let error): "\(error)"
+        case .fleet(let error): "\(error)"
+        }
     }
 }
 

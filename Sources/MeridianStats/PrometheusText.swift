@@ -21,7 +21,7 @@ public enum PrometheusText {
         "meridian_edge_load_feed_failures_total", "meridian_answers_shed_total",
         "meridian_response_seconds", "meridian_reloads_total",
         "meridian_rrl_responses_total", "meridian_tcp_connections", "meridian_tcp_connections_total",
-        "meridian_rrl_limited_total",
+        "meridian_rrl_limited_total", "meridian_fleet_connected", "meridian_fleet_disconnected_since_seconds",
     ]
 
     public static func render(_ stats: StatsReply) -> String {
@@ -125,6 +125,14 @@ public enum PrometheusText {
         out.family("meridian_rrl_limited_total", .counter, "UDP responses over their rate limit, by response class.")
         for (responseClass, count) in sorted(stats.rateLimit.limitedByClass) {
             out.sample("meridian_rrl_limited_total", [("class", responseClass)], count)
+        }
+        // Written without samples outside a fleet, so every server exposes the same families.
+        out.family("meridian_fleet_connected", .gauge, "1 while this fleet node reaches etcd, 0 while it serves fail-static.")
+        out.family("meridian_fleet_disconnected_since_seconds", .gauge,
+                   "When this fleet node lost etcd, in seconds since 1970; 0 while connected.")
+        if let fleet = stats.fleet {
+            out.sample("meridian_fleet_connected", [], fleet.connected ? UInt64(1) : 0)
+            out.sample("meridian_fleet_disconnected_since_seconds", [], fleet.disconnectedSince ?? 0)
         }
         return out.text
     }

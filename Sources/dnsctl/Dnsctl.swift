@@ -9,11 +9,12 @@ struct Dnsctl: ParsableCommand {
         commandName: "dnsctl",
         abstract: "Check, inspect and control the Meridian DNS server.",
         discussion: """
-        Offline: check, dump-zone, geoip build.
+        Offline: check, dump-zone, geoip build. publish talks to etcd, not to the server.
         Exit codes: 0 success, 1 rejected input or unknown name, 2 no server answering or a usage error.
         """,
         version: "dnsctl \(MeridianVersion.current)",
-        subcommands: [Check.self, DumpZone.self, GeoIP.self, Reload.self, Status.self, Edges.self, Drain.self, Undrain.self, Explain.self, Stats.self]
+        subcommands: [Check.self, DumpZone.self, GeoIP.self, Reload.self, Status.self, Edges.self, Drain.self, Undrain.self, Explain.self, Stats.self,
+                      Fleet.self, Publish.self]
     )
 }
 

@@ -24,6 +24,15 @@ struct Status: ParsableCommand {
         } else {
             lines.append("last reload  none since start")
         }
+        if let fleet = status.fleet {
+            if fleet.connected {
+                lines.append("fleet        node \(fleet.node), connected to etcd")
+            } else {
+                let since = fleet.disconnectedSince.map { "since \(Format.dateTime($0))" } ?? ""
+                lines.append("fleet        node \(fleet.node), disconnected \(since)"
+                    + " (serving the last fleet state and its own probes)\(fleet.lastError.map { ": \($0)" } ?? "")")
+            }
+        }
         if let geoip = status.geoip {
             lines.append("geoip        \(geoip.path) (\(geoip.type), built \(Format.date(Double(geoip.buildEpoch))); "
                 + "\(ReadableText.grouped(geoip.nodes)) nodes, \(ReadableText.grouped(geoip.locations)) locations)")

@@ -1,6 +1,7 @@
 import Logging
 import MeridianConfig
 import MeridianFiles
+import MeridianFleet
 import MeridianHealth
 import MeridianLoad
 import MeridianServer
@@ -57,9 +58,29 @@ LoggingSystem.bootstrap { label in
 }
 let logger = Logger(label: "meridian")
 
+/// A fleet node serving published data starts from the publication it served last, so that
+/// it answers as the fleet does before etcd is reached; when that copy no longer loads
+/// (its GeoIP file is gone, say), from its own files, and the fleet sends it the data again.
+func loadAtStart() throws(LoadFailure) -> (LoadedServer, published: String?) {
+    let configuration = try ServerLoader.configuration(path: configPath)
+    if let fleet = configuration.fleet, fleet.data == .published {
+        let store = PublishedStore(directory: fleet.publishedDirectory)
+        if let revision = store.current() {
+            do {
+                return (try ServerLoader.load(configPath: configPath, published: store.path(of: revision)), store.path(of: revision))
+            } catch {
+                for line in error.lines { logger.warning("\(line)") }
+                logger.warning("the fleet publication kept in \(store.path(of: revision)) does not load; starting from this node's own data")
+            }
+        }
+    }
+    return (try ServerLoader.load(configuration), nil)
+}
+
 let loaded: LoadedServer
+let publishedDirectory: String?
 do {
-    loaded = try ServerLoader.load(configPath: configPath)
+    (loaded, publishedDirectory) = try loadAtStart()
 } catch {
     for line in error.lines { printError(line) }
     printError("meridian: not started: \(error.lines.count) error(s)")
@@ -80,11 +101,15 @@ do {
 
 let services: ServiceTree
 do {
-    services = try ServiceTree(configPath: configPath, loaded: loaded, sockets: sockets, threads: threads,
-                               descriptorLimit: descriptorLimit, damagedStateFile: damagedStateFile, logger: logger)
+    services = try ServiceTree(configPath: configPath, loaded: loaded, publishedDirectory: publishedDirectory, sockets: sockets,
+                               threads: threads, descriptorLimit: descriptorLimit, damagedStateFile: damagedStateFile, logger: logger)
 } catch {
     printError("\(error)")
-    printError("meridian: not started: the admin state file holds the operator's drains; fix or remove it, or start with --ignore-admin-state to start with no edge drained")
+    if case .stateFile = error {
+        printError("meridian: not started: the admin state file holds the operator's drains; fix or remove it, or start with --ignore-admin-state to start with no edge drained")
+    } else {
+        printError("meridian: not started")
+    }
     exit(1)
 }
 do {

@@ -31,7 +31,7 @@ RECONNECT_BOUND = 10.0                           # etcd back -> every node conne
 PARTITION = 30.0                                 # etcd down this long, nothing served changes
 
 # False until the server reads the fleet: section; the classes below then run instead of skipping.
-FLEET_BUILT = False
+FLEET_BUILT = True
 
 NODES = ("n1", "n2", "n3")
 ORIGIN = "fleet.test."
@@ -379,9 +379,9 @@ class FleetQuorumTest(FleetCase):
         self.assertEqual((fleet["own"], fleet["verdict"], fleet["observers"], fleet["down"],
                           fleet["overruled"]), ("up", "up", 3, 1, False), fleet)
         rows = self.fleet_nodes(n3)
-        self.assertIn("fra1", rows["n2"]["edges_down"], rows)
-        self.assertNotIn("fra1", rows["n1"]["edges_down"], rows)
-        self.assertNotIn("fra1", rows["n3"]["edges_down"], rows)
+        self.assertIn("fra1", rows["n2"]["edgesDown"], rows)
+        self.assertNotIn("fra1", rows["n1"]["edgesDown"], rows)
+        self.assertNotIn("fra1", rows["n3"]["edgesDown"], rows)
 
         # Fails for n2 and n3: 2 of 3, every node moves off it, n1 too.
         self.endpoint.set_fail_for_nodes("n2", "n3")
@@ -448,7 +448,7 @@ class FleetPublishTest(FleetCase):
         n1, n2, n3 = nodes
         for node in nodes:
             self.assertEqual(self.serial(node), 1)
-        self.assertIsNone(self.fleet_json(n1)["published_revision"])
+        self.assertIsNone(self.fleet_json(n1)["publishedRevision"])
 
         # A new serial: every node serves it.
         result = self.publish(self.publisher(2))
@@ -457,7 +457,7 @@ class FleetPublishTest(FleetCase):
         elapsed = self.await_serial(nodes, 2, published, CONVERGE + 10, "publication of serial 2")
         print("fleet publication converged in %.2f s" % elapsed)
         self.assertLessEqual(elapsed, CONVERGE)
-        revision = self.fleet_json(n1)["published_revision"]
+        revision = self.fleet_json(n1)["publishedRevision"]
         self.assertIsInstance(revision, int)
         self.assertRegex(result.stdout, r"\b%d\b" % revision, "publish did not print the revision")
         wait_until(lambda: all(row["revision"] == revision and row["rejected"] is None
@@ -471,13 +471,13 @@ class FleetPublishTest(FleetCase):
         result = self.publish(self.publisher(3, broken=True))
         self.assertEqual(result.returncode, 1, str(result))
         self.assertRegex(result.stdout + result.stderr, r"fleet\.test\.zone:%d:" % BROKEN_LINE, str(result))
-        self.assertEqual(self.fleet_json(n1)["published_revision"], revision)
+        self.assertEqual(self.fleet_json(n1)["publishedRevision"], revision)
         deadline = time.monotonic() + CONVERGE
         while time.monotonic() < deadline:
             for node in nodes:
                 self.assertEqual(self.serial(node), 2, "%s changed after a refused publication" % node.fleet_name)
             time.sleep(0.1)
-        self.assertEqual(self.fleet_json(n2)["published_revision"], revision)
+        self.assertEqual(self.fleet_json(n2)["publishedRevision"], revision)
 
         # A geoip database that n3 does not have: n1 and n2 apply it, n3 keeps serial 2 and
         # says why.
@@ -490,7 +490,7 @@ class FleetPublishTest(FleetCase):
         elapsed = self.await_serial([n1, n2], 3, published, CONVERGE + 10, "publication of serial 3")
         print("fleet publication (n3 rejecting it) converged on n1, n2 in %.2f s" % elapsed)
         self.assertLessEqual(elapsed, CONVERGE)
-        new_revision = self.fleet_json(n1)["published_revision"]
+        new_revision = self.fleet_json(n1)["publishedRevision"]
         self.assertIsInstance(new_revision, int)
         self.assertGreater(new_revision, revision)
         wait_until(lambda: self.fleet_nodes(n1)["n3"]["rejected"], CONVERGE + 2,
@@ -515,7 +515,7 @@ class FleetPartitionTest(FleetCase):
         n1, n2, n3 = nodes
         for node in nodes:
             self.assertEqual(self.status_fleet(node)["connected"], True)
-            self.assertIsNone(self.status_fleet(node)["disconnected_since"])
+            self.assertIsNone(self.status_fleet(node)["disconnectedSince"])
             self.assertEqual(self.fleet_connected_metric(node), 1)
 
         stopped_at = time.time()
@@ -543,7 +543,7 @@ class FleetPartitionTest(FleetCase):
         for name, (after, fleet) in sorted(disconnected.items()):
             print("fleet %s reported disconnected after %.2f s" % (name, after))
             self.assertLessEqual(after, RECONNECT_BOUND, name)
-            since = fleet["disconnected_since"]
+            since = fleet["disconnectedSince"]
             self.assertIsInstance(since, (int, float), fleet)
             self.assertGreaterEqual(since, stopped_at - 2, fleet)
             self.assertLessEqual(since, stopped_at + after + 2, fleet)
@@ -566,7 +566,7 @@ class FleetPartitionTest(FleetCase):
                        message="%s to reconnect" % node.fleet_name)
         print("fleet reconnected in %.2f s" % (time.monotonic() - back))
         for node in nodes:
-            self.assertIsNone(self.status_fleet(node)["disconnected_since"])
+            self.assertIsNone(self.status_fleet(node)["disconnectedSince"])
             wait_until(lambda: self.fleet_connected_metric(node) == 1, 2,
                        message="meridian_fleet_connected 1 on %s" % node.fleet_name)
         self.converge(nodes, [address("ams1")], self.drain(n2, "fra1"), "fleet drain after reconnecting")
