@@ -149,6 +149,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianFleetTests", dependencies: ["MeridianFleet"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianExpositionTests", dependencies: ["MeridianExposition"], exclude: ["Pages"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         .testTarget(

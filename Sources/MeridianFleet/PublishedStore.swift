@@ -1,6 +1,14 @@
 import Foundation
 import MeridianFiles
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A node's copy of publications, in `fleet.published_directory`: `REVISION/meridian.yaml`,
 /// `REVISION/zones/FILE`, and `current`, the revision served. The copy is what a restarted
 /// node serves before it reaches etcd.
@@ -55,11 +63,12 @@ public struct PublishedStore: Sendable {
         let temporary = FileSystem.join(directory, ".current.tmp")
         do {
             try Data("\(revision)\n".utf8).write(to: URL(fileURLWithPath: temporary))
-            _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: current), withItemAt: URL(fileURLWithPath: temporary))
         } catch {
-            if rename(temporary, current) != 0 {
-                throw PublishedStoreError(message: "\(current): cannot write: \(error.localizedDescription)")
-            }
+            throw PublishedStoreError(message: "\(temporary): cannot write: \(error.localizedDescription)")
+        }
+        // rename(2) replaces the old file atomically: a crash leaves one revision or the other.
+        guard rename(temporary, current) == 0 else {
+            throw PublishedStoreError(message: "\(current): cannot replace: \(String(cString: strerror(errno)))")
         }
         discard(except: revision)
     }
