@@ -53,8 +53,10 @@ class Setup:
         self.log = log
 
 
-def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian", load_feeds=None):
-    """`load_feeds`: edge name -> metrics URL, for edges that read a load feed."""
+def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian", load_feeds=None,
+             etcd=None):
+    """`load_feeds`: edge name -> metrics URL, for edges that read a load feed. `etcd`: a
+    client URL; the server is then a fleet node connected to it."""
     d = os.path.join(work, "meridian-1m" if zone1m_dir else directory)
     zones = zone1m_dir or os.path.join(d, "zones")
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
@@ -77,6 +79,8 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory
         rrl_rate = os.environ.get("BENCH_MERIDIAN_RRL_RATE", "0")
     if rrl_rate != "":
         y += ["rrl:", f"  rate: {int(rrl_rate)}"]
+    if etcd:
+        y += ["fleet:", "  node: bench", f'  etcd: ["{etcd}"]', "  prefix: /meridian-bench/", "  lease_ttl: 10s"]
     if not zone1m_dir:
         y += ["geoip:", f'  database: "{mmdb}"', "  client_subnet: true", "edges:"]
         for name, (lat, lon), v4, v6 in W.EDGES:

@@ -457,6 +457,8 @@ public struct ExplainReply: Codable, Sendable, Hashable {
         /// client's network falls (shed while below the share), both 0 to 1.
         public var shedFraction: Double?
         public var shedPosition: Double?
+        /// On a fleet node: how the fleet sees the edge (`state` is this node's own probes).
+        public var fleet: EdgesReply.FleetVerdict?
 
         public init(edge: String, km: Double? = nil, state: EdgeState, admin: AdminState = .active, reason: String? = nil,
                     result: String? = nil, since: Double? = nil, chosen: Bool, shedFraction: Double? = nil, shedPosition: Double? = nil) {

@@ -135,6 +135,8 @@ actor FleetAgent {
         connected = true
         disconnectedSince = nil
         lastError = nil
+        // A verdict that changed while the session was being set up was not written then.
+        await ownVerdictsChanged()
         await pushToHealth()
         considerPublication()
         established = true

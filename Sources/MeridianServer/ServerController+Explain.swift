@@ -1,6 +1,7 @@
 import MeridianAuthority
 import MeridianConfig
 import MeridianControl
+import MeridianFleet
 import MeridianHealth
 import MeridianRouting
 import MeridianWire
@@ -43,6 +44,11 @@ extension ServerController {
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
         var notes = Self.notes(explanation.selection)
+        for candidate in explanation.candidates {
+            guard let fleet = reports[candidate.edge]?.fleet, fleet.overruled else { continue }
+            notes.append("\(candidate.edge): this node's probes see it down, but only \(fleet.down) of \(fleet.observers) fleet nodes do "
+                + "(health_quorum \(configuration.fleet?.healthQuorum.description ?? "majority")): the fleet's verdict, up, is used")
+        }
         if prefix != nil, Int(scope) > usedPrefix {
             let source = IPNetwork(containing: address, prefixLength: usedPrefix)
             let held = IPNetwork(containing: source.address, prefixLength: Int(scope))
@@ -77,18 +83,26 @@ extension ServerController {
             let report = reports[candidate.edge]
             var reason: String?
             if !answerComplete && !candidate.chosen {
-                if candidate.state.contains(.drained) { reason = "drained" }
-                else if candidate.state.contains(.down) { reason = "down" }
+                if candidate.state.contains(.drained) {
+                    reason = report?.fleetDrain.map { "drained fleet-wide by \($0.by)" + ($0.reason.map { ": \($0)" } ?? "") } ?? "drained"
+                } else if candidate.state.contains(.down) {
+                    reason = report?.fleet.map { "down (\($0.down) of \($0.observers) fleet nodes see it down)" } ?? "down"
+                }
                 else if !candidate.hasAddress { reason = kind == .cname ? "no cname" : "no \(kind == .ipv6 ? "AAAA" : "A") address" }
                 else if candidate.shedPosition < candidate.shedFraction { reason = "shedding load" }
             }
             if candidate.chosen && candidates.filter(\.chosen).count + 1 >= explanation.selection.count { answerComplete = true }
-            candidates.append(ExplainReply.Candidate(
+            var row = ExplainReply.Candidate(
                 edge: candidate.edge, km: candidate.kilometres, state: EdgeState(report?.state),
                 admin: candidate.state.contains(.drained) ? .drained : .active, reason: reason,
                 result: report?.lastResult, since: report?.lastTransitionTime, chosen: candidate.chosen,
                 shedFraction: candidate.shedFraction > 0 ? candidate.shedFraction : nil,
-                shedPosition: candidate.shedFraction > 0 ? candidate.shedPosition : nil))
+                shedPosition: candidate.shedFraction > 0 ? candidate.shedPosition : nil)
+            row.fleet = report?.fleet.map {
+                EdgesReply.FleetVerdict(observers: $0.observers, down: $0.down, verdict: EdgeState($0.verdict), own: EdgeState($0.own),
+                                        overruled: $0.overruled, downAt: $0.downAt)
+            }
+            candidates.append(row)
         }
         return candidates
     }

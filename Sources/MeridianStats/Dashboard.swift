@@ -33,6 +33,11 @@ public enum Dashboard {
         let reloadOK = status.lastReload.map { $0.ok ? "true" : "false" } ?? "none"
         let reloadText = status.lastReload.map { $0.ok ? "ok" : "failed" } ?? "none yet"
         let reloadSummary = status.lastReload.map(\.summary) ?? "no reload since start"
+        let fleetText = status.fleet.map { $0.connected ? "connected" : "disconnected" } ?? ""
+        let fleetDetail = status.fleet.map { fleet in
+            "node \(fleet.node)" + (fleet.connected ? ", etcd reachable"
+                : " for \(ReadableText.duration(now - (fleet.disconnectedSince ?? now), padded: false, placeholder: "–")): serving the last fleet state")
+        } ?? ""
 
         let initial = "{\"status\":\(ControlJSON.encode(status)),\"edges\":\(ControlJSON.encode(edges)),\"stats\":\(ControlJSON.encode(stats))}"
         let substitutions: [(String, String)] = [
@@ -46,6 +51,10 @@ public enum Dashboard {
             ("{{RELOAD_OK}}", reloadOK),
             ("{{RELOAD_TEXT}}", escape(reloadText)),
             ("{{RELOAD_SUMMARY}}", escape(reloadSummary)),
+            ("{{FLEET_CONNECTED}}", status.fleet.map { $0.connected ? "true" : "false" } ?? "none"),
+            ("{{FLEET_HIDDEN}}", status.fleet == nil ? " hidden" : ""),
+            ("{{FLEET_TEXT}}", escape(fleetText)),
+            ("{{FLEET_DETAIL}}", escape(fleetDetail)),
             ("{{LAND}}", WorldMap.landPath),
             ("{{SEAS}}", WorldMap.seaPath),
             ("{{EDGE_DOTS}}", dots),

@@ -26,6 +26,7 @@ extension Dashboard {
     <div class="card"><div class="label">Queries total</div><div class="value" id="queries-total" data-value="{{QUERIES_RAW}}">{{QUERIES}}</div></div>
     <div class="card"><div class="label">Edges serving</div><div class="value" id="edges-serving">{{SERVING}}</div></div>
     <div class="card" id="last-reload" data-ok="{{RELOAD_OK}}"><div class="label">Last reload</div><div class="value" id="reload-result">{{RELOAD_TEXT}}</div><div class="sub" id="reload-summary">{{RELOAD_SUMMARY}}</div></div>
+    <div class="card" id="fleet" data-connected="{{FLEET_CONNECTED}}"{{FLEET_HIDDEN}}><div class="label">Fleet</div><div class="value" id="fleet-state">{{FLEET_TEXT}}</div><div class="sub" id="fleet-detail">{{FLEET_DETAIL}}</div></div>
     </section>
     <section class="split">
     <div class="panel">
@@ -82,6 +83,8 @@ extension Dashboard {
     .sub{color:var(--muted);font-size:12px;overflow:hidden;text-overflow:ellipsis}
     #last-reload[data-ok=true] .value{color:var(--up)}
     #last-reload[data-ok=false] .value{color:var(--down)}
+    #fleet[data-connected=true] .value{color:var(--up)}
+    #fleet[data-connected=false] .value{color:var(--down)}
     #qps-spark{width:100%;height:28px;display:block}
     #qps-line{fill:none;stroke:var(--unknown);stroke-width:1.5;vector-effect:non-scaling-stroke}
     h2{margin:0 0 8px;font-size:13px;color:var(--muted);text-transform:uppercase;letter-spacing:.06em;font-weight:600}
@@ -238,6 +241,16 @@ extension Dashboard {
           reload.setAttribute("data-ok", "none");
           setText("reload-result", "none yet");
           setText("reload-summary", "no reload since start");
+        }
+        var fleet = byId("fleet");
+        if (status.fleet) {
+          fleet.hidden = false;
+          fleet.setAttribute("data-connected", status.fleet.connected ? "true" : "false");
+          setText("fleet-state", status.fleet.connected ? "connected" : "disconnected");
+          setText("fleet-detail", "node " + status.fleet.node + (status.fleet.connected ? ", etcd reachable"
+            : " since " + clock(status.fleet.disconnectedSince) + ": serving the last fleet state"));
+        } else {
+          fleet.hidden = true;
         }
         replaceChildren(byId("zone-rows"), (status.zones || []).map(function (zone) {
           var tr = el("tr", { "data-zone": zone.name });
