@@ -1309,6 +1309,53 @@ def require_etcd():
                                     % (what, path))
 
 
+class EtcdTLS:
+    """A private CA (openssl), a server certificate for 127.0.0.1 and a client certificate,
+    for etcd with client-certificate authentication."""
+
+    def __init__(self, testcase):
+        if shutil.which("openssl") is None:
+            raise AssertionError("openssl is not installed")
+        self.dir = make_tempdir(testcase, prefix="etcd-tls-")
+        self.ca, self.ca_key = self.path("ca.pem"), self.path("ca-key.pem")
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                      "-keyout", self.ca_key, "-out", self.ca, "-days", "2", "-subj", "/CN=meridian-e2e-ca")
+        self.server_cert, self.server_key = self.issue("server", "127.0.0.1", server=True)
+        self.client_cert, self.client_key = self.issue("client", "meridian-node", server=False)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _openssl(self, *args):
+        result = subprocess.run(["openssl"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        if result.returncode != 0:
+            raise AssertionError("openssl %s failed:\n%s" % (args[0], result.stdout.decode(errors="replace")))
+
+    def issue(self, name, common_name, server):
+        """A certificate and key signed by the CA: (cert path, key path)."""
+        key, csr, cert, ext = (self.path(name + suffix) for suffix in ("-key.pem", ".csr", ".pem", ".ext"))
+        with open(ext, "w") as f:
+            if server:
+                # etcd's JSON gateway dials its own member with this certificate: clientAuth too.
+                f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+            else:
+                f.write("extendedKeyUsage=clientAuth\n")
+        self._openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                      "-out", csr, "-subj", "/CN=%s" % common_name)
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey", self.ca_key, "-CAcreateserial",
+                      "-out", cert, "-days", "2", "-extfile", ext)
+        os.chmod(key, 0o600)
+        return cert, key
+
+    def server_args(self):
+        return ["--cert-file", self.server_cert, "--key-file", self.server_key,
+                "--trusted-ca-file", self.ca, "--client-cert-auth"]
+
+    def client_args(self):
+        return ["--cacert", self.ca, "--cert", self.client_cert, "--key", self.client_key]
+
+
 class EtcdCluster:
     """A private etcd cluster (three members by default) on free loopback ports, each member
     with its own data directory and log file. Elections are fast (heartbeat 50 ms, election
@@ -1317,8 +1364,11 @@ class EtcdCluster:
 
     HEALTH_TIMEOUT = float(os.environ.get("E2E_ETCD_TIMEOUT", "30"))
 
-    def __init__(self, testcase, size=3, workdir=None):
+    def __init__(self, testcase, size=3, workdir=None, tls=None):
+        """``tls``: an ``EtcdTLS``; clients then speak HTTPS and must show a certificate
+        signed by its CA."""
         require_etcd()
+        self.tls = tls
         self.workdir = workdir or make_tempdir(testcase, prefix="etcd-e2e-")
         self.token = "meridian-e2e-%s" % uuid.uuid4().hex
         self.names = ["m%d" % i for i in range(size)]
@@ -1341,7 +1391,8 @@ class EtcdCluster:
     @property
     def endpoints(self):
         """Client URLs of every member, running or not."""
-        return ["http://127.0.0.1:%d" % port for port in self.client_ports]
+        scheme = "https" if self.tls else "http"
+        return ["%s://127.0.0.1:%d" % (scheme, port) for port in self.client_ports]
 
     def endpoint(self, i):
         return self.endpoints[i]
@@ -1390,7 +1441,7 @@ class EtcdCluster:
                 "--heartbeat-interval", "50",
                 "--election-timeout", "500",
                 "--logger", "zap",
-                "--log-outputs", "stderr"]
+                "--log-outputs", "stderr"] + (self.tls.server_args() if self.tls else [])
 
     def _spawn(self, i):
         if self.running(i):
@@ -1455,7 +1506,7 @@ class EtcdCluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ETCDCTL")}
         env["ETCDCTL_API"] = "3"
         argv = [ETCDCTL_BIN, "--endpoints=%s" % ",".join(endpoints), "--dial-timeout=1s",
-                "--command-timeout=3s"] + [str(a) for a in args]
+                "--command-timeout=3s"] + (self.tls.client_args() if self.tls else []) + [str(a) for a in args]
         try:
             proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, env=env, timeout=timeout)

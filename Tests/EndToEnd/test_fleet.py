@@ -13,7 +13,7 @@ import unittest
 import urllib.request
 import uuid
 
-from harness import (DNSCTL_BIN, MERIDIAN_BIN, TEST_CLIENT_RRL, E2ECase, EtcdCluster,
+from harness import (DNSCTL_BIN, MERIDIAN_BIN, TEST_CLIENT_RRL, E2ECase, EtcdCluster, EtcdTLS,
                      FleetHealthEndpoint, Meridian, build_mmdb, fleet_config, free_port,
                      make_tempdir, meridian_config, require_etcd, require_executable, run_dig,
                      run_dnsctl, wait_until)
@@ -378,6 +378,14 @@ class FleetQuorumTest(FleetCase):
         fleet = self.edges(n1)["fra1"]["fleet"]
         self.assertEqual((fleet["own"], fleet["verdict"], fleet["observers"], fleet["down"],
                           fleet["overruled"]), ("up", "up", 3, 1, False), fleet)
+        # explain on n2 says why it still answers with fra1.
+        explained = self.ctl(n2, "explain", "api.fleet.test", FRANKFURT)
+        self.assertEqual(explained.returncode, 0, str(explained))
+        self.assertIn("fra1: this node's probes see it down, but only 1 of 3 fleet nodes do", explained.stdout)
+        candidate = [c for c in self.ctl_json(n2, "explain", "api.fleet.test", FRANKFURT)["candidates"]
+                     if c["edge"] == "fra1"][0]
+        self.assertEqual((candidate["chosen"], candidate["state"], candidate["fleet"]["verdict"]), (True, "down", "up"),
+                         candidate)
         rows = self.fleet_nodes(n3)
         self.assertIn("fra1", rows["n2"]["edgesDown"], rows)
         self.assertNotIn("fra1", rows["n1"]["edgesDown"], rows)
@@ -390,6 +398,8 @@ class FleetQuorumTest(FleetCase):
         fleet = self.edges(n1)["fra1"]["fleet"]
         self.assertEqual((fleet["own"], fleet["verdict"], fleet["observers"], fleet["down"],
                           fleet["overruled"]), ("up", "down", 3, 2, False), fleet)
+        explained = self.ctl(n1, "explain", "api.fleet.test", FRANKFURT)
+        self.assertIn("skipped: down (2 of 3 fleet nodes see it down)", explained.stdout, str(explained))
 
         # n3 dies: once its lease runs out its verdict no longer counts; 1 of 2 is no
         # majority and fra1 is back on n1 and n2.
@@ -584,6 +594,61 @@ class FleetEtcdMemberDownTest(FleetCase):
         self.converge(nodes, [address("fra1")], self.undrain(n1, "fra1"), "fleet undrain with one etcd member down")
         for node in nodes:
             self.assertEqual(self.status_fleet(node)["connected"], True, node.fleet_name)
+
+
+
+class FleetTLSTest(E2ECase):
+    """etcd over HTTPS with client-certificate authentication: a node with its certificate
+    connects and drains; one without a certificate, or trusting another CA, does not connect
+    and keeps answering."""
+
+    def test_client_certificates(self):
+        if not FLEET_BUILT:
+            self.skipTest("the server does not read a fleet: section yet")
+        require_executable(MERIDIAN_BIN, "meridian")
+        tls = EtcdTLS(self)
+        etcd = EtcdCluster(self, size=1, tls=tls)
+        etcd.start(self)
+        other_ca = EtcdTLS(self)
+        prefix = "/meridian/tls-%s/" % uuid.uuid4().hex[:8]
+        variants = {
+            "good": "  tls: {ca: %s, cert: %s, key: %s}\n" % (tls.ca, tls.client_cert, tls.client_key),
+            "nocert": "  tls: {ca: %s}\n" % tls.ca,
+            "otherca": "  tls: {ca: %s, cert: %s, key: %s}\n" % (other_ca.ca, tls.client_cert, tls.client_key),
+        }
+        edges = ["edges:"]
+        for edge, (lat, lon, v4) in EDGES.items():
+            edges += ["  %s:" % edge, "    location: [%s, %s]" % (lat, lon), '    addresses: ["%s"]' % v4]
+        nodes = {}
+        for name, tls_lines in variants.items():
+            extra = "\n".join(edges) + "\n" + POOLS + fleet_config(name, etcd.endpoints, prefix, lease_ttl="%ds" % LEASE_TTL,
+                                                                    extra=tls_lines)
+            node = Meridian(self, {ORIGIN: zone(1)}, extra_config=extra)
+            node.start(self)
+            nodes[name] = node
+
+        def connection(node):
+            result = run_dnsctl("--config", node.config_path, "status", "--json")
+            self.assertEqual(result.returncode, 0, str(result))
+            return result.json()["fleet"]
+
+        try:
+            wait_until(lambda: connection(nodes["good"])["connected"] is True, 15,
+                       message="the node with a certificate to connect")
+        except AssertionError as error:
+            raise AssertionError("%s\n%s\n%s" % (error, connection(nodes["good"]), nodes["good"].log()[-3000:]))
+        result = run_dnsctl("--config", nodes["good"].config_path, "drain", "fra1", "--reason", "tls")
+        self.assertEqual(result.returncode, 0, str(result))
+        self.assertIn("tls", etcd.etcdctl("get", "--prefix", prefix + "drains/"))
+        for name in ("nocert", "otherca"):
+            # Each has tried (and failed) by the time it has an error to show.
+            wait_until(lambda: connection(nodes[name])["lastError"] is not None, 15,
+                       message="%s to report why it cannot connect" % name)
+            fleet = connection(nodes[name])
+            self.assertEqual(fleet["connected"], False, fleet)
+            self.assertEqual(run_dig(nodes[name].port, "fleet.test", "SOA").status, "NOERROR")
+        self.assertEqual([k for k in etcd.etcdctl("get", "--prefix", prefix + "nodes/", "--keys-only").split() if k],
+                         [prefix + "nodes/good"])
 
 
 if __name__ == "__main__":
