@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure layers: no sockets, no C libraries, no Foundation.
@@ -68,6 +69,13 @@ let package = Package(
 
         // Configuration file: YAML with positions, validated as a whole.
         .target(name: "MeridianConfig", dependencies: ["MeridianFiles", .product(name: "Yams", package: "Yams")], swiftSettings: swiftSettings),
+
+        // DNSSEC: keys (BIND key files, DNSKEY, DS), RRSIG over canonical RRsets, with swift-crypto.
+        .target(
+            name: "MeridianDNSSEC",
+            dependencies: ["MeridianWire", "MeridianFiles", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
 
         // The fleet's store: an etcd v3 client (JSON gateway) and what a fleet keeps in etcd.
         .target(
@@ -150,6 +158,7 @@ let package = Package(
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianFleetTests", dependencies: ["MeridianFleet"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianDNSSECTests", dependencies: ["MeridianDNSSEC", "MeridianWire"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianExpositionTests", dependencies: ["MeridianExposition"], exclude: ["Pages"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         .testTarget(

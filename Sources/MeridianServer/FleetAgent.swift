@@ -96,10 +96,12 @@ actor FleetAgent {
             }
             try? await Task.sleep(for: .milliseconds(500))
         }
-        if let lease {
-            try? await etcd.revoke(lease: lease)
-        }
-        await etcd.shutdown()
+        // Outside the cancelled task: a request made from it would fail before it is sent.
+        let etcd = etcd
+        await Task.detached { [lease] in
+            if let lease { try? await etcd.revoke(lease: lease) }
+            await etcd.shutdown()
+        }.value
     }
 
     private func noteFailure(_ error: any Error) {

@@ -157,7 +157,7 @@ class FleetCase(E2ECase):
                           "      rise: %d" % RISE, "      fall: %d" % FALL]
         return "\n".join(lines) + "\n" + POOLS
 
-    def start_nodes(self, data="local", stats=False, names=NODES):
+    def start_nodes(self, data="local", stats=False, names=NODES, lease_ttl=LEASE_TTL):
         """Starts the nodes (in parallel) and waits until each answers, is connected and sees
         the others, and answers Frankfurt with fra1."""
         for name in names:
@@ -169,7 +169,7 @@ class FleetCase(E2ECase):
                 stats_port = free_port()
                 extra += 'stats:\n  listen: "127.0.0.1:%d"\n' % stats_port
             extra += fleet_config(name, self.etcd.endpoints, self.prefix,
-                                  lease_ttl="%ds" % LEASE_TTL, extra="  data: %s\n" % data)
+                                  lease_ttl="%ds" % lease_ttl, extra="  data: %s\n" % data)
             node = Meridian(self, {ORIGIN: zone(1)}, workdir=workdir, extra_config=extra)
             node.fleet_name = name
             node.stats_port = stats_port
@@ -411,6 +411,19 @@ class FleetQuorumTest(FleetCase):
         self.assertEqual((fleet["verdict"], fleet["observers"], fleet["down"]), ("up", 2, 1), fleet)
         fleet = self.edges(n2)["fra1"]["fleet"]
         self.assertEqual((fleet["own"], fleet["verdict"], fleet["overruled"]), ("down", "up", True), fleet)
+
+
+class FleetCleanStopTest(FleetCase):
+    def test_a_node_stopped_cleanly_stops_counting_at_once(self):
+        # A lease of 10 s: a node that merely died would count for 10 s more.
+        nodes = self.start_nodes(lease_ttl=10)
+        n1, n2, n3 = nodes
+        self.assertEqual(n3.stop(), 0, n3.log()[-3000:])
+        stopped = time.monotonic()
+        wait_until(lambda: "n3" not in self.fleet_nodes(n1), 3, message="n3 to leave n1's view of the fleet")
+        print("a cleanly stopped node left the fleet in %.2f s" % (time.monotonic() - stopped))
+        fleet = self.edges(n1)["fra1"]["fleet"]
+        self.assertEqual(fleet["observers"], 2, fleet)
 
 
 class FleetProbeIdentityTest(FleetCase):
