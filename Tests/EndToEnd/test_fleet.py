@@ -303,6 +303,10 @@ class FleetDrainTest(FleetCase):
         self.assertLessEqual(drains[0]["at"], time.time() + 5, drains)
         for node in nodes:
             self.assertEqual(self.edges(node)["fra1"]["admin"], "drained", node.fleet_name)
+            self.assertEqual(self.edges(node)["fra1"]["fleetDrain"]["reason"], "fleet e2e maintenance")
+        table = self.ctl(n2, "edges").stdout
+        self.assertIn("FLEET", table)
+        self.assertRegex(table, r"(?m)^fra1 .*drained \(fleet\)", table)
         # Undrained from another node: back everywhere.
         done = self.undrain(n3, "fra1")
         self.converge(nodes, [address("fra1")], done, "fleet undrain")
