@@ -586,8 +586,8 @@ class Unbound(ServerProcess):
     directory. ``stubs``: zone -> port on 127.0.0.1 of the authoritative server (or a list
     of ``addr@port``); ``trust_anchors``: DNSKEY or DS lines; ``client_subnet``: forward
     a client's ECS option (``dig +subnet=``) to the stub servers of these zones (default:
-    every stub zone); ``options``: further lines of the ``server:`` clause. The cache is
-    flushed with ``flush``; ``stats`` reads ``unbound-control stats_noreset``."""
+    every stub zone); ``options``: further lines of the ``server:`` clause. ``flush``
+    empties the cache; ``stats`` reads ``unbound-control stats_noreset``."""
 
     name = "unbound"
 
@@ -690,15 +690,15 @@ class Unbound(ServerProcess):
                               stdin=subprocess.DEVNULL, timeout=timeout)
         return proc.returncode, proc.stdout.decode("utf-8", "replace")
 
-    def flush(self, zone=None):
-        """Drops the cached answers (of ``zone`` and below, or all) and the server timeouts."""
-        commands = [("flush_zone", zone or "."), ("flush_bogus",), ("flush_negative",),
-                    ("flush_infra", "all")]
-        for command in commands:
-            code, output = self.control(*command)
-            if code != 0:
-                raise AssertionError("unbound-control %s failed (exit %s):\n%s"
-                                     % (" ".join(command), code, output))
+    def flush(self):
+        """Drops every cached answer, DNSKEYs and validation results, by ``unbound-control
+        reload`` (which re-reads the config too, and restarts the statistics).
+        ``flush_zone`` is not enough: Unbound 1.17 leaves the client-subnet cache (answers to
+        queries with ECS) in place."""
+        code, output = self.control("reload")
+        if code != 0:
+            raise AssertionError("unbound-control reload failed (exit %s):\n%s\n%s" % (code, output, self.log()))
+        self.wait_ready()
 
     def stats(self):
         """``unbound-control stats_noreset`` as a dict of numbers (``num.answer.secure``,

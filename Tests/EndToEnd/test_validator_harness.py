@@ -12,7 +12,7 @@ import unittest
 
 from harness import (DNSCTL_BIN, MERIDIAN_BIN, NSD, BindKey, E2ECase, Meridian,
                      Unbound, bind_sign_zone, build_mmdb, delv_negative, delv_validated, make_tempdir,
-                     require_dnssec_tools, require_executable, run_delv, run_dig,
+                     require_dnssec_tools, require_executable, run_delv, run_dig, run_dnsctl,
                      write_delv_anchor)
 
 ORIGIN = "example.test."
@@ -243,6 +243,25 @@ class ClientSubnetThroughUnboundTest(E2ECase):
         self.assertEqual(seen["5.1.2.0/24"], [EDGES[order_from("5.1.0.0/16")[0]][2]])
         self.assertEqual(seen["8.8.8.0/24"], [EDGES[order_from("8.8.8.0/24")[0]][2]])
         self.assertNotEqual(seen["5.1.2.0/24"], seen["8.8.8.0/24"])
+
+    def test_flush_forgets_client_subnet_answers(self):
+        server = self.start_meridian()
+        unbound = Unbound(self, {"geo.test.": server.port}).start(self)
+        first, second = order_from("5.1.0.0/16")[:2]
+
+        def through_unbound():
+            result = unbound.query("api.geo.test", "A", "+subnet=5.1.2.0/24")
+            self.assertEqual(result.status, "NOERROR", str(result))
+            return [r[3] for r in result.records("ANSWER", "A")]
+
+        self.assertEqual(through_unbound(), [EDGES[first][2]])
+        drained = run_dnsctl("--socket", server.socket_path, "drain", first)
+        self.assertEqual(drained.returncode, 0, str(drained))
+        direct = run_dig(server.port, "api.geo.test", "A", "+subnet=5.1.2.0/24")
+        self.assertEqual([r[3] for r in direct.records("ANSWER", "A")], [EDGES[second][2]])
+        self.assertEqual(through_unbound(), [EDGES[first][2]])   # cached for the record's TTL
+        unbound.flush()
+        self.assertEqual(through_unbound(), [EDGES[second][2]])
 
     def test_unsigned_answers_under_a_trust_anchor_are_bogus(self):
         server = self.start_meridian()
