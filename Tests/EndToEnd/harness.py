@@ -561,6 +561,12 @@ def dnskey_from_bind_key(text):
     return lines[0]
 
 
+def delv_anchor_from_bind_key(directory, key_path, name="trust-anchors.conf"):
+    """A ``delv -a`` trust anchor file made from a ``dnssec-keygen`` ``.key`` file."""
+    with open(key_path) as f:
+        return write_delv_anchor(directory, dnskey_from_bind_key(f.read()), name)
+
+
 def bind_sign_zone(directory, origin, text, keys):
     """Signs the zone ``text`` with BIND's ``dnssec-signzone`` (NSEC, every key a CSK: ``-z``)
     using ``keys`` (BindKey objects whose files are in ``directory``); returns the signed

@@ -10,10 +10,10 @@ insecure.example.test. an unsigned child without one; all three are served by NS
 import shutil
 import unittest
 
-from harness import (DNSCTL_BIN, MERIDIAN_BIN, NSD, BindKey, E2ECase, Meridian,
-                     Unbound, bind_sign_zone, build_mmdb, delv_negative, delv_validated, make_tempdir,
-                     require_dnssec_tools, require_executable, run_delv, run_dig, run_dnsctl,
-                     write_delv_anchor)
+from harness import (DNSCTL_BIN, MERIDIAN_BIN, NSD, BindKey, E2ECase, Meridian, Unbound,
+                     bind_sign_zone, build_mmdb, delv_anchor_from_bind_key, delv_negative,
+                     delv_validated, make_tempdir, require_dnssec_tools, require_executable,
+                     run_delv, run_dig, run_dnsctl, write_delv_anchor)
 
 ORIGIN = "example.test."
 SECURE_CHILD = "secure.example.test."
@@ -175,6 +175,11 @@ class DelvTest(ValidatorHarnessCase):
         code, output = run_delv(self.nsd.port, "www.example.test", "TXT", self.anchor)
         self.assertTrue(delv_negative(output), output)
         self.assertIn("NXRRSET", output)
+
+    def test_delv_with_anchor_from_key_file(self):
+        anchor = delv_anchor_from_bind_key(make_tempdir(self), self.key.key_path)
+        code, output = run_delv(self.nsd.port, "www.example.test", "A", anchor)
+        self.assertTrue(delv_validated(output), output)
 
     def test_delv_with_ds_anchor(self):
         anchor = write_delv_anchor(make_tempdir(self), self.key.ds)
