@@ -7,8 +7,9 @@ SWIFT_BUILD_FLAGS ?=
 
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
 DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
-# Only the tests need these: a reference Prometheus parser and a browser for the dashboard.
-TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils prometheus etcd-server etcd-client
+# Only the tests need these: a reference Prometheus parser, a browser for the dashboard and
+# DNSSEC validators (Unbound, BIND's delv) with BIND's signing tools.
+TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils bind9-dnsutils unbound prometheus etcd-server etcd-client
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
@@ -26,8 +27,8 @@ install-packages:
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@# NSD and Knot are only test oracles: do not leave Debian's own instances running on port 53.
-	@for service in nsd knot prometheus; do \
+	@# NSD, Knot and Unbound are only test oracles: do not leave Debian's own instances running on port 53.
+	@for service in nsd knot unbound prometheus; do \
 		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$service 2>/dev/null; then systemctl stop $$service || true; fi; \
 	done
 

@@ -394,6 +394,334 @@ class Knot(ServerProcess):
         return self
 
 
+# --------------------------------------------------------------------------------------
+# DNSSEC: a validating Unbound, BIND's delv, dnssec-keygen and dnssec-signzone
+# --------------------------------------------------------------------------------------
+
+UNBOUND_BIN = os.environ.get("UNBOUND_BIN", shutil.which("unbound") or "/usr/sbin/unbound")
+UNBOUND_CONTROL_BIN = os.environ.get("UNBOUND_CONTROL_BIN",
+                                     shutil.which("unbound-control") or "/usr/sbin/unbound-control")
+DELV_BIN = os.environ.get("DELV_BIN", shutil.which("delv") or "/usr/bin/delv")
+DNSSEC_KEYGEN_BIN = os.environ.get("DNSSEC_KEYGEN_BIN",
+                                   shutil.which("dnssec-keygen") or "/usr/bin/dnssec-keygen")
+DNSSEC_SIGNZONE_BIN = os.environ.get("DNSSEC_SIGNZONE_BIN",
+                                     shutil.which("dnssec-signzone") or "/usr/bin/dnssec-signzone")
+DNSSEC_DSFROMKEY_BIN = os.environ.get("DNSSEC_DSFROMKEY_BIN",
+                                      shutil.which("dnssec-dsfromkey") or "/usr/bin/dnssec-dsfromkey")
+
+# BIND's names of the algorithms the tests use (RFC 8624 numbers).
+BIND_ALGORITHMS = {13: "ECDSAP256SHA256", 15: "ED25519"}
+
+
+def require_dnssec_tools(*tools):
+    """Skips the test (or class) when one of ``tools`` (``unbound``, ``delv``,
+    ``dnssec-keygen``, ``dnssec-signzone``) is missing, naming the Debian package."""
+    known = {
+        "unbound": (UNBOUND_BIN, "unbound"),
+        "unbound-control": (UNBOUND_CONTROL_BIN, "unbound"),
+        "delv": (DELV_BIN, "bind9-dnsutils"),
+        "dnssec-keygen": (DNSSEC_KEYGEN_BIN, "bind9-utils"),
+        "dnssec-signzone": (DNSSEC_SIGNZONE_BIN, "bind9-utils"),
+        "dnssec-dsfromkey": (DNSSEC_DSFROMKEY_BIN, "bind9-utils"),
+    }
+    for tool in tools:
+        path, package = known[tool]
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise unittest.SkipTest("%s not found or not executable at %s (Debian package %s)"
+                                    % (tool, path, package))
+
+
+def rr_lines(text, rtype):
+    """The lines of ``text`` (zone-file or tool output, one record a line) that hold a record
+    of type ``rtype`` (``DNSKEY``, ``DS``...), comments dropped, blanks normalised."""
+    out = []
+    for line in text.splitlines():
+        line = line.split(";", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        if rtype.upper() in (f.upper() for f in fields[1:4]):
+            out.append(" ".join(fields))
+    return out
+
+
+def parse_trust_anchor(line):
+    """``(owner, type, rdata fields)`` of a DNSKEY or DS line such as ``zone. 3600 IN DNSKEY
+    257 3 13 BASE64`` (TTL and class optional, base64 or hex possibly split by blanks)."""
+    fields = line.split(";", 1)[0].split()
+    owner = fields[0].lower()
+    if not owner.endswith("."):
+        owner += "."
+    rest = fields[1:]
+    while rest and rest[0].upper() not in ("DNSKEY", "DS"):
+        rest = rest[1:]   # TTL, class
+    if not rest:
+        raise ValueError("not a DNSKEY or DS record: %r" % line)
+    rtype, rdata = rest[0].upper(), rest[1:]
+    if rtype == "DNSKEY":
+        if len(rdata) < 4:
+            raise ValueError("short DNSKEY record: %r" % line)
+        return owner, rtype, rdata[:3] + ["".join(rdata[3:])]
+    if len(rdata) < 4:
+        raise ValueError("short DS record: %r" % line)
+    return owner, rtype, rdata[:3] + ["".join(rdata[3:])]
+
+
+def write_delv_anchor(directory, lines, name="trust-anchors.conf"):
+    """A trust anchor file for ``delv -a`` made from DNSKEY lines (``static-key``) or DS
+    lines (``static-ds``); returns its path."""
+    if isinstance(lines, str):
+        lines = [lines]
+    entries = []
+    for line in lines:
+        owner, rtype, rdata = parse_trust_anchor(line)
+        kind = "static-key" if rtype == "DNSKEY" else "static-ds"
+        entries.append('  "%s" %s %s %s %s "%s";' % (owner, kind, rdata[0], rdata[1], rdata[2], rdata[3]))
+    path = os.path.join(directory, name)
+    with open(path, "w") as f:
+        f.write("trust-anchors {\n%s\n};\n" % "\n".join(entries))
+    return path
+
+
+def delv_anchor_zone(anchor_file):
+    """The zone of the first trust anchor in a ``delv`` anchor file."""
+    with open(anchor_file) as f:
+        m = re.search(r'trust-anchors\s*\{\s*"?([^"\s]+)"?\s', f.read())
+    if not m:
+        raise AssertionError("no trust anchor in %s" % anchor_file)
+    return m.group(1)
+
+
+def run_delv(port, name, qtype, anchor_file, *args, root=None, timeout=30):
+    """BIND's ``delv`` against the server on ``port``, validating from the trust anchor in
+    ``anchor_file`` (``+root=`` its zone unless ``root`` is given). Returns (exit code,
+    combined output); delv prints ``; fully validated`` when the answer validated, ``;
+    negative response, fully validated`` for a validated denial, and ``;; resolution
+    failed: broken trust chain`` for a bogus answer, which it exits 0 after too: judge
+    the output (``delv_validated``), not the exit code."""
+    require_executable(DELV_BIN, "delv")
+    root = root or delv_anchor_zone(anchor_file)
+    argv = [DELV_BIN, "@127.0.0.1", "-p", str(port), "-a", anchor_file, "+root=%s" % root,
+            name, qtype] + [str(a) for a in args]
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "$ %s\ntimed out after %ss" % (" ".join(argv), timeout)
+    return proc.returncode, "$ %s\n%s" % (" ".join(argv), proc.stdout.decode("utf-8", "replace"))
+
+
+def delv_validated(output):
+    """True when delv's output says the answer (or the denial) was fully validated."""
+    return re.search(r"^; (negative response, )?fully validated$", output, re.M) is not None
+
+
+def delv_negative(output):
+    """True when delv validated a denial (NXDOMAIN or NODATA)."""
+    return re.search(r"^; negative response, fully validated$", output, re.M) is not None
+
+
+def _run_bind_tool(argv, cwd, timeout=60):
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                          stdin=subprocess.DEVNULL, timeout=timeout)
+    out, err = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise AssertionError("$ %s\nexit %s\n%s%s" % (" ".join(argv), proc.returncode, out, err))
+    return out
+
+
+class BindKey:
+    """A key pair made by BIND's ``dnssec-keygen`` in ``directory``: ``basename``
+    (``Kzone.+alg+tag``), ``tag``, ``algorithm``, the ``dnskey`` line of its ``.key`` file and
+    the SHA-256 ``ds`` line (``dnssec-dsfromkey -2``)."""
+
+    def __init__(self, directory, zone, algorithm=13, ksk=True):
+        require_executable(DNSSEC_KEYGEN_BIN, "dnssec-keygen")
+        zone = zone if zone.endswith(".") else zone + "."
+        argv = [DNSSEC_KEYGEN_BIN, "-q", "-a", BIND_ALGORITHMS.get(algorithm, str(algorithm)),
+                "-n", "ZONE", "-K", directory]
+        if ksk:
+            argv += ["-f", "KSK"]
+        self.directory, self.zone, self.algorithm = directory, zone, algorithm
+        self.basename = _run_bind_tool(argv + [zone], directory).strip().splitlines()[-1]
+        self.tag = int(self.basename.rsplit("+", 1)[1])
+        self.key_path = os.path.join(directory, self.basename + ".key")
+        self.private_path = os.path.join(directory, self.basename + ".private")
+        with open(self.key_path) as f:
+            self.dnskey = dnskey_from_bind_key(f.read())
+        self.ds = rr_lines(_run_bind_tool([DNSSEC_DSFROMKEY_BIN, "-2", self.key_path], directory), "DS")[0]
+
+
+def dnskey_from_bind_key(text):
+    """The DNSKEY line in the text of a BIND ``.key`` file (``dnssec-keygen``'s output),
+    as one line: ``zone. IN DNSKEY 257 3 13 BASE64``."""
+    lines = rr_lines(text, "DNSKEY")
+    if len(lines) != 1:
+        raise AssertionError("expected one DNSKEY record in the key file, found %d:\n%s" % (len(lines), text))
+    return lines[0]
+
+
+def delv_anchor_from_bind_key(directory, key_path, name="trust-anchors.conf"):
+    """A ``delv -a`` trust anchor file made from a ``dnssec-keygen`` ``.key`` file."""
+    with open(key_path) as f:
+        return write_delv_anchor(directory, dnskey_from_bind_key(f.read()), name)
+
+
+def bind_sign_zone(directory, origin, text, keys):
+    """Signs the zone ``text`` with BIND's ``dnssec-signzone`` (NSEC, every key a CSK: ``-z``)
+    using ``keys`` (BindKey objects whose files are in ``directory``); returns the signed
+    zone's text. Signatures are valid from an hour ago for 30 days."""
+    require_executable(DNSSEC_SIGNZONE_BIN, "dnssec-signzone")
+    origin = origin if origin.endswith(".") else origin + "."
+    unsigned = os.path.join(directory, origin.rstrip(".") + ".zone")
+    signed = unsigned + ".signed"
+    with open(unsigned, "w") as f:
+        f.write(text)
+        # dnssec-signzone -S adds the keys found in -K; name them anyway, so that exactly these sign.
+        for key in keys:
+            f.write("$INCLUDE %s\n" % key.key_path)
+    _run_bind_tool([DNSSEC_SIGNZONE_BIN, "-z", "-d", directory, "-K", directory, "-o", origin,
+                    "-s", "now-3600", "-e", "now+2592000", "-f", signed, unsigned]
+                   + [key.basename for key in keys], directory)
+    with open(signed) as f:
+        return f.read()
+
+
+class Unbound(ServerProcess):
+    """A private validating Unbound (``unbound -d``) on a free loopback port, from its own
+    directory. ``stubs``: zone -> port on 127.0.0.1 of the authoritative server (or a list
+    of ``addr@port``); ``trust_anchors``: DNSKEY or DS lines; ``client_subnet``: forward
+    a client's ECS option (``dig +subnet=``) to the stub servers of these zones (default:
+    every stub zone); ``options``: further lines of the ``server:`` clause. ``flush``
+    empties the cache; ``stats`` reads ``unbound-control stats_noreset``."""
+
+    name = "unbound"
+
+    def __init__(self, testcase, stubs, trust_anchors=(), client_subnet=None, options=(),
+                 workdir=None, verbosity=1):
+        require_executable(UNBOUND_BIN, "unbound")
+        workdir = workdir or make_tempdir(testcase, prefix="unbound-e2e-")
+        super().__init__(workdir, free_port())
+        self.stubs = dict(stubs)
+        self.trust_anchors = list(trust_anchors)
+        self.client_subnet = list(self.stubs) if client_subnet is None else list(client_subnet)
+        self.control_socket = os.path.join(workdir, "unbound-control.sock")
+        self.config_path = os.path.join(workdir, "unbound.conf")
+        self.queries = []   # (name, type, status, AD set) of every query()
+        lines = [
+            "server:",
+            "  interface: 127.0.0.1",
+            "  port: %d" % self.port,
+            "  do-ip6: no",
+            "  do-not-query-localhost: no",
+            '  username: ""',
+            '  chroot: ""',
+            '  directory: "%s"' % workdir,
+            '  pidfile: "%s/unbound.pid"' % workdir,
+            '  logfile: ""',
+            "  use-syslog: no",
+            "  log-time-ascii: yes",
+            "  verbosity: %d" % verbosity,
+            "  val-log-level: 2",
+            "  num-threads: 1",
+            "  so-reuseport: no",
+            "  qname-minimisation: no",
+            "  harden-dnssec-stripped: yes",
+            "  extended-statistics: yes",
+            # The validator needs the subnet cache in front of it to pass ECS on.
+            '  module-config: "subnetcache validator iterator"',
+            "  send-client-subnet: 127.0.0.1",
+            "  client-subnet-always-forward: yes",
+            "  max-client-subnet-ipv4: 24",
+            # Unbound answers the RFC 6761 names itself (NXDOMAIN) unless told not to.
+            '  local-zone: "test." nodefault',
+            '  local-zone: "invalid." nodefault',
+        ]
+        lines += ["  client-subnet-zone: %s" % zone for zone in self.client_subnet]
+        for anchor in self.trust_anchors:
+            owner, rtype, rdata = parse_trust_anchor(anchor)
+            lines.append('  trust-anchor: "%s %s %s"' % (owner, rtype, " ".join(rdata)))
+        lines += ["  %s" % option for option in options]
+        lines += [
+            "remote-control:",
+            "  control-enable: yes",
+            '  control-interface: "%s"' % self.control_socket,
+        ]
+        for zone, servers in self.stubs.items():
+            if isinstance(servers, int):
+                servers = ["127.0.0.1@%d" % servers]
+            lines += ["stub-zone:", "  name: %s" % zone]
+            lines += ["  stub-addr: %s" % server for server in servers]
+        with open(self.config_path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self, testcase, wait=True):
+        self._spawn([UNBOUND_BIN, "-d", "-c", self.config_path])
+        testcase_cleanup(testcase, self.stop)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=STARTUP_TIMEOUT):
+        """Waits until Unbound answers ``version.server CH TXT`` (answered by Unbound itself,
+        so neither the cache nor the stub servers are touched)."""
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError("unbound exited with %s before becoming ready:\n%s"
+                                     % (self.proc.returncode, self.log()))
+            try:
+                return udp_query(self.port, make_query("version.server.", "TXT", qclass=3, rd=True),
+                                 timeout=0.2)
+            except (socket.timeout, OSError, ParseError):
+                return None
+        return wait_until(ready, timeout, message="unbound on port %d to answer\n%s"
+                          % (self.port, self.config_path))
+
+    def query(self, name, qtype="A", *dig_args):
+        """``dig`` through this resolver (recursion desired; dig asks with the AD bit, so a
+        validated answer has ``"ad" in result.flags``)."""
+        result = run_dig(self.port, name, qtype, "+recurse", *dig_args)
+        self.queries.append((name, qtype, result.status, "ad" in result.flags))
+        return result
+
+    def validated_count(self):
+        """How many of the queries asked through ``query`` came back with AD set."""
+        return sum(1 for q in self.queries if q[3])
+
+    def control(self, *args, timeout=30):
+        """(exit code, output) of ``unbound-control`` on this instance."""
+        require_executable(UNBOUND_CONTROL_BIN, "unbound-control")
+        argv = [UNBOUND_CONTROL_BIN, "-c", self.config_path] + [str(a) for a in args]
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, timeout=timeout)
+        return proc.returncode, proc.stdout.decode("utf-8", "replace")
+
+    def flush(self):
+        """Drops every cached answer, DNSKEYs and validation results, by ``unbound-control
+        reload`` (which re-reads the config too, and restarts the statistics).
+        ``flush_zone`` is not enough: Unbound 1.17 leaves the client-subnet cache (answers to
+        queries with ECS) in place."""
+        code, output = self.control("reload")
+        if code != 0:
+            raise AssertionError("unbound-control reload failed (exit %s):\n%s\n%s" % (code, output, self.log()))
+        self.wait_ready()
+
+    def stats(self):
+        """``unbound-control stats_noreset`` as a dict of numbers (``num.answer.secure``,
+        ``num.answer.bogus``, ``total.num.queries``...)."""
+        code, output = self.control("stats_noreset")
+        if code != 0:
+            raise AssertionError("unbound-control stats_noreset failed (exit %s):\n%s" % (code, output))
+        out = {}
+        for line in output.splitlines():
+            key, _, value = line.partition("=")
+            try:
+                out[key.strip()] = float(value)
+            except ValueError:
+                pass
+        return out
+
+
 def testcase_cleanup(testcase, fn, *args):
     """addCleanup for a test instance, addClassCleanup when given the class (setUpClass)."""
     if isinstance(testcase, type):
