@@ -146,7 +146,7 @@ public enum KeyFiles {
     public static func publicFileText(_ key: ZoneKey, created: String) -> String {
         let role = key.flags & 1 == 1 ? "key-signing key" : "zone-signing key"
         return """
-        ; This is a \(role), keyid \(key.keyTag), for \(key.zone.lowercased).
+        ; This is a \(role), keyid \(key.keyTag), for \(key.zone.lowercased)
         ; Created: \(created)
         ; Publish: \(created)
         ; Activate: \(created)
