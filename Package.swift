@@ -130,7 +130,7 @@ let package = Package(
         .executableTarget(
             name: "dnsctl",
             dependencies: ["MeridianLoad", "MeridianFiles", "MeridianConfig", "MeridianZoneFile", "MeridianAuthority", "MeridianWire",
-                           "MeridianGeoIP", "MeridianRouting", "MeridianControl", "MeridianFleet", argumentParser, nioCore, nioPosix],
+                           "MeridianGeoIP", "MeridianRouting", "MeridianControl", "MeridianFleet", "MeridianDNSSEC", argumentParser, nioCore, nioPosix],
             swiftSettings: swiftSettings
         ),
 

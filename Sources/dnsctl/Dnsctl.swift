@@ -14,7 +14,7 @@ struct Dnsctl: ParsableCommand {
         """,
         version: "dnsctl \(MeridianVersion.current)",
         subcommands: [Check.self, DumpZone.self, GeoIP.self, Reload.self, Status.self, Edges.self, Drain.self, Undrain.self, Explain.self, Stats.self,
-                      Fleet.self, Publish.self]
+                      Fleet.self, Publish.self, Keygen.self]
     )
 }
 
