@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "MeridianLoad",
             dependencies: ["MeridianFiles", "MeridianWire", "MeridianZoneFile", "MeridianAuthority", "MeridianRouting",
-                           "MeridianGeoIP", "MeridianConfig"],
+                           "MeridianGeoIP", "MeridianConfig", "MeridianDNSSEC"],
             swiftSettings: swiftSettings
         ),
 
@@ -73,7 +73,7 @@ let package = Package(
         // DNSSEC: keys (BIND key files, DNSKEY, DS), RRSIG over canonical RRsets, with swift-crypto.
         .target(
             name: "MeridianDNSSEC",
-            dependencies: ["MeridianWire", "MeridianFiles", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["MeridianWire", "MeridianFiles", "MeridianZoneFile", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
@@ -141,7 +141,8 @@ let package = Package(
         .testTarget(name: "MeridianZoneFileTests", dependencies: ["MeridianZoneFile", "MeridianWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianAuthorityTests",
-            dependencies: ["MeridianAuthority", "MeridianLoad", "MeridianZoneFile", "MeridianWire", "MeridianRouting", "CMallocCounter"],
+            dependencies: ["MeridianAuthority", "MeridianLoad", "MeridianZoneFile", "MeridianWire", "MeridianRouting", "CMallocCounter",
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianRoutingTests", dependencies: ["MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),
@@ -158,7 +159,8 @@ let package = Package(
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianFleetTests", dependencies: ["MeridianFleet"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeridianDNSSECTests", dependencies: ["MeridianDNSSEC", "MeridianWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianDNSSECTests", dependencies: ["MeridianDNSSEC", "MeridianWire", .product(name: "Crypto", package: "swift-crypto")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "MeridianExpositionTests", dependencies: ["MeridianExposition"], exclude: ["Pages"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
         .testTarget(

@@ -8,14 +8,15 @@
  * per reply in a microsecond histogram.
  *
  *   loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS] [-n SOCKETS]
- *           [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C]
+ *           [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C] [-D]
  *
  * QUERIES has one query per line: `NAME TYPE [SUBNET]`, e.g.
  *   api.bench.example. A 81.2.69.0/24
  * TYPE is A, AAAA, NS, SOA, MX, TXT, CNAME, PTR, SRV, ANY or TYPEnnn. Every query carries
  * an EDNS OPT record (UDP payload 1232), with an EDNS Client Subnet option when SUBNET is
  * given; -E leaves EDNS off for queries without SUBNET; -C adds a DNS COOKIE option (a
- * client cookie) to every query with EDNS. Queries are sent in file order,
+ * client cookie) to every query with EDNS; -D sets the DO bit (RFC 3225) in every OPT record,
+ * asking for DNSSEC records. Queries are sent in file order,
  * round robin.
  *
  * Prints one JSON object: sent, received, lost (no reply within the timeout), late
@@ -87,7 +88,7 @@ static int qtype_code(const char *t) {
 /* Builds a query in wire format; returns its length or -1. With `cookie`, the OPT record
  * carries a COOKIE option with a fixed 8-byte client cookie (RFC 7873), so the server makes
  * a server cookie for every answer. */
-static int build_query(uint8_t *out, const char *name, int qtype, const char *subnet, int edns, int cookie) {
+static int build_query(uint8_t *out, const char *name, int qtype, const char *subnet, int edns, int cookie, int dnssec_ok) {
     uint8_t *p = out;
     memset(p, 0, 12);
     p[5] = 1;                                   /* QDCOUNT 1, RD clear: we ask an authority */
@@ -111,7 +112,8 @@ static int build_query(uint8_t *out, const char *name, int qtype, const char *su
     *p++ = 0;                                   /* OPT: root owner */
     *p++ = 0; *p++ = 41;                        /* type OPT */
     *p++ = 1232 >> 8; *p++ = 1232 & 255;        /* UDP payload size */
-    *p++ = 0; *p++ = 0; *p++ = 0; *p++ = 0;     /* extended rcode, version, flags */
+    *p++ = 0; *p++ = 0;                         /* extended rcode, version */
+    *p++ = dnssec_ok ? 0x80 : 0; *p++ = 0;      /* flags: DO */
     uint8_t *rdlength = p;
     p += 2;
     if (subnet) {
@@ -162,10 +164,10 @@ static int is_loopback(const union address *a) {
 
 int main(int argc, char **argv) {
     const char *server = "127.0.0.1", *file = NULL;
-    int port = 0, nsock = 4, window = 32, batch = 32, timeout_ms = 200, edns = 1, cookie = 0;
+    int port = 0, nsock = 4, window = 32, batch = 32, timeout_ms = 200, edns = 1, cookie = 0, dnssec_ok = 0;
     double seconds = 5, rate = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "s:p:f:d:Q:n:w:b:t:ECh")) != -1) {
+    while ((opt = getopt(argc, argv, "s:p:f:d:Q:n:w:b:t:ECDh")) != -1) {
         switch (opt) {
         case 's': server = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -178,6 +180,7 @@ int main(int argc, char **argv) {
         case 't': timeout_ms = atoi(optarg); break;
         case 'E': edns = 0; break;
         case 'C': cookie = 1; break;
+        case 'D': dnssec_ok = 1; break;
         default:
             fprintf(stderr, "usage: loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS] "
                             "[-n SOCKETS] [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C]\n");
@@ -219,7 +222,7 @@ int main(int argc, char **argv) {
         int qt = qtype_code(type);
         if (qt <= 0 || qt > 65535) { fprintf(stderr, "loadgen: %s:%d: bad type\n", file, lineno); return 2; }
         if (nq == cap) { cap *= 2; qs = realloc(qs, cap * sizeof *qs); }
-        int len = build_query(qs[nq].wire, name, qt, k >= 3 ? subnet : NULL, edns, cookie);
+        int len = build_query(qs[nq].wire, name, qt, k >= 3 ? subnet : NULL, edns, cookie, dnssec_ok);
         if (len < 0) { fprintf(stderr, "loadgen: %s:%d: bad name or subnet\n", file, lineno); return 2; }
         qs[nq++].len = (uint16_t)len;
     }

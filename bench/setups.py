@@ -54,7 +54,7 @@ class Setup:
 
 
 def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian", load_feeds=None,
-             etcd=None):
+             etcd=None, keys_directory=None):
     """`load_feeds`: edge name -> metrics URL, for edges that read a load feed. `etcd`: a
     client URL; the server is then a fleet node connected to it."""
     d = os.path.join(work, "meridian-1m" if zone1m_dir else directory)
@@ -79,6 +79,8 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory
         rrl_rate = os.environ.get("BENCH_MERIDIAN_RRL_RATE", "0")
     if rrl_rate != "":
         y += ["rrl:", f"  rate: {int(rrl_rate)}"]
+    if keys_directory:
+        y += ["dnssec:", f'  keys_directory: "{keys_directory}"']
     if etcd:
         y += ["fleet:", "  node: bench", f'  etcd: ["{etcd}"]', "  prefix: /meridian-bench/", "  lease_ttl: 10s"]
     if not zone1m_dir:

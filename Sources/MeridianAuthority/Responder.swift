@@ -37,6 +37,10 @@ public struct Outcome: Sendable {
     public var hasValidServerCookie: Bool = false
     /// What the query's COOKIE option was, for the cookie counters.
     public var cookie: CookieResult = .absent
+    /// The answer carried DNSSEC records (DO set, signed zone).
+    public var signed = false
+    /// Signatures made for this answer (misses of the thread's signature cache).
+    public var signaturesMade: Int32 = 0
 
     public static let dropped = Outcome(length: 0, rcode: .noError, truncated: false, authoritative: false)
 }
@@ -62,6 +66,11 @@ public final class ResponderScratch {
     /// Seconds since the Unix epoch, for server cookies. The caller sets it from the wall
     /// clock before each UDP batch or TCP query, so the responder reads no clock itself.
     public var unixTime: UInt32 = 0
+    /// Signatures this thread made for answers only a query decides (geo answers, names a
+    /// wildcard made, denials), so that the next such answer costs a copy.
+    let signatureCache = SignatureCache()
+    /// How many RRsets the signature cache of each answering thread holds.
+    public static let signatureCacheSlots = SignatureCache.slots
 
     public init() {
         compression = .allocate(capacity: Self.compressionCapacity)
@@ -156,6 +165,10 @@ public enum Responder {
         // name that is not a zone's apex is NOTAUTH; one of a zone Meridian serves is
         // REFUSED, a policy refusal, as NSD without provide-xfr gives (Knot says NOTAUTH).
         // MAILA, MAILB and OPT as QTYPE are looked up like any type: no such data.
+        // NXNAME is a meta-type of compact denial; asking for it is malformed (RFC 9824 section 3.5).
+        if request.qtype == Zone.nxname {
+            return writeError(.formErr, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
+        }
         if request.qtype == .axfr || request.qtype == .ixfr {
             let rcode: RCode = request.qtype == .axfr && transport == .udp ? .notImp
                 : (snapshot.apexes.find(qname) >= 0 ? .refused : .notAuth)
@@ -176,7 +189,8 @@ public enum Responder {
         }
         writer.limit = responseLimit(request: request, transport: transport, snapshot: snapshot)
         writeHeaderAndQuestion(request: request, questionLength: questionLength, writer: &writer, scratch: scratch)
-        var answer = AnswerBuilder(zone: zone, snapshot: snapshot, qtype: request.qtype, client: routedClient, scratch: scratch)
+        var answer = AnswerBuilder(zone: zone, snapshot: snapshot, qtype: request.qtype, client: routedClient, scratch: scratch,
+                                   dnssecOK: request.edns.present && request.edns.fields.dnssecOK)
         answer.build(qnameLength: questionLength, writer: &writer)
         var flags = Header.Flags.qr
         if answer.authoritative { flags.insert(.aa) }
@@ -197,6 +211,8 @@ public enum Responder {
         outcome.zone = Int32(zoneIndex)
         outcome.wildcard = answer.wildcard
         outcome.referral = answer.referral
+        outcome.signed = answer.dnssec
+        outcome.signaturesMade = Int32(answer.signedNow)
         return outcome
     }
 

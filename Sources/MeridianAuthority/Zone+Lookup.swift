@@ -83,12 +83,21 @@ struct AnswerBuilder: ~Copyable {
     var wildcard = false
     /// The answer refers the client to a child zone.
     var referral = false
+    /// DO was set and the zone is signed: answers carry RRSIGs and denials NSEC records.
+    let dnssec: Bool
+    /// Signatures made for this answer rather than taken from the zone's (a miss of the
+    /// thread's signature cache).
+    var signedNow = 0
     private var answeredCount = 0
+    /// The lower case name being answered (the question, then each CNAME target).
+    private var currentName = UnsafeRawBufferPointer(start: nil, count: 0)
     /// Length of the question name, written at offset 12.
     private var questionLength = 0
 
-    init(zone: Zone, snapshot: AuthoritySnapshot, qtype: RRType, client: ClientAddress, scratch: ResponderScratch) {
+    init(zone: Zone, snapshot: AuthoritySnapshot, qtype: RRType, client: ClientAddress, scratch: ResponderScratch,
+         dnssecOK: Bool = false) {
         self.zone = zone
+        self.dnssec = dnssecOK && zone.signatures != nil
         self.snapshot = snapshot
         self.qtype = qtype
         self.client = client
@@ -104,7 +113,11 @@ struct AnswerBuilder: ~Copyable {
         var negative = false
         var referral = -1
         var hop = 0
+        // The name that exists but lacks the type (NODATA), for its NSEC.
+        var noDataNode = -1
+        var synthesisedNode = false
         resolution: while true {
+            currentName = current
             switch zone.lookup(current, qtype: qtype, labelOffsets: scratch.labelOffsets) {
             case .nxDomain:
                 // RFC 6604: after a CNAME the code describes the last name in the chain.
@@ -117,34 +130,37 @@ struct AnswerBuilder: ~Copyable {
                 break resolution
             case .node(let node, let synthesised):
                 if synthesised { wildcard = true }
+                synthesisedNode = synthesised
                 // Dynamic names: DYNC answers every type with a CNAME to the chosen edge;
                 // DYNA answers A and AAAA (and ANY, minimally, with A) from its pool.
                 let dync = zone.rrset(of: node, type: .dync)
                 if dync >= 0 {
-                    writeDynamic(rrset: dync, kind: .cname, owner: owner, writer: &writer)
+                    writeDynamic(rrset: dync, node: synthesised ? -1 : node, kind: .cname, owner: owner, writer: &writer)
                     break resolution
                 }
                 if qtype == .a || qtype == .aaaa || qtype == .any {
                     let dyna = zone.rrset(of: node, type: .dyna)
                     if dyna >= 0 {
-                        writeDynamic(rrset: dyna, kind: qtype == .aaaa ? .ipv6 : .ipv4, owner: owner, writer: &writer)
+                        writeDynamic(rrset: dyna, node: synthesised ? -1 : node, kind: qtype == .aaaa ? .ipv6 : .ipv4, owner: owner,
+                                     writer: &writer)
                         break resolution
                     }
                 }
                 let exact = qtype == .any ? firstRRset(of: node)
                     : (qtype == .dyna || qtype == .dync) ? -1 : zone.rrset(of: node, type: qtype)
                 if exact >= 0 {
-                    guard writeAnswer(rrset: exact, owner: owner, writer: &writer) else { return }
+                    guard writeAnswer(rrset: exact, owner: owner, writer: &writer, synthesised: synthesised) else { return }
                     break resolution
                 }
                 let cname = zone.rrset(of: node, type: .cname)
                 guard cname >= 0 else {
                     negative = true
+                    noDataNode = node
                     break resolution
                 }
                 // A CNAME loop: the chain so far is the answer (RFC 1034 section 3.6.2).
                 if alreadyAnswered(cname) { break resolution }
-                guard writeAnswer(rrset: cname, owner: owner, writer: &writer) else { return }
+                guard writeAnswer(rrset: cname, owner: owner, writer: &writer, synthesised: synthesised) else { return }
                 hop += 1
                 // Follow the target only inside this zone; outside it belongs to the resolver.
                 let rdata = zone.rdatas[Int(zone.rrsets[cname].firstRData)]
@@ -164,6 +180,7 @@ struct AnswerBuilder: ~Copyable {
         if rcode == .servFail { return }
         if negative {
             writeSOA(writer: &writer)
+            if dnssec && !truncated { writeDenial(node: synthesisedNode ? -1 : noDataNode, writer: &writer) }
         } else if referral >= 0 {
             self.referral = true
             writeReferral(node: referral, writer: &writer)
@@ -191,7 +208,8 @@ struct AnswerBuilder: ~Copyable {
     /// its network. TTL is halved when a nearer edge was passed over as down, so clients
     /// return to it soon after it recovers (INTERFACE.md), and is the pool's `load_ttl` when
     /// one was passed over for load. A pool whose edges lack the asked family gives NODATA.
-    private mutating func writeDynamic(rrset index: Int, kind: AnswerKind, owner: UnsafeRawBufferPointer, writer: inout MessageWriter) {
+    private mutating func writeDynamic(rrset index: Int, node: Int, kind: AnswerKind, owner: UnsafeRawBufferPointer,
+                                       writer: inout MessageWriter) {
         let rrset = zone.rrsets[index]
         let routing = snapshot.routing
         let pool = Int(rrset.pool)
@@ -212,6 +230,7 @@ struct AnswerBuilder: ~Copyable {
         }
         guard selection.count > 0 else {
             writeSOA(writer: &writer)
+            if dnssec && !truncated { writeDenial(node: node, writer: &writer) }
             return
         }
         var ttl = selection.skippedNearer ? max(1, rrset.ttl / 2) : rrset.ttl
@@ -250,6 +269,24 @@ struct AnswerBuilder: ~Copyable {
             return
         }
         counts.0 += written
+        if dnssec {
+            let cache = scratch.signatureCache
+            cache.begin(owner: currentName, type: type, ttl: rrset.ttl)
+            data.bytes.withUnsafeBytes { bytes in
+                for position in 0..<selection.count {
+                    let edge = Int(chosen[position])
+                    let (start, count) = data.records(of: edge, kind)
+                    if kind == .cname {
+                        cache.append(rdata: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + data.cnameLength(of: edge))]))
+                    } else {
+                        for record in 0..<count {
+                            cache.append(rdata: UnsafeRawBufferPointer(rebasing: bytes[(start + record * size)..<(start + (record + 1) * size)]))
+                        }
+                    }
+                }
+            }
+            guard writeSignatures(signCached(type: type, ttl: rrset.ttl), owner: owner, ttl: ttl, section: 0, writer: &writer) else { return }
+        }
         self.pool = Int32(pool)
         edgesChosen = Int32(selection.count)
         shedEdge = selection.shedEdge
@@ -266,13 +303,23 @@ struct AnswerBuilder: ~Copyable {
         return origin.withUnsafeBytes { memcmpEqual($0.baseAddress!, name.baseAddress! + start, origin.count) }
     }
 
-    /// Writes one RRset to the answer section; on overflow sets TC and returns false.
-    private mutating func writeAnswer(rrset: Int, owner: UnsafeRawBufferPointer, writer: inout MessageWriter) -> Bool {
+    /// Writes one RRset to the answer section (with its RRSIGs when signing); on overflow
+    /// sets TC and returns false. An RRset a wildcard made is signed for the name asked, as
+    /// if it existed, so it needs no proof that the name does not.
+    private mutating func writeAnswer(rrset: Int, owner: UnsafeRawBufferPointer, writer: inout MessageWriter,
+                                      synthesised: Bool = false) -> Bool {
         guard let written = writeRRset(rrset, owner: owner, ttl: zone.rrsets[rrset].ttl, writer: &writer) else {
             truncated = true
             return false
         }
         counts.0 += written
+        if dnssec {
+            let ttl = zone.rrsets[rrset].ttl
+            let ok = synthesised
+                ? writeSignatures(signOnline(rrset: rrset), owner: owner, ttl: ttl, section: 0, writer: &writer)
+                : writeStoredSignatures(of: rrset, owner: owner, ttl: ttl, section: 0, writer: &writer)
+            guard ok else { return false }
+        }
         if answeredCount < ResponderScratch.answeredCapacity {
             scratch.answered[answeredCount] = Int32(rrset)
             answeredCount += 1
@@ -322,6 +369,11 @@ struct AnswerBuilder: ~Copyable {
             writer.patchUInt16(pointer, at: start + 2 + soa.pointers.0)
             writer.patchUInt16(pointer, at: start + 2 + soa.pointers.1)
             counts.1 += 1
+            if dnssec {
+                _ = zone.origin.wire.withUnsafeBytes { origin in
+                    writeStoredSignatures(of: zone.soaRRset, owner: origin, ttl: zone.negativeTTL, section: 1, writer: &writer)
+                }
+            }
             return
         }
         let written = zone.origin.wire.withUnsafeBytes { origin in
@@ -329,9 +381,135 @@ struct AnswerBuilder: ~Copyable {
         }
         if let written {
             counts.1 += written
+            if dnssec {
+                _ = zone.origin.wire.withUnsafeBytes { origin in
+                    writeStoredSignatures(of: zone.soaRRset, owner: origin, ttl: zone.negativeTTL, section: 1, writer: &writer)
+                }
+            }
         } else {
             truncated = true
         }
+    }
+
+    // MARK: DNSSEC
+
+    /// RRSIGs over a zone RRset answered for a name a wildcard made: signed for that name.
+    private mutating func signOnline(rrset index: Int) -> [[UInt8]] {
+        let rrset = zone.rrsets[index]
+        let cache = scratch.signatureCache
+        cache.begin(owner: currentName, type: rrset.type, ttl: rrset.ttl)
+        zone.rdataBytes.withUnsafeBytes { bytes in
+            for rdataIndex in Int(rrset.firstRData)..<Int(rrset.firstRData + rrset.rdataCount) {
+                let rdata = zone.rdatas[rdataIndex]
+                cache.append(rdata: UnsafeRawBufferPointer(rebasing: bytes[Int(rdata.offset)..<Int(rdata.offset + rdata.length)]))
+            }
+        }
+        return signCached(type: rrset.type, ttl: rrset.ttl)
+    }
+
+    /// RRSIGs over the RRset just given to the thread's signature cache, for the name being
+    /// answered: from the cache, or made now and kept there.
+    private mutating func signCached(type: RRType, ttl: UInt32) -> [[UInt8]] {
+        guard let signatures = zone.signatures else { return [] }
+        let cache = scratch.signatureCache
+        if let cached = cache.lookup(zone: zone) { return cached }
+        let made = signatures.signer.rrsigs(owner: cache.owner, type: type, originalTTL: ttl, rdatas: cache.rdatas)
+        signedNow += made.count
+        cache.store(made, zone: zone)
+        return made
+    }
+
+    /// The RRSIGs the zone holds for `rrset`.
+    private mutating func writeStoredSignatures(of rrset: Int, owner: UnsafeRawBufferPointer, ttl: UInt32, section: Int,
+                                                writer: inout MessageWriter) -> Bool {
+        guard let signatures = zone.signatures else { return true }
+        let first = Int(signatures.rrsetFirst[rrset])
+        return writeEntries(signatures, first: first, count: Int(signatures.rrsetCount[rrset]), owner: owner, type: .rrsig, ttl: ttl,
+                            section: section, writer: &writer)
+    }
+
+    /// RDATA entries of `signatures` as records of `type` at `owner`; on overflow rolls back,
+    /// sets TC and returns false (RFC 4035 section 3.1.1: signatures that do not fit truncate).
+    private mutating func writeEntries(_ signatures: ZoneSignatures, first: Int, count: Int, owner: UnsafeRawBufferPointer, type: RRType,
+                                       ttl: UInt32, section: Int, writer: inout MessageWriter) -> Bool {
+        guard count > 0 else { return true }
+        let mark = writer.mark
+        let ok = signatures.bytes.withUnsafeBytes { bytes -> Bool in
+            for entry in first..<(first + count) {
+                let start = Int(signatures.entryOffset[entry])
+                let length = Int(signatures.entryLength[entry])
+                guard writer.writeName(owner), writer.writeUInt16(type.rawValue), writer.writeUInt16(RRClass.in.rawValue),
+                      writer.writeUInt32(ttl), writer.writeUInt16(UInt16(length)),
+                      writer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])) else { return false }
+            }
+            return true
+        }
+        guard ok else {
+            writer.rollBack(to: mark)
+            truncated = true
+            return false
+        }
+        addCount(count, section: section)
+        return true
+    }
+
+    /// RRSIG records with RDATA made for this answer.
+    private mutating func writeSignatures(_ signatures: [[UInt8]], owner: UnsafeRawBufferPointer, ttl: UInt32, section: Int,
+                                          writer: inout MessageWriter) -> Bool {
+        writeRecords(signatures, owner: owner, type: .rrsig, ttl: ttl, section: section, writer: &writer)
+    }
+
+    private mutating func writeRecords(_ rdatas: [[UInt8]], owner: UnsafeRawBufferPointer, type: RRType, ttl: UInt32, section: Int,
+                                       writer: inout MessageWriter) -> Bool {
+        let mark = writer.mark
+        for rdata in rdatas {
+            let ok = rdata.withUnsafeBytes { bytes in
+                writer.writeName(owner) && writer.writeUInt16(type.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
+                    && writer.writeUInt32(ttl) && writer.writeUInt16(UInt16(bytes.count)) && writer.writeBytes(bytes)
+            }
+            guard ok else {
+                writer.rollBack(to: mark)
+                truncated = true
+                return false
+            }
+        }
+        addCount(rdatas.count, section: section)
+        return true
+    }
+
+    private mutating func addCount(_ count: Int, section: Int) {
+        switch section {
+        case 0: counts.0 += count
+        case 1: counts.1 += count
+        default: counts.2 += count
+        }
+    }
+
+    /// The proof of a negative answer, after its SOA. NODATA at a name the zone holds: the
+    /// name's NSEC, made at load. Otherwise compact denial (RFC 9824): an NSEC at the name
+    /// asked whose bitmap holds NXNAME for a name that does not exist (the answer is then
+    /// NOERROR, as it must be for DO clients), or only RRSIG and NSEC for a name a wildcard
+    /// made without the type.
+    private mutating func writeDenial(node: Int, writer: inout MessageWriter) {
+        guard let signatures = zone.signatures else { return }
+        let owner = currentName
+        let ownerAsWritten = currentName
+        if node >= 0, signatures.nsec[node] >= 0 {
+            let entry = Int(signatures.nsec[node])
+            guard writeEntries(signatures, first: entry, count: 1, owner: ownerAsWritten, type: .nsec, ttl: zone.negativeTTL, section: 1,
+                               writer: &writer) else { return }
+            _ = writeEntries(signatures, first: Int(signatures.nsecSignatureFirst[node]), count: Int(signatures.nsecSignatureCount[node]),
+                             owner: ownerAsWritten, type: .rrsig, ttl: zone.negativeTTL, section: 1, writer: &writer)
+            return
+        }
+        let nonexistent = rcode == .nxDomain
+        let nsec = Zone.minimalNSEC(owner: Array(owner), types: nonexistent ? [Zone.nxname] : [])
+        guard writeRecords([nsec], owner: ownerAsWritten, type: .nsec, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
+        scratch.signatureCache.begin(owner: owner, type: .nsec, ttl: zone.negativeTTL)
+        scratch.signatureCache.append(rdata: nsec)
+        let proof = signCached(type: .nsec, ttl: zone.negativeTTL)
+        guard writeSignatures(proof, owner: ownerAsWritten, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
+        if nonexistent { rcode = .noError }
     }
 
     /// Whether the question's label just above the zone's origin is one of `labels`.
@@ -355,6 +533,28 @@ struct AnswerBuilder: ~Copyable {
             return
         }
         counts.1 += written
+        // Signed referrals: the DS RRset and its RRSIGs, or the cut's NSEC proving there is
+        // no DS (RFC 4035 section 3.1.4).
+        if dnssec, let signatures = zone.signatures {
+            let ds = zone.rrset(of: node, type: .ds)
+            let ok = zone.names.withName(node) { name -> Bool in
+                if ds >= 0 {
+                    guard let dsWritten = writeRRset(ds, owner: name, ttl: zone.rrsets[ds].ttl, writer: &writer) else {
+                        truncated = true
+                        return false
+                    }
+                    counts.1 += dsWritten
+                    return writeStoredSignatures(of: ds, owner: name, ttl: zone.rrsets[ds].ttl, section: 1, writer: &writer)
+                }
+                guard signatures.nsec[node] >= 0 else { return true }
+                return writeEntries(signatures, first: Int(signatures.nsec[node]), count: 1, owner: name, type: .nsec,
+                                    ttl: zone.negativeTTL, section: 1, writer: &writer)
+                    && writeEntries(signatures, first: Int(signatures.nsecSignatureFirst[node]),
+                                    count: Int(signatures.nsecSignatureCount[node]), owner: name, type: .rrsig,
+                                    ttl: zone.negativeTTL, section: 1, writer: &writer)
+            }
+            guard ok else { return }
+        }
         if !addAddresses(forTargetsOf: ns, writer: &writer) { truncated = true }
     }
 
@@ -376,9 +576,21 @@ struct AnswerBuilder: ~Copyable {
             for family in 0..<2 {
                 let set = zone.rrset(of: target, type: family == 0 ? .a : .aaaa)
                 guard set >= 0 else { continue }
-                let written = zone.names.withName(target) { name in writeRRset(set, owner: name, ttl: zone.rrsets[set].ttl, writer: &writer) }
-                guard let written else { return false }
-                counts.2 += written
+                let ok = zone.names.withName(target) { name -> Bool in
+                    guard let written = writeRRset(set, owner: name, ttl: zone.rrsets[set].ttl, writer: &writer) else { return false }
+                    counts.2 += written
+                    // Authoritative additional data goes with its RRSIGs (RFC 4035 section 3.1.1); glue has none.
+                    guard dnssec, !zone.nodes[target].flags.contains(.belowCut) else { return true }
+                    let mark = writer.mark
+                    let wasTruncated = truncated
+                    if !writeStoredSignatures(of: set, owner: name, ttl: zone.rrsets[set].ttl, section: 2, writer: &writer) {
+                        // Signatures of extra data that do not fit are left out, not truncated for.
+                        writer.rollBack(to: mark)
+                        truncated = wasTruncated
+                    }
+                    return true
+                }
+                guard ok else { return false }
             }
         }
         return true

@@ -24,6 +24,8 @@ public final class Zone: Sendable {
     let hasWildcards: Bool
     /// The SOA record of negative answers, ready to copy (see `NegativeSOA`).
     let negativeSOA: NegativeSOA?
+    /// DNSSEC signatures and NSEC records, for a signed zone (``signed(by:dynamicTypes:)``).
+    public let signatures: ZoneSignatures?
 
     /// Everything of the negative answers' SOA record after its owner, with its two names
     /// cut before the origin and ending in a pointer to be aimed at the origin's labels in
@@ -110,6 +112,27 @@ public final class Zone: Sendable {
         self.hasWildcards = (0..<names.count).contains { index in names.withName(index) { $0.count > 2 && $0[0] == 1 && $0[1] == UInt8(ascii: "*") } }
         self.negativeSOA = soaRRset < 0 ? nil : Self.negativeSOA(rdata: rdatas[Int(rrsets[soaRRset].firstRData)], bytes: rdataBytes,
                                                                 origin: origin.wire, ttl: negativeTTL)
+        self.signatures = nil
+    }
+
+    /// `other` with DNSSEC material.
+    init(copying other: Zone, signatures: ZoneSignatures) {
+        origin = other.origin
+        originLabelCount = other.originLabelCount
+        serial = other.serial
+        recordCount = other.recordCount
+        names = other.names
+        nodes = other.nodes
+        rrsets = other.rrsets
+        rdatas = other.rdatas
+        rdataBytes = other.rdataBytes
+        apexNode = other.apexNode
+        soaRRset = other.soaRRset
+        negativeTTL = other.negativeTTL
+        hasDelegations = other.hasDelegations
+        hasWildcards = other.hasWildcards
+        negativeSOA = other.negativeSOA
+        self.signatures = signatures
     }
 
     private static func negativeSOA(rdata: RData, bytes: [UInt8], origin: [UInt8], ttl: UInt32) -> NegativeSOA? {

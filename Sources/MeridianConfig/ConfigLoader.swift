@@ -135,7 +135,7 @@ private struct ConfigReader {
 
     // MARK: Document
 
-    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools", "fleet"]
+    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools", "fleet", "dnssec"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
         guard let top = topLevelFields(yaml) else { return nil }
@@ -154,7 +154,8 @@ private struct ConfigReader {
             edges: edges,
             pools: readPools(top["pools"]),
             rrl: readRRL(top["rrl"]),
-            fleet: readFleet(top["fleet"])
+            fleet: readFleet(top["fleet"]),
+            dnssec: readDNSSEC(top["dnssec"])
         )
         configuration.sourceFile = file
         return configuration
@@ -456,6 +457,34 @@ private struct ConfigReader {
                 }
                 settings.exempt.append(network)
             }
+        }
+        return settings
+    }
+
+    mutating func readDNSSEC(_ entry: Entry?) -> DNSSECSettings? {
+        let path = "dnssec"
+        guard let entry, !entry.value.isNull,
+              let fields = mapping(entry.value, path, keys: ["keys_directory", "signature_validity", "signature_refresh"]) else { return nil }
+        var settings = DNSSECSettings(keysDirectory: "keys")
+        if let directory = fields["keys_directory"] {
+            settings.keysDirectory = nonEmptyText(directory.value, child(path, "keys_directory")) ?? settings.keysDirectory
+        }
+        if let validity = fields["signature_validity"], let value = duration(validity.value, child(path, "signature_validity")) {
+            if value < .seconds(3 * 3600) {
+                fail("must be at least 3h (signatures start an hour early and are made again before they end)", at: validity.value,
+                     child(path, "signature_validity"))
+            } else {
+                settings.signatureValidity = value
+            }
+        }
+        if let refresh = fields["signature_refresh"], let value = duration(refresh.value, child(path, "signature_refresh")) {
+            settings.signatureRefresh = value
+            if value >= settings.signatureValidity {
+                fail("must be shorter than signature_validity (\(settings.signatureValidity.components.seconds)s): signatures "
+                     + "are made again before they expire", at: refresh.value, child(path, "signature_refresh"))
+            }
+        } else if settings.signatureRefresh >= settings.signatureValidity {
+            settings.signatureRefresh = settings.signatureValidity / 2
         }
         return settings
     }

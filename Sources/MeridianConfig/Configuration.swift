@@ -25,6 +25,8 @@ public struct MeridianConfiguration: Sendable, Equatable {
     public var rrl: RRLSettings
     /// `nil` when the node is not part of a fleet.
     public var fleet: FleetSettings?
+    /// `nil` when no zone is signed.
+    public var dnssec: DNSSECSettings?
     /// The path the configuration was loaded from, as given.
     public var sourceFile: String
 
@@ -32,8 +34,9 @@ public struct MeridianConfiguration: Sendable, Equatable {
         dns: DNSSettings = .init(), stats: StatsSettings? = nil, control: ControlSettings = .init(),
         zones: ZonesSettings = .init(), geoip: GeoIPSettings? = nil, health: HealthSettings = .init(),
         cookies: CookieSettings = .init(), edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(),
-        fleet: FleetSettings? = nil, sourceFile: String = ""
+        fleet: FleetSettings? = nil, dnssec: DNSSECSettings? = nil, sourceFile: String = ""
     ) {
+        self.dnssec = dnssec
         self.dns = dns
         self.stats = stats
         self.control = control
@@ -54,6 +57,25 @@ public struct MeridianConfiguration: Sendable, Equatable {
     public var orderedEdges: [Edge] { edgeOrder.compactMap { edges[$0] } }
     /// The pools in file order.
     public var orderedPools: [Pool] { poolOrder.compactMap { pools[$0] } }
+}
+
+/// `dnssec:`: where the zones' keys are and how long signatures hold.
+public struct DNSSECSettings: Sendable, Equatable {
+    /// BIND-format key files `Kzone.+alg+tag.key` / `.private`; a zone with a key here is signed.
+    public var keysDirectory: String
+    /// How long a signature holds from when it was made (RRSIG expiration − inception).
+    public var signatureValidity: Duration
+    /// How long after they were made signatures are made again.
+    public var signatureRefresh: Duration
+
+    public static let defaultValidity = Duration.seconds(14 * 86400)
+    public static let defaultRefresh = Duration.seconds(7 * 86400)
+
+    public init(keysDirectory: String, signatureValidity: Duration = defaultValidity, signatureRefresh: Duration = defaultRefresh) {
+        self.keysDirectory = keysDirectory
+        self.signatureValidity = signatureValidity
+        self.signatureRefresh = signatureRefresh
+    }
 }
 
 public struct DNSSettings: Sendable, Equatable {

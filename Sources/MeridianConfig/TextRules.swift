@@ -10,15 +10,15 @@ public struct ValueError: Error {
 
 public enum DurationText {
     private static let units: [(name: String, milliseconds: Int64)] = [
-        ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
+        ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1),
     ]
 
-    /// Parses `250ms`, `10s`, `5m`, `1h`, or a combination from largest to smallest unit
+    /// Parses `250ms`, `10s`, `5m`, `1h`, `14d`, or a combination from largest to smallest unit
     /// such as `1m30s`. Bare numbers are refused: `10` could mean seconds or milliseconds.
     public static func parse(_ text: String) throws(ValueError) -> Duration {
         let hint = "expected a duration such as 250ms, 10s, 1m30s or 1h"
         if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            throw ValueError("\"\(text)\" needs a unit: write \(text)s or \(text)ms (units: ms, s, m, h)")
+            throw ValueError("\"\(text)\" needs a unit: write \(text)s or \(text)ms (units: ms, s, m, h, d)")
         }
         var total: Int64 = 0
         var previousRank = -1
@@ -34,7 +34,7 @@ public enum DurationText {
             rest = rest.dropFirst(unit.count)
             guard !digits.isEmpty, !unit.isEmpty else { throw ValueError("\"\(text)\": \(hint)") }
             guard let rank = units.firstIndex(where: { $0.name == unit }) else {
-                throw ValueError("\"\(text)\": unknown unit \"\(unit)\" (units: ms, s, m, h)")
+                throw ValueError("\"\(text)\": unknown unit \"\(unit)\" (units: ms, s, m, h, d)")
             }
             guard rank > previousRank else {
                 throw ValueError("\"\(text)\": write units from largest to smallest, each once, as in 1h30m or 1m30s")

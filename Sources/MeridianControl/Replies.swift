@@ -75,6 +75,11 @@ public struct StatusReply: Codable, Sendable, Hashable {
         /// Absolute origin, with the trailing dot.
         public var name: String
         public var serial: UInt32
+        /// For a signed zone: its keys (`TAG/ALGORITHM`), the signatures made at load and
+        /// when the first of them expires (seconds since 1970).
+        public var keys: [String]?
+        public var signatures: Int?
+        public var signaturesExpire: Double?
         /// Records in the zone, as loaded.
         public var records: Int
 
@@ -699,14 +704,42 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public var tcpConnections: TCPConnections
     /// `nil` when the server is not part of a fleet.
     public var fleet: FleetConnection?
+    /// DNSSEC: answers signed, signatures made when asked, and each signed zone's expiry.
+    public var dnssec: DNSSEC?
+
+    public struct DNSSEC: Codable, Sendable, Hashable {
+        public struct Zone: Codable, Sendable, Hashable {
+            public var zone: String
+            public var keys: [String]
+            public var signaturesExpire: Double
+
+            public init(zone: String, keys: [String], signaturesExpire: Double) {
+                self.zone = zone
+                self.keys = keys
+                self.signaturesExpire = signaturesExpire
+            }
+        }
+
+        public var signedAnswers: UInt64
+        public var signaturesMade: UInt64
+        public var zones: [Zone]
+
+        public init(signedAnswers: UInt64, signaturesMade: UInt64, zones: [Zone]) {
+            self.signedAnswers = signedAnswers
+            self.signaturesMade = signaturesMade
+            self.zones = zones
+        }
+    }
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, queries: Queries = .init(),
         answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
         responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init(),
-        rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init(), fleet: FleetConnection? = nil
+        rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init(), fleet: FleetConnection? = nil,
+        dnssec: DNSSEC? = nil
     ) {
         self.fleet = fleet
+        self.dnssec = dnssec
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.startedAt = startedAt

@@ -1,5 +1,6 @@
 import MeridianAuthority
 import MeridianConfig
+import MeridianDNSSEC
 import MeridianFiles
 import MeridianGeoIP
 import MeridianRouting
@@ -82,12 +83,25 @@ public enum ServerLoader {
             trie = nil  // freed before the zones load: it is the largest thing a load builds
         }
         let pools = Dictionary(routing.pools.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let zones: [Zone]
+        var zones: [Zone]
         let versions: [ZoneVersion]
+        let keys = try configuration.dnssec.map { settings throws(LoadFailure) in try ZoneSigning.keys(settings) } ?? [:]
+        let apexRecords = Dictionary(uniqueKeysWithValues: keys.map { ($0.key, ZoneSigning.apexRecords(origin: $0.key, keys: $0.value)) })
         do {
-            (zones, versions) = try ZoneSetLoader.load(directory: configuration.zones.directory, pools: pools)
+            (zones, versions) = try ZoneSetLoader.load(directory: configuration.zones.directory, pools: pools, apexRecords: apexRecords)
         } catch {
             throw LoadFailure(error)
+        }
+        if let settings = configuration.dnssec {
+            let served = Set(zones.map(\.origin))
+            if let unserved = keys.keys.first(where: { !served.contains($0) }), let key = keys[unserved]?.first {
+                throw LoadFailure(lines: ["\(key.privateKeyFile ?? settings.keysDirectory):0: a key for \(unserved), which no zone file serves"])
+            }
+            let now = UInt64(max(0, unixTimeNow()))
+            zones = zones.map { zone in
+                guard let zoneKeys = keys[zone.origin] else { return zone }
+                return ZoneSigning.sign(zone, keys: zoneKeys, settings: settings, routing: routing, now: now)
+            }
         }
         let serialProblems = previous.map { ZoneVersion.problems(versions, after: $0.zoneVersions) } ?? []
         if configuration.zones.serialCheck == .error && !serialProblems.isEmpty {

@@ -7,9 +7,9 @@ import MeridianZoneFile
 enum ZoneBuilder {
     /// `pools` gives the routing index of each pool a DYNA/DYNC record may name; a name it
     /// does not know leaves the record unrouted (callers check with `unknownPools` first).
-    static func build(_ zone: ValidatedZone, pools: [String: Int]) -> Zone {
+    static func build(_ zone: ValidatedZone, pools: [String: Int], extra: [ZoneRecord] = []) -> Zone {
         let origin = zone.origin.lowercased
-        let grouped = GroupedRecords(zone.records, origin: origin)
+        let grouped = GroupedRecords(zone.records + extra, origin: origin)
         let flags = nodeFlags(grouped, cuts: zone.cuts, origin: origin)
         return freeze(grouped, flags: flags, origin: origin, pools: pools)
     }

@@ -31,10 +31,11 @@ public enum ZoneFileLoader {
     }
 
     /// `load(file:)`, with what a reload compares against the zone served before.
+    /// `extra`: records the configuration adds (the apex's DNSSEC keys).
     static func loadVersioned(file path: String, origin: DNSName, includeRoot: String?,
-                              pools: [String: Int]) throws(ZoneFileErrors) -> (zone: Zone, version: ZoneVersion) {
+                              pools: [String: Int], extra: [ZoneRecord] = []) throws(ZoneFileErrors) -> (zone: Zone, version: ZoneVersion) {
         let read = try check(ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot), origin: origin, file: path, pools: pools)
-        return (ZoneBuilder.build(read.zone, pools: pools), ZoneVersion(read.zone))
+        return (ZoneBuilder.build(read.zone, pools: pools, extra: extra), ZoneVersion(read.zone))
     }
 
     /// `load(file:)` for zone text.

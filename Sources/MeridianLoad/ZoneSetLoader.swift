@@ -9,7 +9,8 @@ import MeridianZoneFile
 public enum ZoneSetLoader {
     /// The zones in file-name order, and the version of each. `pools` gives the routing index
     /// of every configured pool.
-    public static func load(directory: String, pools: [String: Int]) throws(ZoneFileErrors) -> (zones: [Zone], versions: [ZoneVersion]) {
+    public static func load(directory: String, pools: [String: Int],
+                            apexRecords: [DNSName: [ZoneRecord]] = [:]) throws(ZoneFileErrors) -> (zones: [Zone], versions: [ZoneVersion]) {
         let files: [String]
         switch FileSystem.list(directory: directory) {
         case .success(let names): files = names.filter { $0.hasSuffix(".zone") && !$0.hasPrefix(".") }
@@ -34,7 +35,8 @@ public enum ZoneSetLoader {
                 continue
             }
             do {
-                let loaded = try ZoneFileLoader.loadVersioned(file: path, origin: origin, includeRoot: directory, pools: pools)
+                let loaded = try ZoneFileLoader.loadVersioned(file: path, origin: origin, includeRoot: directory, pools: pools,
+                                                              extra: apexRecords[origin.lowercased] ?? [])
                 zones.append(loaded.zone)
                 versions.append(loaded.version)
             } catch {

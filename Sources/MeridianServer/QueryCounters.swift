@@ -36,6 +36,9 @@ public struct QueryCounters: Sendable {
     public var tcpClosed = 0
     public var tcpRefused = 0
     public var tcpEvicted = 0
+    /// Answers with DNSSEC records, and signatures made for them when asked (cache misses).
+    public var signedAnswers = 0
+    public var signaturesMade = 0
 
     public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
                                                 .dnskey, RRType(64), RRType(65), .any]
@@ -66,6 +69,10 @@ public struct QueryCounters: Sendable {
             return
         }
         if outcome.truncated { truncated += 1 }
+        if outcome.signed {
+            signedAnswers += 1
+            signaturesMade += Int(outcome.signaturesMade)
+        }
         switch outcome.cookie {
         case .absent: break
         case .valid: cookiesValid += 1
@@ -103,6 +110,8 @@ public struct QueryCounters: Sendable {
     /// serve the same routing table.
     public mutating func add(_ other: QueryCounters) {
         udpQueries += other.udpQueries
+        signedAnswers += other.signedAnswers
+        signaturesMade += other.signaturesMade
         tcpQueries += other.tcpQueries
         dropped += other.dropped
         truncated += other.truncated

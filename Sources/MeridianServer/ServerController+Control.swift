@@ -28,7 +28,15 @@ extension ServerController: ControlBackend {
         }
         return StatusReply(
             version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt,
-            zones: loaded.zones.map { StatusReply.Zone(name: $0.origin.description, serial: $0.serial, records: $0.recordCount) },
+            zones: loaded.zones.map { zone in
+                var row = StatusReply.Zone(name: zone.origin.description, serial: zone.serial, records: zone.recordCount)
+                if let signatures = zone.signatures {
+                    row.keys = signatures.signer.keyDescriptions
+                    row.signatures = signatures.signatureCount
+                    row.signaturesExpire = Double(signatures.expiration)
+                }
+                return row
+            },
             queriesPerSecond: rate, queriesTotal: UInt64(total),
             lastReload: lastReload.map { StatusReply.LastReload(at: $0.at, ok: $0.ok, summary: $0.summary) },
             geoip: loaded.geo.map { StatusReply.GeoIP(path: $0.path, type: $0.summary.databaseType, nodes: $0.summary.nodes,
@@ -153,7 +161,17 @@ extension ServerController: ControlBackend {
                           tcpConnections: StatsReply.TCPConnections(
                               open: UInt64(max(0, counters.tcpAccepted - counters.tcpClosed)), accepted: UInt64(counters.tcpAccepted),
                               refused: UInt64(counters.tcpRefused), evicted: UInt64(counters.tcpEvicted)),
-                          fleet: await fleet?.connection)
+                          fleet: await fleet?.connection, dnssec: dnssecStats(counters))
+    }
+
+    private func dnssecStats(_ counters: QueryCounters) -> StatsReply.DNSSEC? {
+        let zones = loaded.zones.compactMap { zone in
+            zone.signatures.map { StatsReply.DNSSEC.Zone(zone: zone.origin.description, keys: $0.signer.keyDescriptions,
+                                                         signaturesExpire: Double($0.expiration)) }
+        }
+        guard !zones.isEmpty else { return nil }
+        return StatsReply.DNSSEC(signedAnswers: UInt64(counters.signedAnswers), signaturesMade: UInt64(counters.signaturesMade),
+                                 zones: zones)
     }
 }
 

@@ -44,6 +44,12 @@ extension ServerController {
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
         var notes = Self.notes(explanation.selection)
+        if let signed = snapshot.zones.first(where: { qname.isSubdomain(of: $0.origin) && $0.signatures != nil })?.signatures {
+            notes.append("DNSSEC: \(signed.signer.keyDescriptions.count == 1 ? "key" : "keys") "
+                + signed.signer.keyDescriptions.joined(separator: ", ")
+                + " (tag/algorithm); with DO this answer is signed on its first use by each answering thread and then "
+                + "served from that thread's signature cache (\(ResponderScratch.signatureCacheSlots) RRsets each)")
+        }
         for candidate in explanation.candidates {
             guard let fleet = reports[candidate.edge]?.fleet, fleet.overruled else { continue }
             notes.append("\(candidate.edge): this node's probes see it down, but only \(fleet.down) of \(fleet.observers) fleet nodes do "

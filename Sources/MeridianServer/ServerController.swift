@@ -57,6 +57,7 @@ public actor ServerController: Service {
         logReady()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.sampleQueryRate() }
+            group.addTask { await self.resignWhenDue() }
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
                     self.logger.info("SIGHUP: reloading")
@@ -91,6 +92,34 @@ public actor ServerController: Service {
             if rateSamples.count > 2 { rateSamples.removeFirst() }
             try? await Task.sleep(for: .seconds(1))
         }
+    }
+
+    /// Signs the signed zones again once their signatures reach `signature_refresh`, checked
+    /// every minute, until cancelled.
+    private func resignWhenDue() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(60))
+            guard let due = ServerLoader.resignDue(loaded), UInt64(wallClockSeconds()) >= due else { continue }
+            let previous = runningReload
+            let task = Task { () -> Result<ReloadReport, LoadFailure> in
+                _ = await previous?.value
+                return await self.resign()
+            }
+            runningReload = task
+            _ = await task.value
+        }
+    }
+
+    private func resign() async -> Result<ReloadReport, LoadFailure> {
+        let next = ServerLoader.resigned(loaded, now: UInt64(wallClockSeconds()))
+        do {
+            try await publisher.resigned(next.snapshot)
+        } catch {
+            logger.error("signatures made again, but not every answering thread took them: \(error)")
+        }
+        loaded = next
+        logger.notice("zones signed again", metadata: ["zones": "\(next.zones.filter { $0.signatures != nil }.count)"])
+        return .success(ReloadReport(from: next, to: next))
     }
 
     /// Re-reads the configuration, the GeoIP database and every zone; swaps only if all of it

@@ -120,6 +120,16 @@ public final class SnapshotPublisher: Sendable {
         try await waitUntilServed(publishReload(base, health: table, shed: shed), timeout: timeout)
     }
 
+    /// The same zones and routing signed again: health and load stay as they are. Returns
+    /// once every context serves them.
+    public func resigned(_ base: AuthoritySnapshot, timeout: Duration = .seconds(5)) async throws(PublishFailure) {
+        let generation = publish { state in
+            state.base = base
+            return true
+        }
+        try await waitUntilServed(generation, timeout: timeout)
+    }
+
     /// Hands out new zones and routing without waiting; returns the generation to wait for.
     @discardableResult
     package func publishReload(_ base: AuthoritySnapshot, health table: HealthTable, shed: [UInt64] = []) -> Int {

@@ -54,7 +54,7 @@ extension Dashboard {
     </section>
     <section class="triple">
     <div class="panel"><h2>Query types</h2><table id="qtypes"><thead><tr><th>Type</th><th class="num">queries</th></tr></thead><tbody id="qtype-rows">{{QTYPE_ROWS}}</tbody></table></div>
-    <div class="panel"><h2>Zones</h2><table id="zones"><thead><tr><th>Zone</th><th class="num">Serial</th><th class="num">Records</th></tr></thead><tbody id="zone-rows">{{ZONE_ROWS}}</tbody></table></div>
+    <div class="panel"><h2>Zones</h2><table id="zones"><thead><tr><th>Zone</th><th class="num">Serial</th><th class="num">Records</th><th>DNSSEC</th></tr></thead><tbody id="zone-rows">{{ZONE_ROWS}}</tbody></table></div>
     </section>
     </main>
     <script type="application/json" id="initial-data">{{INITIAL}}</script>
@@ -158,6 +158,7 @@ extension Dashboard {
         return (s % 60) + "s";
       }
       function clock(epoch) { return new Date(epoch * 1000).toLocaleTimeString(); }
+      function dateTime(epoch) { return new Date(epoch * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC"; }
       function health(row) { return row.admin === "drained" ? "drained" : row.state; }
       function replaceChildren(parent, children) {
         while (parent.firstChild) { parent.removeChild(parent.firstChild); }
@@ -257,6 +258,7 @@ extension Dashboard {
           tr.appendChild(el("td", null, zone.name));
           tr.appendChild(el("td", { "class": "num" }, String(zone.serial)));
           tr.appendChild(el("td", { "class": "num" }, grouped(zone.records)));
+          tr.appendChild(el("td", { "class": "dnssec" }, zone.keys ? "signed until " + dateTime(zone.signaturesExpire) : "unsigned"));
           return tr;
         }));
       }

@@ -22,6 +22,7 @@ public enum PrometheusText {
         "meridian_response_seconds", "meridian_reloads_total",
         "meridian_rrl_responses_total", "meridian_tcp_connections", "meridian_tcp_connections_total",
         "meridian_rrl_limited_total", "meridian_fleet_connected", "meridian_fleet_disconnected_since_seconds",
+        "meridian_dnssec_signed_answers_total", "meridian_dnssec_signatures_made_total", "meridian_dnssec_signatures_expire_seconds",
     ]
 
     public static func render(_ stats: StatsReply) -> String {
@@ -133,6 +134,18 @@ public enum PrometheusText {
         if let fleet = stats.fleet {
             out.sample("meridian_fleet_connected", [], fleet.connected ? UInt64(1) : 0)
             out.sample("meridian_fleet_disconnected_since_seconds", [], fleet.disconnectedSince ?? 0)
+        }
+        out.family("meridian_dnssec_signed_answers_total", .counter, "Answers with DNSSEC records (DO set, signed zone).")
+        out.family("meridian_dnssec_signatures_made_total", .counter,
+                   "Signatures made when asked: geo answers, names a wildcard made and denials not in the threads' caches.")
+        out.family("meridian_dnssec_signatures_expire_seconds", .gauge,
+                   "When the first signature of a signed zone expires, seconds since 1970 (they are made again well before).")
+        if let dnssec = stats.dnssec {
+            out.sample("meridian_dnssec_signed_answers_total", [], dnssec.signedAnswers)
+            out.sample("meridian_dnssec_signatures_made_total", [], dnssec.signaturesMade)
+            for zone in dnssec.zones {
+                out.sample("meridian_dnssec_signatures_expire_seconds", [("zone", zone.zone)], zone.signaturesExpire)
+            }
         }
         return out.text
     }

@@ -1,6 +1,6 @@
 /// Base64 (RFC 4648 section 4) and base32hex (RFC 4648 section 7) for keys, signatures and
 /// NSEC3 hashes. Written here because the pure modules cannot use Foundation's codec.
-enum BinaryText {
+package enum BinaryText {
     private static let base64Alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let base32HexAlphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUV".utf8)
 
@@ -17,7 +17,7 @@ enum BinaryText {
 
     /// Decodes base64 text split over several pieces (zone files break long keys anywhere);
     /// nil unless it is whole 4-character groups with `=` padding in the last one only.
-    static func decodeBase64(_ pieces: [UnsafeBufferPointer<UInt8>]) -> [UInt8]? {
+    package static func decodeBase64(_ pieces: [UnsafeBufferPointer<UInt8>]) -> [UInt8]? {
         var characters: [UInt8] = []
         for piece in pieces { characters.append(contentsOf: piece) }
         guard !characters.isEmpty, characters.count % 4 == 0 else { return nil }
@@ -46,7 +46,7 @@ enum BinaryText {
         return out
     }
 
-    static func appendBase64(_ data: ArraySlice<UInt8>, to out: inout [UInt8]) {
+    package static func appendBase64(_ data: ArraySlice<UInt8>, to out: inout [UInt8]) {
         var index = data.startIndex
         while index < data.endIndex {
             let remaining = data.endIndex - index

@@ -25,7 +25,8 @@ struct Check: ParsableCommand {
             let loaded = try ServerLoader.load(configPath: path)
             warnings = loaded.warnings
             for zone in loaded.zones {
-                summary.append("zone \(zone.origin) serial \(zone.serial), \(zone.recordCount) records")
+                let signing = zone.signatures.map { ", signed with key \($0.signer.keyDescriptions.joined(separator: ", "))" } ?? ""
+                summary.append("zone \(zone.origin) serial \(zone.serial), \(zone.recordCount) records\(signing)")
                 zonesJSON.append("{\"zone\":\(jsonString(zone.origin.description)),\"serial\":\(zone.serial),\"records\":\(zone.recordCount)}")
             }
         } catch {

@@ -43,8 +43,14 @@ struct Status: ParsableCommand {
         if status.zones.isEmpty {
             lines.append("no zones")
         } else {
-            var table = TextTable(header: ["ZONE", "SERIAL", "RECORDS"], rightAligned: [1, 2])
-            table.rows = status.zones.map { [$0.name, String($0.serial), ReadableText.grouped($0.records)] }
+            let signed = status.zones.contains { $0.keys != nil }
+            var table = TextTable(header: ["ZONE", "SERIAL", "RECORDS"] + (signed ? ["DNSSEC KEYS", "SIGNATURES EXPIRE"] : []),
+                                  rightAligned: [1, 2])
+            table.rows = status.zones.map { zone in
+                [zone.name, String(zone.serial), ReadableText.grouped(zone.records)]
+                    + (signed ? [zone.keys?.joined(separator: ",") ?? "unsigned",
+                                 zone.signaturesExpire.map { Format.dateTime($0) } ?? "-"] : [])
+            }
             lines.append(table.render())
         }
         return lines.joined(separator: "\n")

@@ -26,6 +26,8 @@ struct ZoneFixture: Sendable {
                                      cookieSecrets: cookieSecrets)
     }
 
+    init(snapshot: AuthoritySnapshot) { self.snapshot = snapshot }
+
     struct FixtureError: Error, CustomStringConvertible {
         var errors: [String]
         var description: String { errors.joined(separator: "\n") }
@@ -39,11 +41,11 @@ struct ZoneFixture: Sendable {
     /// Sends raw bytes at Unix time `now` (what server cookies are made and checked at);
     /// returns the raw response (empty when dropped) and the responder's outcome.
     func exchange(raw query: [UInt8], over transport: Transport = .udp, from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99),
-                  at now: UInt32 = 0) -> (response: [UInt8], outcome: Outcome) {
+                  at now: UInt32 = 0, scratch given: ResponderScratch? = nil) -> (response: [UInt8], outcome: Outcome) {
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
         defer { output.deallocate() }
         // Scratch memory belongs to one thread at a time; tests run in parallel.
-        let scratch = ResponderScratch()
+        let scratch = given ?? ResponderScratch()
         scratch.unixTime = now
         let outcome = query.withUnsafeBytes { bytes in
             Responder.respond(to: bytes, from: client, over: transport,
@@ -53,9 +55,9 @@ struct ZoneFixture: Sendable {
     }
 
     func ask(_ name: String, _ type: RRType, edns: EDNS? = EDNS(), over transport: Transport = .udp,
-             from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99)) throws -> Message {
+             from client: ClientAddress = ClientAddress(ipv4: 192, 0, 2, 99), scratch: ResponderScratch? = nil) throws -> Message {
         let query = Message.query(id: 0x1234, name: try DNSName(parsing: name), type: type, edns: edns)
-        let response = respond(raw: query.encode(), over: transport, from: client)
+        let response = exchange(raw: query.encode(), over: transport, from: client, scratch: scratch).response
         return try Message.decode(response)
     }
 }

@@ -263,7 +263,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
             "t.yaml:2:24: dns.tcp_max_connections: must be at least 1, not 0",
         ]),
         Rejected("duration without a unit", "dns:\n  tcp_idle_timeout: 10\n", [
-            "t.yaml:2:21: dns.tcp_idle_timeout: \"10\" needs a unit: write 10s or 10ms (units: ms, s, m, h)",
+            "t.yaml:2:21: dns.tcp_idle_timeout: \"10\" needs a unit: write 10s or 10ms (units: ms, s, m, h, d)",
         ]),
         Rejected("zero duration", "dns:\n  tcp_idle_timeout: 0s\n", [
             "t.yaml:2:21: dns.tcp_idle_timeout: must be longer than 0",
@@ -395,7 +395,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
             "t.yaml:11:13: edges.fra1.check.fall: 101 is outside 1...100",
             "t.yaml:16:12: edges.iad1.check.tcp: \"127.0.0.1\": missing port (write HOST:PORT)",
             "t.yaml:17:7: edges.iad1.check: expect_status applies only to http checks",
-            "t.yaml:18:17: edges.iad1.check.interval: \"5\" needs a unit: write 5s or 5ms (units: ms, s, m, h)",
+            "t.yaml:18:17: edges.iad1.check.interval: \"5\" needs a unit: write 5s or 5ms (units: ms, s, m, h, d)",
             "t.yaml:24:7: edges.sfo1.check: a check is either http or tcp, not both",
             "t.yaml:28:5: edges.sin1.check: a check needs http: URL or tcp: \"HOST:PORT\"",
             "t.yaml:35:7: edges.gru1.check: tls_verify applies only to https:// URLs",
@@ -416,7 +416,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
                 check: {http: "http://192.0.2.1/", interval: 5, timeout: 10s}
             """, [
             "t.yaml:5:50: edges.a.check.interval: timeout 2s must be shorter than interval 1s500ms",
-            "t.yaml:9:50: edges.b.check.interval: \"5\" needs a unit: write 5s or 5ms (units: ms, s, m, h)",
+            "t.yaml:9:50: edges.b.check.interval: \"5\" needs a unit: write 5s or 5ms (units: ms, s, m, h, d)",
         ]),
         Rejected("check targets", """
             edges:
@@ -578,7 +578,7 @@ struct Rejected: Sendable, CustomTestStringConvertible {
             "t.yaml:3:16: dns.udp_payload: 9000 is outside 512...4096",
             "t.yaml:5:3: stats: unknown key \"lisen\"; did you mean \"listen\"?",
             "t.yaml:8:16: edges.fra1.location: latitude 95 outside -90...90",
-            "t.yaml:12:17: edges.fra1.check.interval: \"5\" needs a unit: write 5s or 5ms (units: ms, s, m, h)",
+            "t.yaml:12:17: edges.fra1.check.interval: \"5\" needs a unit: write 5s or 5ms (units: ms, s, m, h, d)",
             "t.yaml:18:19: pools.inference.edges[1]: unknown edge \"iad2\"; did you mean \"iad1\"?",
         ])
     }

@@ -12,20 +12,22 @@ import MeridianConfig
         ("1h0m5s", .seconds(3605)),
         ("1s500ms", .milliseconds(1500)),
         ("0s", .zero),
+        ("14d", .seconds(14 * 86400)),
+        ("1d12h", .seconds(129_600)),
     ])
     func parses(text: String, duration: Duration) throws {
         #expect(try DurationText.parse(text) == duration)
     }
 
     @Test(arguments: [
-        ("10", "\"10\" needs a unit: write 10s or 10ms (units: ms, s, m, h)"),
+        ("10", "\"10\" needs a unit: write 10s or 10ms (units: ms, s, m, h, d)"),
         ("", "expected a duration such as 250ms, 10s, 1m30s or 1h"),
         ("s", "\"s\": expected a duration such as 250ms, 10s, 1m30s or 1h"),
         ("-1s", "\"-1s\": expected a duration such as 250ms, 10s, 1m30s or 1h"),
         ("10 s", "\"10 s\": expected a duration such as 250ms, 10s, 1m30s or 1h"),
         ("1.5s", "\"1.5s\": fractions are not supported; use a smaller unit, such as 1500ms for 1.5s"),
-        ("10x", "\"10x\": unknown unit \"x\" (units: ms, s, m, h)"),
-        ("1sec", "\"1sec\": unknown unit \"sec\" (units: ms, s, m, h)"),
+        ("10x", "\"10x\": unknown unit \"x\" (units: ms, s, m, h, d)"),
+        ("1sec", "\"1sec\": unknown unit \"sec\" (units: ms, s, m, h, d)"),
         ("30s1m", "\"30s1m\": write units from largest to smallest, each once, as in 1h30m or 1m30s"),
         ("1s1s", "\"1s1s\": write units from largest to smallest, each once, as in 1h30m or 1m30s"),
         ("99999999999999999999h", "\"99999999999999999999h\" is too long a duration"),
@@ -41,7 +43,7 @@ import MeridianConfig
     }
 
     @Test(arguments: [
-        ("250ms", "250ms"), ("10s", "10s"), ("90s", "1m30s"), ("1h0m5s", "1h5s"), ("1500ms", "1s500ms"), ("120m", "2h"),
+        ("250ms", "250ms"), ("10s", "10s"), ("90s", "1m30s"), ("1h0m5s", "1h5s"), ("1500ms", "1s500ms"), ("120m", "2h"), ("48h", "2d"),
     ])
     func formatsShortestText(text: String, formatted: String) throws {
         #expect(DurationText.format(try DurationText.parse(text)) == formatted)

@@ -274,3 +274,11 @@ enum ExternalParser {
         #expect(PrometheusText.format(value) == text)
     }
 }
+
+@Suite struct DashboardDateTests {
+    @Test func utcMinutes() {
+        #expect(utcMinute(1_796_288_400) == "2026-12-03 09:00 UTC")
+        #expect(utcMinute(951_782_400 + 59) == "2000-02-29 00:00 UTC", "a leap day, seconds dropped")
+        #expect(utcMinute(0) == "1970-01-01 00:00 UTC")
+    }
+}

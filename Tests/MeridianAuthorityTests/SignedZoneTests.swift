@@ -1,0 +1,153 @@
+import CMallocCounter
+import MeridianAuthority
+import MeridianLoad
+import MeridianRouting
+import MeridianWire
+import NIOConcurrencyHelpers
+import Testing
+
+/// Where RRSIG and NSEC records go in answers of a signed zone, and what a DO=0 client
+/// still gets. The signer here marks what it signed instead of signing (real signatures
+/// are checked by validating resolvers end to end); it counts its calls.
+@Suite struct SignedZoneTests {
+    final class MarkingSigner: RRsetSigner {
+        let signerName: [UInt8]
+        let expiration: UInt32 = 2_000_000_000
+        let keyDescriptions = ["1/13"]
+        private let calls = NIOLockedValueBox(0)
+
+        init(origin: String) throws { signerName = try DNSName(parsing: origin).wire }
+
+        var signed: Int { calls.withLockedValue { $0 } }
+
+        /// RRSIG RDATA: type covered, algorithm 13, labels, TTL, times, tag 1, signer, then
+        /// the owner as "signature", so a test can see what was signed for which name.
+        func rrsigs(owner: [UInt8], type: RRType, originalTTL: UInt32, rdatas: [[UInt8]]) -> [[UInt8]] {
+            calls.withLockedValue { $0 += 1 }
+            var rdata: [UInt8] = [UInt8(type.rawValue >> 8), UInt8(type.rawValue & 0xFF), 13, 2]
+            for value in [originalTTL, expiration, 1_000_000_000] {
+                rdata += [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+            }
+            return [rdata + [0, 1] + signerName + owner]
+        }
+    }
+
+    static let zone = """
+    $ORIGIN sig.test.
+    $TTL 300
+    @      IN SOA ns hostmaster 1 3600 600 86400 60
+    @      IN NS  ns
+    ns     IN A   192.0.2.53
+    www    IN A   192.0.2.1
+    mail   IN MX  10 www
+    *.wild IN TXT "made"
+    a.b.c  IN A   192.0.2.2
+    child  IN NS  ns.child
+    ns.child IN A 192.0.2.54
+    signed IN NS  ns.child
+    signed IN DS  12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF
+    """
+
+    func fixture(signer: MarkingSigner) throws -> ZoneFixture {
+        let plain = try ZoneFixture([("sig.test.", Self.zone)])
+        let signed = plain.snapshot.zones[0].signed(by: signer) { _ in [.a] }
+        return ZoneFixture(snapshot: AuthoritySnapshot(zones: [signed]))
+    }
+
+    func dnssec() -> EDNS { EDNS(dnssecOK: true) }
+
+    func types(_ records: [ResourceRecord]) -> [RRType] { records.map(\.type) }
+
+    @Test func staticAnswersCarryTheirSignatures() throws {
+        let signer = try MarkingSigner(origin: "sig.test.")
+        let fixture = try fixture(signer: signer)
+        let madeAtLoad = signer.signed
+        #expect(madeAtLoad > 0)
+        let signed = try fixture.ask("www.sig.test.", .a, edns: dnssec())
+        #expect(types(signed.answers) == [.a, .rrsig])
+        #expect(signed.edns?.dnssecOK == true)
+        let plain = try fixture.ask("www.sig.test.", .a)
+        #expect(types(plain.answers) == [.a], "no RRSIG without DO")
+        #expect(signer.signed == madeAtLoad, "static answers are signed at load, not per query")
+    }
+
+    @Test func nonexistentNamesGetCompactDenial() throws {
+        let signer = try MarkingSigner(origin: "sig.test.")
+        let fixture = try fixture(signer: signer)
+        let signed = try fixture.ask("nope.sig.test.", .a, edns: dnssec())
+        #expect(signed.rcode == .noError, "compact denial answers NOERROR to DO clients")
+        #expect(types(signed.authority) == [.soa, .rrsig, .nsec, .rrsig])
+        let nsec = try #require(signed.authority.first { $0.type == .nsec })
+        #expect(nsec.name == (try DNSName(parsing: "nope.sig.test.")))
+        #expect(nsec.rdata == Zone.minimalNSEC(owner: try DNSName(parsing: "nope.sig.test.").wire, types: [Zone.nxname]))
+        let plain = try fixture.ask("nope.sig.test.", .a)
+        #expect(plain.rcode == .nxDomain, "DO=0 clients still get NXDOMAIN")
+        #expect(types(plain.authority) == [.soa])
+    }
+
+    @Test func noDataCarriesTheNamesNSEC() throws {
+        let fixture = try fixture(signer: try MarkingSigner(origin: "sig.test."))
+        let answer = try fixture.ask("www.sig.test.", .txt, edns: dnssec())
+        #expect(answer.rcode == .noError && answer.answers.isEmpty)
+        let nsec = try #require(answer.authority.first { $0.type == .nsec })
+        #expect(nsec.rdata == Zone.minimalNSEC(owner: try DNSName(parsing: "www.sig.test.").wire, types: [.a]))
+        // An empty non-terminal has only RRSIG and NSEC.
+        let empty = try fixture.ask("b.c.sig.test.", .a, edns: dnssec())
+        let emptyNSEC = try #require(empty.authority.first { $0.type == .nsec })
+        #expect(emptyNSEC.rdata == Zone.minimalNSEC(owner: try DNSName(parsing: "b.c.sig.test.").wire, types: []))
+    }
+
+    @Test func referralsProveTheirDS() throws {
+        let fixture = try fixture(signer: try MarkingSigner(origin: "sig.test."))
+        let withDS = try fixture.ask("www.signed.sig.test.", .a, edns: dnssec())
+        #expect(types(withDS.authority) == [.ns, .ds, .rrsig])
+        let withoutDS = try fixture.ask("www.child.sig.test.", .a, edns: dnssec())
+        #expect(types(withoutDS.authority) == [.ns, .nsec, .rrsig])
+        let nsec = try #require(withoutDS.authority.first { $0.type == .nsec })
+        #expect(nsec.rdata == Zone.minimalNSEC(owner: try DNSName(parsing: "child.sig.test.").wire, types: [.ns]))
+    }
+
+    /// Once the thread's cache holds a name a wildcard made, signed answers allocate nothing.
+    @Test func signedAnswersAllocateNothingOnceWarm() throws {
+        let fixture = try fixture(signer: try MarkingSigner(origin: "sig.test."))
+        let queries = try ["www.sig.test.", "x.wild.sig.test.", "www.signed.sig.test."].map { name in
+            Message.query(id: 7, name: try DNSName(parsing: name), type: name.hasPrefix("x.") ? .txt : .a, edns: dnssec()).encode()
+        } + [Message.query(id: 7, name: try DNSName(parsing: "www.sig.test."), type: .txt, edns: dnssec()).encode()]
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
+        defer { output.deallocate() }
+        let client = ClientAddress(ipv4: 192, 0, 2, 1)
+        let scratch = ResponderScratch()
+        for _ in 0..<2 {
+            for query in queries {
+                _ = query.withUnsafeBytes { Responder.respond(to: $0, from: client, over: .udp, using: fixture.snapshot, scratch: scratch, into: output) }
+            }
+        }
+        var signed = 0
+        malloc_counter_start()
+        for _ in 0..<100 {
+            for query in queries {
+                signed += query.withUnsafeBytes {
+                    Responder.respond(to: $0, from: client, over: .udp, using: fixture.snapshot, scratch: scratch, into: output)
+                }.signed ? 1 : 0
+            }
+        }
+        let allocations = malloc_counter_stop()
+        #expect(signed == 400)
+        #expect(allocations == 0, "\(allocations) allocations for \(signed) signed answers")
+    }
+
+    @Test func wildcardAnswersAreSignedForTheNameAskedOnce() throws {
+        let signer = try MarkingSigner(origin: "sig.test.")
+        let fixture = try fixture(signer: signer)
+        let before = signer.signed
+        let scratch = ResponderScratch()
+        let name = try DNSName(parsing: "x.wild.sig.test.")
+        for _ in 0..<3 {
+            let answer = try fixture.ask("x.wild.sig.test.", .txt, edns: dnssec(), scratch: scratch)
+            #expect(types(answer.answers) == [.txt, .rrsig])
+            let rrsig = try #require(answer.answers.last)
+            #expect(Array(rrsig.rdata.suffix(name.wire.count)) == name.wire, "signed for the name asked")
+        }
+        #expect(signer.signed == before + 1, "the thread's cache made later answers a copy")
+    }
+}
