@@ -142,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "MeridianAuthorityTests",
             dependencies: ["MeridianAuthority", "MeridianLoad", "MeridianZoneFile", "MeridianWire", "MeridianRouting", "CMallocCounter",
-                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+                           "MeridianDNSSEC", "MeridianConfig", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianRoutingTests", dependencies: ["MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),

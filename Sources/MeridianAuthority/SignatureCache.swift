@@ -1,27 +1,31 @@
 import MeridianWire
 
 /// One answering thread's RRSIGs over RRsets that only a query decides, keyed by the
-/// RRset's content and the zone. Direct-mapped and bounded: a new entry replaces the one in
-/// its slot, so a flood of names that do not exist costs one signature each and never
-/// grows memory. Owned by one thread (through its `ResponderScratch`), so it needs no lock;
+/// RRset's content and the zone. Bounded and two-way: an RRset may live in one of two slots
+/// (two halves of its hash), and a new one replaces the less recently used of them, so a
+/// working set up to about the cache's size stays in, while a flood of names that do not
+/// exist costs one signature each and never grows memory (4,096 entries of a few hundred
+/// bytes per thread). Owned by one thread (through its `ResponderScratch`), so it needs no lock;
 /// a hit allocates nothing.
 ///
 /// Use: ``begin(owner:type:ttl:)``, ``append(rdata:)`` for each record, then ``lookup(zone:)``;
 /// on a miss, ``rdatas`` gives the records back for signing and ``store(_:zone:)`` keeps the
 /// signatures.
 final class SignatureCache {
-    static let slots = 1024
+    static let slots = 4096
 
     private struct Entry {
         var zone: ObjectIdentifier?
         var key: [UInt8] = []
         var signatures: [[UInt8]] = []
+        var lastUse = 0
     }
 
     private var entries = [Entry](repeating: Entry(), count: SignatureCache.slots)
     /// The RRset being looked up: owner, type, TTL, then each RDATA with its length.
     private var key: [UInt8] = []
     private var ownerLength = 0
+    private var uses = 0
 
     init() { key.reserveCapacity(4096) }
 
@@ -50,14 +54,20 @@ final class SignatureCache {
     /// The signatures of the RRset built since ``begin(owner:type:ttl:)``, if this thread
     /// made them for `zone`.
     func lookup(zone: Zone) -> [[UInt8]]? {
-        let entry = entries[slot]
-        guard entry.zone == ObjectIdentifier(zone), entry.key == key else { return nil }
-        return entry.signatures
+        let (first, second) = candidates
+        uses &+= 1
+        let slot = holds(first, zone) ? first : holds(second, zone) ? second : -1
+        guard slot >= 0 else { return nil }
+        entries[slot].lastUse = uses
+        return entries[slot].signatures
     }
 
     /// Keeps `signatures` for the RRset built since ``begin(owner:type:ttl:)``.
     func store(_ signatures: [[UInt8]], zone: Zone) {
-        entries[slot] = Entry(zone: ObjectIdentifier(zone), key: key, signatures: signatures)
+        let (first, second) = candidates
+        let slot = entries[first].lastUse <= entries[second].lastUse ? first : second
+        uses &+= 1
+        entries[slot] = Entry(zone: ObjectIdentifier(zone), key: key, signatures: signatures, lastUse: uses)
     }
 
     /// The owner and RDATAs of the RRset built, for signing it.
@@ -74,13 +84,18 @@ final class SignatureCache {
         return result
     }
 
-    /// FNV-1a of the key.
-    private var slot: Int {
+    private func holds(_ slot: Int, _ zone: Zone) -> Bool {
+        entries[slot].zone == ObjectIdentifier(zone) && entries[slot].key == key
+    }
+
+    /// The two slots the key may live in: the halves of its FNV-1a hash.
+    private var candidates: (Int, Int) {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in key {
             hash ^= UInt64(byte)
             hash &*= 0x100_0000_01b3
         }
-        return Int(hash % UInt64(Self.slots))
+        let slots = UInt64(Self.slots)
+        return (Int((hash & 0xFFFF_FFFF) % slots), Int((hash >> 32) % slots))
     }
 }

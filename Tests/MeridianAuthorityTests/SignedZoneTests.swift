@@ -1,4 +1,6 @@
 import CMallocCounter
+import Foundation
+import MeridianDNSSEC
 import MeridianAuthority
 import MeridianLoad
 import MeridianRouting
@@ -85,6 +87,15 @@ import Testing
         #expect(types(plain.authority) == [.soa])
     }
 
+    @Test func aDenialIsSignedOncePerThread() throws {
+        let signer = try MarkingSigner(origin: "sig.test.")
+        let fixture = try fixture(signer: signer)
+        let scratch = ResponderScratch()
+        let before = signer.signed
+        for _ in 0..<3 { _ = try fixture.ask("nope.sig.test.", .a, edns: dnssec(), scratch: scratch) }
+        #expect(signer.signed == before + 1)
+    }
+
     @Test func noDataCarriesTheNamesNSEC() throws {
         let fixture = try fixture(signer: try MarkingSigner(origin: "sig.test."))
         let answer = try fixture.ask("www.sig.test.", .txt, edns: dnssec())
@@ -149,5 +160,55 @@ import Testing
             #expect(Array(rrsig.rdata.suffix(name.wire.count)) == name.wire, "signed for the name asked")
         }
         #expect(signer.signed == before + 1, "the thread's cache made later answers a copy")
+    }
+}
+
+/// Signing through the loader with real keys: windows, re-signing, truncation.
+@Suite struct ZoneSigningTests {
+    func signedServer(validity: String = "14d", refresh: String = "7d") throws -> (LoadedServer, String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("signing-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/zones", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/keys", withIntermediateDirectories: true)
+        _ = try KeyFiles.generate(zone: try DNSName(parsing: "sig.test."), algorithm: .ed25519, directory: directory + "/keys")
+        let long = String(repeating: "x", count: 200)
+        try (SignedZoneTests.zone + "\nbig IN TXT \"\(long)\" \"\(long)\"\n")
+            .write(toFile: directory + "/zones/sig.test.zone", atomically: true, encoding: .utf8)
+        let yaml = """
+            zones: {directory: \(directory)/zones}
+            dnssec: {keys_directory: \(directory)/keys, signature_validity: \(validity), signature_refresh: \(refresh)}
+            """
+        try yaml.write(toFile: directory + "/meridian.yaml", atomically: true, encoding: .utf8)
+        return (try ServerLoader.load(configPath: directory + "/meridian.yaml"), directory)
+    }
+
+    @Test func resigningMovesTheWindow() throws {
+        let (loaded, directory) = try signedServer()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let signatures = try #require(loaded.zones.first?.signatures)
+        let now = UInt64(Date().timeIntervalSince1970)
+        #expect(UInt64(signatures.expiration) > now + 13 * 86400 && UInt64(signatures.expiration) <= now + 14 * 86400)
+        let due = try #require(ServerLoader.resignDue(loaded))
+        #expect(due > now + 6 * 86400 && due <= now + 7 * 86400, "signed again once signature_refresh has passed")
+        let later = ServerLoader.resigned(loaded, now: now + 8 * 86400)
+        let moved = try #require(later.zones.first?.signatures)
+        #expect(UInt64(moved.expiration) > now + 21 * 86400, "a new window from the time of re-signing")
+        #expect(later.zones.first?.serial == loaded.zones.first?.serial)
+        #expect(try #require(ServerLoader.resignDue(later)) > due)
+    }
+
+    @Test func signaturesThatDoNotFitTruncate() throws {
+        let (loaded, directory) = try signedServer()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let fixture = ZoneFixture(snapshot: loaded.snapshot)
+        let small = try fixture.ask("big.sig.test.", .txt, edns: EDNS(udpPayloadSize: 512, dnssecOK: true))
+        #expect(small.header.flags.contains(.tc), "the TXT fits in 512 octets, its RRSIG does not")
+        #expect(!small.answers.contains { $0.type == .rrsig }, "no signature without its RRset, no half record")
+        let large = try fixture.ask("big.sig.test.", .txt, edns: EDNS(udpPayloadSize: 1232, dnssecOK: true))
+        #expect(!large.header.flags.contains(.tc))
+        #expect(large.answers.map(\.type) == [.txt, .rrsig])
+    }
+
+    @Test func refreshMustBeShorterThanValidity() {
+        #expect(throws: LoadFailure.self) { try signedServer(validity: "3h", refresh: "3h") }
     }
 }
