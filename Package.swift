@@ -119,7 +119,7 @@ let package = Package(
         // The stats port: Prometheus metrics, JSON API and the dashboard.
         .target(
             name: "MeridianStats",
-            dependencies: ["MeridianControl", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
+            dependencies: ["MeridianControl", "MeridianWire", nioCore, nioPosix, .product(name: "NIOHTTP1", package: "swift-nio"), logging],
             swiftSettings: swiftSettings
         ),
 

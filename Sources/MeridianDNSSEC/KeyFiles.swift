@@ -170,20 +170,9 @@ public enum KeyFiles {
 
     /// `YYYYMMDDHHMMSS` in UTC, as key files and RRSIG presentation write times.
     public static func timestamp(_ secondsSinceEpoch: Int) -> String {
-        let days = secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86_400 : (secondsSinceEpoch - 86_399) / 86_400
-        let seconds = secondsSinceEpoch - days * 86_400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's days_from_civil, inverted).
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return digits(year, 4) + digits(month, 2) + digits(day, 2)
-            + digits(seconds / 3600, 2) + digits(seconds / 60 % 60, 2) + digits(seconds % 60, 2)
+        let time = CivilTime.split(secondsSinceEpoch)
+        return digits(time.year, 4) + digits(time.month, 2) + digits(time.day, 2)
+            + digits(time.hour, 2) + digits(time.minute, 2) + digits(time.second, 2)
     }
 
     // MARK: - Reading

@@ -1,4 +1,5 @@
 import MeridianControl
+import MeridianWire
 
 /// The live dashboard at `/`: one self-contained HTML page (inline CSS, script and SVG; no
 /// external scripts, fonts or styles). The server renders the current state into it, so it
@@ -179,19 +180,7 @@ public enum Dashboard {
 
 /// `2026-12-17 09:00 UTC`: the server-side form of the page script's `dateTime`.
 package func utcMinute(_ epoch: Double) -> String {
-    // Days to a civil date (proleptic Gregorian), as in Howard Hinnant's chrono algorithms.
-    let seconds = Int(epoch)
-    let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-    let minuteOfDay = (seconds - days * 86400) / 60
-    let shifted = days + 719_468
-    let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-    let dayOfEra = shifted - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthIndex = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-    let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+    let time = CivilTime.split(Int(epoch.rounded(.down)))
     func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    return "\(year)-\(two(month))-\(two(day)) \(two(minuteOfDay / 60)):\(two(minuteOfDay % 60)) UTC"
+    return "\(time.year)-\(two(time.month))-\(two(time.day)) \(two(time.hour)):\(two(time.minute)) UTC"
 }

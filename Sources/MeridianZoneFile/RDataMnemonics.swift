@@ -1,3 +1,5 @@
+import MeridianWire
+
 /// Names that zone files may use instead of numbers in RDATA, and RRSIG times.
 enum RDataMnemonics {
     /// DNSSEC algorithm mnemonics as BIND accepts them (several names for some numbers).
@@ -42,16 +44,14 @@ enum RDataMnemonics {
         guard year >= 1970, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
               hour < 24, minute < 60, second < 60
         else { return nil }
-        let seconds = daysSinceEpoch(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        let seconds = CivilTime.daysSinceEpoch(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
         return UInt32(truncatingIfNeeded: seconds)
     }
 
     /// Seconds since 1970 as `YYYYMMDDHHmmSS`.
     static func appendTimestamp(_ value: UInt32, to out: inout [UInt8]) {
-        let seconds = Int(value)
-        let (year, month, day) = civilDate(daysSinceEpoch: seconds / 86_400)
-        let timeOfDay = seconds % 86_400
-        for (number, width) in [(year, 4), (month, 2), (day, 2), (timeOfDay / 3600, 2), (timeOfDay / 60 % 60, 2), (timeOfDay % 60, 2)] {
+        let time = CivilTime.split(Int(value))
+        for (number, width) in [(time.year, 4), (time.month, 2), (time.day, 2), (time.hour, 2), (time.minute, 2), (time.second, 2)] {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
             while divisor > 0 {
@@ -71,27 +71,5 @@ enum RDataMnemonics {
         case 4, 6, 9, 11: 30
         default: 31
         }
-    }
-
-    // Howard Hinnant's days-from-civil and civil-from-days, on the proleptic Gregorian calendar.
-    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-        let shiftedYear = month <= 2 ? year - 1 : year
-        let era = shiftedYear / 400
-        let yearOfEra = shiftedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    private static func civilDate(daysSinceEpoch days: Int) -> (Int, Int, Int) {
-        let shifted = days + 719_468
-        let era = shifted / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 }
