@@ -47,8 +47,14 @@ final class SignatureCache {
         key.append(contentsOf: rdata)
     }
 
-    func append(rdata: [UInt8]) {
-        rdata.withUnsafeBytes { append(rdata: $0) }
+    /// One RDATA given in pieces.
+    func append(rdataPieces first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, _ third: UnsafeRawBufferPointer) {
+        let count = first.count + second.count + third.count
+        key.append(UInt8(count >> 8))
+        key.append(UInt8(count & 0xFF))
+        key.append(contentsOf: first)
+        key.append(contentsOf: second)
+        key.append(contentsOf: third)
     }
 
     /// The signatures of the RRset built since ``begin(owner:type:ttl:)``, if this thread

@@ -502,11 +502,30 @@ struct AnswerBuilder: ~Copyable {
                              owner: ownerAsWritten, type: .rrsig, ttl: zone.negativeTTL, section: 1, writer: &writer)
             return
         }
+        // NSEC RDATA: next name `\000.owner`, then the fixed bitmap; written and keyed in
+        // pieces, so a denial the thread signed before allocates nothing.
         let nonexistent = rcode == .nxDomain
-        let nsec = Zone.minimalNSEC(owner: Array(owner), types: nonexistent ? [Zone.nxname] : [])
-        guard writeRecords([nsec], owner: ownerAsWritten, type: .nsec, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
-        scratch.signatureCache.begin(owner: owner, type: .nsec, ttl: zone.negativeTTL)
-        scratch.signatureCache.append(rdata: nsec)
+        let bitmap = nonexistent ? Zone.nxnameBitmap : Zone.emptyNameBitmap
+        let length = 2 + owner.count + bitmap.count
+        let mark = writer.mark
+        let written = bitmap.withUnsafeBytes { bitmapBytes in
+            Zone.nextNamePrefix.withUnsafeBytes { prefix in
+                writer.writeName(ownerAsWritten) && writer.writeUInt16(RRType.nsec.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
+                    && writer.writeUInt32(zone.negativeTTL) && writer.writeUInt16(UInt16(length)) && writer.writeBytes(prefix)
+                    && writer.writeBytes(owner) && writer.writeBytes(bitmapBytes)
+            }
+        }
+        guard written else {
+            writer.rollBack(to: mark)
+            truncated = true
+            return
+        }
+        counts.1 += 1
+        let cache = scratch.signatureCache
+        cache.begin(owner: owner, type: .nsec, ttl: zone.negativeTTL)
+        bitmap.withUnsafeBytes { bitmapBytes in
+            Zone.nextNamePrefix.withUnsafeBytes { prefix in cache.append(rdataPieces: prefix, owner, bitmapBytes) }
+        }
         let proof = signCached(type: .nsec, ttl: zone.negativeTTL)
         guard writeSignatures(proof, owner: ownerAsWritten, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
         if nonexistent { rcode = .noError }

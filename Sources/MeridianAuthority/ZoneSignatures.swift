@@ -142,4 +142,11 @@ extension Zone {
 
     /// NXNAME (RFC 9824): the pseudo-type in the bitmap of the NSEC denying a name.
     public static let nxname = RRType(128)
+
+    /// The start of a minimal NSEC's next name: the label `\000` before the owner.
+    static let nextNamePrefix: [UInt8] = [1, 0]
+    /// Bitmaps of the NSEC denying a name (RRSIG, NSEC, NXNAME) and of one for a name a
+    /// wildcard made without the type asked (RRSIG, NSEC).
+    static let nxnameBitmap = Array(minimalNSEC(owner: [0], types: [nxname]).dropFirst(3))
+    static let emptyNameBitmap = Array(minimalNSEC(owner: [0], types: []).dropFirst(3))
 }
