@@ -48,7 +48,7 @@ extension ServerController {
             notes.append("DNSSEC: \(signed.signer.keyDescriptions.count == 1 ? "key" : "keys") "
                 + signed.signer.keyDescriptions.joined(separator: ", ")
                 + " (tag/algorithm); with DO this answer is signed on its first use by each answering thread and then "
-                + "served from that thread's signature cache (\(ResponderScratch.signatureCacheSlots) RRsets each)")
+                + "served from that thread's signature cache (\(ReadableText.grouped(ResponderScratch.signatureCacheSlots)) RRsets each)")
         }
         for candidate in explanation.candidates {
             guard let fleet = reports[candidate.edge]?.fleet, fleet.overruled else { continue }
