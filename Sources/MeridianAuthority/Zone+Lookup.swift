@@ -493,13 +493,12 @@ struct AnswerBuilder: ~Copyable {
     private mutating func writeDenial(node: Int, writer: inout MessageWriter) {
         guard let signatures = zone.signatures else { return }
         let owner = currentName
-        let ownerAsWritten = currentName
         if node >= 0, signatures.nsec[node] >= 0 {
             let entry = Int(signatures.nsec[node])
-            guard writeEntries(signatures, first: entry, count: 1, owner: ownerAsWritten, type: .nsec, ttl: zone.negativeTTL, section: 1,
+            guard writeEntries(signatures, first: entry, count: 1, owner: owner, type: .nsec, ttl: zone.negativeTTL, section: 1,
                                writer: &writer) else { return }
             _ = writeEntries(signatures, first: Int(signatures.nsecSignatureFirst[node]), count: Int(signatures.nsecSignatureCount[node]),
-                             owner: ownerAsWritten, type: .rrsig, ttl: zone.negativeTTL, section: 1, writer: &writer)
+                             owner: owner, type: .rrsig, ttl: zone.negativeTTL, section: 1, writer: &writer)
             return
         }
         // NSEC RDATA: next name `\000.owner`, then the fixed bitmap; written and keyed in
@@ -510,7 +509,7 @@ struct AnswerBuilder: ~Copyable {
         let mark = writer.mark
         let written = bitmap.withUnsafeBytes { bitmapBytes in
             Zone.nextNamePrefix.withUnsafeBytes { prefix in
-                writer.writeName(ownerAsWritten) && writer.writeUInt16(RRType.nsec.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
+                writer.writeName(owner) && writer.writeUInt16(RRType.nsec.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
                     && writer.writeUInt32(zone.negativeTTL) && writer.writeUInt16(UInt16(length)) && writer.writeBytes(prefix)
                     && writer.writeBytes(owner) && writer.writeBytes(bitmapBytes)
             }
@@ -527,7 +526,7 @@ struct AnswerBuilder: ~Copyable {
             Zone.nextNamePrefix.withUnsafeBytes { prefix in cache.append(rdataPieces: prefix, owner, bitmapBytes) }
         }
         let proof = signCached(type: .nsec, ttl: zone.negativeTTL)
-        guard writeSignatures(proof, owner: ownerAsWritten, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
+        guard writeSignatures(proof, owner: owner, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
         if nonexistent { rcode = .noError }
     }
 
@@ -617,6 +616,13 @@ struct AnswerBuilder: ~Copyable {
 }
 
 extension AuthoritySnapshot {
+    /// The zone that answers for `name` (the deepest origin it is under), as the responder
+    /// finds it; nil when none is served here.
+    public func zone(answering name: DNSName) -> Zone? {
+        let index = name.lowercased.wire.withUnsafeBytes { Responder.findZone($0, in: self, parentSideForDS: false) }
+        return index >= 0 ? zones[index] : nil
+    }
+
     /// The pool behind a dynamic name (DYNA or DYNC, including through a wildcard), for
     /// `dnsctl explain`; nil when the name is static or not served here.
     public func dynamicRecord(for name: DNSName) -> (pool: Int, type: RRType)? {

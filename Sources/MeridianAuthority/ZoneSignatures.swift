@@ -123,20 +123,7 @@ extension Zone {
     /// as RFC 9824 uses it): next name `\000.owner`, the owner's types plus RRSIG and NSEC.
     public static func minimalNSEC(owner: [UInt8], types: [RRType]) -> [UInt8] {
         var rdata: [UInt8] = [1, 0] + owner.map(asciiLowercase)
-        var windows: [UInt8: [UInt8]] = [:]
-        for type in Set(types).union([.rrsig, .nsec]) {
-            let window = UInt8(type.rawValue >> 8)
-            let low = Int(type.rawValue & 0xFF)
-            var bits = windows[window] ?? []
-            if bits.count <= low / 8 { bits += [UInt8](repeating: 0, count: low / 8 + 1 - bits.count) }
-            bits[low / 8] |= 0x80 >> UInt8(low % 8)
-            windows[window] = bits
-        }
-        for window in windows.keys.sorted() {
-            rdata.append(window)
-            rdata.append(UInt8(windows[window]!.count))
-            rdata += windows[window]!
-        }
+        TypeBitmap.append(Set(types).union([.rrsig, .nsec]).map(\.rawValue).sorted(), to: &rdata)
         return rdata
     }
 

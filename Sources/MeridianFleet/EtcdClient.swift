@@ -23,7 +23,7 @@ import NIOSSL
 public final class EtcdClient: Sendable {
     public let endpoints: [String]
     private let client: HTTPClient
-    private let preferred = NIOLockedPreferredIndex()
+    private let preferred = PreferredEndpoint()
     /// Longest wait for one unary request on one member. A member without a quorum blocks a
     /// write for seconds before failing; the next member is a better bet.
     public static let requestTimeout = TimeAmount.seconds(2)
@@ -264,7 +264,7 @@ public final class EtcdClient: Sendable {
 }
 
 /// The index of the endpoint to try first.
-private final class NIOLockedPreferredIndex: Sendable {
+private final class PreferredEndpoint: Sendable {
     private let box = NIOLockedValueBox(0)
     var value: Int { box.withLockedValue { $0 } }
     func answered(_ index: Int) { box.withLockedValue { $0 = index } }

@@ -44,7 +44,7 @@ extension ServerController {
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let network = IPNetwork(containing: address, prefixLength: min(explanation.networkPrefix, maxPrefix))
         var notes = Self.notes(explanation.selection)
-        if let signed = snapshot.zones.first(where: { qname.isSubdomain(of: $0.origin) && $0.signatures != nil })?.signatures {
+        if let signed = snapshot.zone(answering: qname)?.signatures {
             notes.append("DNSSEC: \(signed.signer.keyDescriptions.count == 1 ? "key" : "keys") "
                 + signed.signer.keyDescriptions.joined(separator: ", ")
                 + " (tag/algorithm); with DO this answer is signed on its first use by each answering thread and then "
