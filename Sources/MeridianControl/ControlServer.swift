@@ -84,6 +84,7 @@ public final class ControlServer: Sendable {
 
         let serverChannel: NIOAsyncChannel<NIOAsyncChannel<ControlFrame, ByteBuffer>, Never>
         let slots = ConnectionSlots(capacity: maximumConnections)
+        let accepted = AcceptedConnections<ControlFrame, ByteBuffer>()
         do {
             serverChannel = try await ServerBootstrap(group: group)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
@@ -94,7 +95,7 @@ public final class ControlServer: Sendable {
                         try pipeline.addHandler(connectionGuard)
                         try pipeline.addHandler(ByteToMessageHandler(ControlLineDecoder(limit: maximumRequestBytes)))
                         try pipeline.addHandler(RequestCompletionSignal<ControlFrame>(connectionGuard) { _ in true })
-                        return try NIOAsyncChannel<ControlFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return try accepted.wrap(channel)
                     }
                 }
         } catch {
@@ -107,6 +108,7 @@ public final class ControlServer: Sendable {
                 do {
                     try await serverChannel.executeThenClose { inbound in
                         for try await connection in inbound {
+                            accepted.take(connection)
                             connections.addTask {
                                 await serve(connection, backend: backend, logger: logger)
                             }
@@ -116,6 +118,7 @@ public final class ControlServer: Sendable {
                     logger.debug("control socket closed", metadata: ["error": "\(error)"])
                 }
                 // The listener is closed: end the connections still open.
+                await accepted.closeTheRest()
                 connections.cancelAll()
             }
         }

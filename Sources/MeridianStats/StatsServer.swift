@@ -58,6 +58,7 @@ public final class StatsServer: Sendable {
         host: String, port: Int, backend: some ControlBackend, group: any EventLoopGroup, logger: Logger
     ) async throws -> StatsServer {
         let slots = ConnectionSlots(capacity: maximumConnections)
+        let accepted = AcceptedConnections<HTTPServerRequestPart, HTTPServerResponsePart>()
         let serverChannel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: host, port: port) { channel in
@@ -70,7 +71,7 @@ public final class StatsServer: Sendable {
                         if case .end = part { return true }
                         return false
                     })
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    return try accepted.wrap(channel)
                 }
             }
         let acceptor = Task {
@@ -78,12 +79,14 @@ public final class StatsServer: Sendable {
                 do {
                     try await serverChannel.executeThenClose { inbound in
                         for try await connection in inbound {
+                            accepted.take(connection)
                             connections.addTask { await serve(connection, backend: backend, logger: logger) }
                         }
                     }
                 } catch {
                     logger.debug("stats listener closed", metadata: ["error": "\(error)"])
                 }
+                await accepted.closeTheRest()
                 connections.cancelAll()
             }
         }

@@ -235,6 +235,22 @@ import Glibc
         #expect(!fileExists(path))
     }
 
+    @Test func connectionsOpenedJustBeforeShutdownAreClosedToo() async throws {
+        // Connections still being set up when the listener closes are the ones nothing else
+        // would ever close; many at once make that window likely.
+        for _ in 0..<5 {
+            let directory = temporaryDirectory()
+            defer { removeTree(directory) }
+            let path = directory + "/meridian.sock"
+            let server = try await ControlServer.start(path: path, backend: FakeBackend(), group: sharedGroup, logger: testLogger)
+            let connections = await onThread { (0..<20).compactMap { _ in RawConnection(path: path) } }
+            await server.shutdown()
+            let closed = await onThread { connections.allSatisfy { $0.readsEndOfStream() } }
+            #expect(connections.count == 20)
+            #expect(closed)
+        }
+    }
+
     @Test func tooLongPathsAreReported() async throws {
         let path = "/tmp/" + String(repeating: "d", count: 120) + "/meridian.sock"
         await #expect {

@@ -148,6 +148,19 @@ import Testing
         }
     }
 
+    @Test func connectionsOpenedJustBeforeShutdownAreClosedToo() async throws {
+        for _ in 0..<5 {
+            let server = try await StatsServer.start(host: "127.0.0.1", port: 0, backend: FakeBackend(),
+                                                     group: .singletonMultiThreadedEventLoopGroup, logger: testLogger)
+            let port = try #require(server.localAddress?.port)
+            let connections = await onThread { (0..<20).compactMap { _ in HTTPConnection(port: port) } }
+            await server.shutdown()
+            let closed = await onThread { connections.allSatisfy { $0.closedByServer() } }
+            #expect(connections.count == 20)
+            #expect(closed)
+        }
+    }
+
     @Test func bindsOnlyTheAddressGiven() async throws {
         try await withStatsServer { port in
             #expect(port > 0)

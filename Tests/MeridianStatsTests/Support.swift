@@ -155,8 +155,12 @@ final class HTTPConnection: @unchecked Sendable {
     /// Whether the server closes the connection (within the receive timeout).
     func closedByServer() -> Bool {
         pending.removeAll()
-        while fill() { pending.removeAll() }
-        return true
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return true }
+            if count < 0 { return errno == ECONNRESET }
+        }
     }
 }
 
