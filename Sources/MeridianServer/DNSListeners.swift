@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import MeridianConfig
 import MeridianWire
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOPosix
@@ -19,7 +20,9 @@ final class DNSListeners: Sendable {
     private let tcpContexts: [AnsweringContext]
     private let publisher: SnapshotPublisher
     private let group: MultiThreadedEventLoopGroup
-    private let quiesce: ServerQuiescingHelper
+    /// One per TCP listener (a helper follows a single server channel). Released before the
+    /// event loops stop: a helper's deinit completes a promise on one of them.
+    private let quiescers: NIOLockedValueBox<[ServerQuiescingHelper]>
     private let logger: Logger
 
     /// Starts serving the sockets `DNSSockets` bound; they are closed when this fails.
@@ -30,7 +33,7 @@ final class DNSListeners: Sendable {
             LoopTCPConnections(eventLoop: loop, answering: publisher.makeContext(name: "tcp#\(index)", owner: .eventLoop(loop)))
         }
         let admission = TCPAdmission(maximum: settings.tcpMaxConnections, maximumPerClient: settings.tcpMaxConnectionsPerClient)
-        let quiesce = ServerQuiescingHelper(group: group)
+        var quiescers: [ServerQuiescingHelper] = []
         var channels: [any Channel] = []
         var workers: [UDPWorker] = []
         var taken = 0
@@ -40,6 +43,8 @@ final class DNSListeners: Sendable {
                     let context = publisher.makeContext(name: "udp \(bound.address)#\(index)", owner: .worker)
                     workers.append(UDPWorker(fd: fd, context: context))
                 }
+                let quiesce = ServerQuiescingHelper(group: group)
+                quiescers.append(quiesce)
                 channels.append(try await serveTCP(bound.tcp, settings: settings, group: group, loops: loops, admission: admission,
                                                    quiesce: quiesce))
                 taken += 1
@@ -53,21 +58,22 @@ final class DNSListeners: Sendable {
             for bound in sockets.bound.dropFirst(taken) { close(bound.tcp) }
             for channel in channels { try? await channel.close() }
             for loop in loops { publisher.retire(loop.answering) }
+            quiescers = []
             try? await group.shutdownGracefully()
             throw error
         }
         for worker in workers { worker.start() }
         return DNSListeners(workers: workers, tcpContexts: loops.map(\.answering), publisher: publisher, group: group,
-                            quiesce: quiesce, logger: logger)
+                            quiescers: quiescers, logger: logger)
     }
 
     private init(workers: [UDPWorker], tcpContexts: [AnsweringContext], publisher: SnapshotPublisher,
-                 group: MultiThreadedEventLoopGroup, quiesce: ServerQuiescingHelper, logger: Logger) {
+                 group: MultiThreadedEventLoopGroup, quiescers: [ServerQuiescingHelper], logger: Logger) {
         self.workers = workers
         self.tcpContexts = tcpContexts
         self.publisher = publisher
         self.group = group
-        self.quiesce = quiesce
+        self.quiescers = NIOLockedValueBox(quiescers)
         self.logger = logger
     }
 
@@ -115,10 +121,16 @@ final class DNSListeners: Sendable {
     /// Stops accepting, lets open TCP connections finish their in-flight answers, then stops
     /// the UDP workers and the event loops.
     func shutdown() async {
-        let promise = group.next().makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: promise)
+        let closed = quiescers.withLockedValue { quiescers in
+            defer { quiescers = [] }
+            return quiescers.map { quiesce in
+                let promise = group.next().makePromise(of: Void.self)
+                quiesce.initiateShutdown(promise: promise)
+                return promise.futureResult
+            }
+        }
         for worker in workers { worker.stop() }
-        try? await promise.futureResult.get()
+        for listener in closed { try? await listener.get() }
         for worker in workers {
             for await _ in worker.finished {}
             publisher.retire(worker.context)

@@ -172,8 +172,11 @@ class ServerProcess:
 
     def _spawn(self, argv):
         self._log_file = open(self.log_path, "wb")
+        # SwiftNIO only warns when a task is scheduled on an event loop that has stopped (and
+        # says it will crash in later versions); strict mode makes that a crash the tests see.
+        env = dict(os.environ, SWIFTNIO_STRICT="1")
         self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.workdir)
+                                     stdin=subprocess.DEVNULL, cwd=self.workdir, env=env)
 
     def answers(self, name=None, qtype="SOA", timeout=0.2):
         """One UDP query; the parsed response or None."""

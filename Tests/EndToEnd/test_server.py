@@ -734,6 +734,7 @@ class LifecycleTest(harness.E2ECase):
         server.proc.send_signal(signal.SIGTERM)
         code = server.proc.wait(timeout=10)
         self.assertEqual(code, 0, server.log())
+        self.assertNotIn("ERROR", server.log())
         self.assertLess(time.monotonic() - start, 5, "SIGTERM should stop promptly")
         self.assertFalse(os.path.exists(server.socket_path), "control socket removed on exit")
         self.assertTrue(harness.connection_closed(idle, 1.0))
