@@ -1,36 +1,53 @@
 import MeridianWire
 
 /// One answering thread's RRSIGs over RRsets that only a query decides, keyed by the
-/// RRset's content and the zone. Bounded and two-way: an RRset may live in one of two slots
-/// (two halves of its hash), and a new one replaces the less recently used of them, so a
-/// working set up to about the cache's size stays in, while a flood of names that do not
-/// exist costs one signature each and never grows memory (4,096 entries of a few hundred
-/// bytes per thread). Owned by one thread (through its `ResponderScratch`), so it needs no lock;
-/// a hit allocates nothing.
+/// RRset's content and the zone. Bounded: an RRset may live in any of the eight slots of its
+/// two buckets (the halves of its hash, four ways each), and a new one takes an empty slot
+/// there or the least recently used. Eight places per RRset keep a working set of up to
+/// about half the cache from evicting itself, which a plain two-slot choice does not: a
+/// resolver cycling through a thousand names missed 2% of the time, and every miss is a
+/// signature. A flood of names that do not exist costs one signature each and never grows
+/// memory (4,096 entries of a few hundred bytes per thread). Owned by one thread (through
+/// its `ResponderScratch`), so it needs no lock; a hit allocates nothing.
 ///
-/// Use: ``begin(owner:type:ttl:)``, ``append(rdata:)`` for each record, then ``lookup(zone:)``;
-/// on a miss, ``rdatas`` gives the records back for signing and ``store(_:zone:)`` keeps the
-/// signatures.
+/// Use: ``begin(zone:owner:type:ttl:)``, ``append(rdata:)`` for each record, then
+/// ``lookup()``; on a miss, ``rdatas`` gives the records back for signing and ``store(_:)``
+/// keeps the signatures. Either way ``withSignatures(_:)`` then reads them.
+///
+/// A hit costs two memory reads that may miss the CPU's caches, and they dominate its cost:
+/// the entries of its buckets (32 bytes each, a bucket in two cache lines, the hash inside)
+/// and the one array that holds the entry's key (the identity of the zone's signatures
+/// first) and signatures.
 final class SignatureCache {
     static let slots = 4096
+    static let ways = 4
+    private static let zoneLength = MemoryLayout<UInt64>.size
+    private static let buckets = slots / ways
 
     private struct Entry {
-        var zone: ObjectIdentifier?
-        var key: [UInt8] = []
-        var signatures: [[UInt8]] = []
+        var hash: UInt64 = 0
+        /// The key, then each signature's RDATA after its 16-bit length.
+        var bytes: [UInt8] = []
+        /// 0 for an empty slot.
+        var keyLength: Int32 = 0
         var lastUse = 0
     }
 
     private var entries = [Entry](repeating: Entry(), count: SignatureCache.slots)
-    /// The RRset being looked up: owner, type, TTL, then each RDATA with its length.
+    /// The RRset being looked up: the identity of the zone's signatures, owner, type, TTL,
+    /// then each RDATA with its length.
     private var key: [UInt8] = []
+    private var keyHash: UInt64 = 0
+    /// The slot of the last hit or store.
+    private var found = 0
     private var ownerLength = 0
     private var uses = 0
 
     init() { key.reserveCapacity(4096) }
 
-    func begin(owner: UnsafeRawBufferPointer, type: RRType, ttl: UInt32) {
+    func begin(zone: Zone, owner: UnsafeRawBufferPointer, type: RRType, ttl: UInt32) {
         key.removeAll(keepingCapacity: true)
+        withUnsafeBytes(of: zone.signatures?.cacheIdentity ?? 0) { key.append(contentsOf: $0) }
         key.append(contentsOf: owner)
         ownerLength = owner.count
         key.append(UInt8(type.rawValue >> 8))
@@ -57,31 +74,80 @@ final class SignatureCache {
         key.append(contentsOf: third)
     }
 
-    /// The signatures of the RRset built since ``begin(owner:type:ttl:)``, if this thread
-    /// made them for `zone`.
-    func lookup(zone: Zone) -> [[UInt8]]? {
-        let (first, second) = candidates
+    /// Whether this thread made the signatures of the RRset built since
+    /// ``begin(zone:owner:type:ttl:)``.
+    func lookup() -> Bool {
+        keyHash = key.withUnsafeBytes { UInt64(UInt(bitPattern: NameTable.hash($0))) }
         uses &+= 1
-        let slot = holds(first, zone) ? first : holds(second, zone) ? second : -1
-        guard slot >= 0 else { return nil }
-        entries[slot].lastUse = uses
-        return entries[slot].signatures
+        let (first, second) = buckets
+        for half in 0..<2 {
+            let bucket = half == 0 ? first : second
+            for slot in bucket..<(bucket + Self.ways) where entries[slot].hash == keyHash && holds(slot) {
+                entries[slot].lastUse = uses
+                found = slot
+                return true
+            }
+        }
+        return false
     }
 
-    /// Keeps `signatures` for the RRset built since ``begin(owner:type:ttl:)``.
-    func store(_ signatures: [[UInt8]], zone: Zone) {
-        let (first, second) = candidates
-        let slot = entries[first].lastUse <= entries[second].lastUse ? first : second
+    /// The signatures found or stored last: each RDATA after its 16-bit length.
+    @inline(__always)
+    func withSignatures<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        entries[found].bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[Int(entries[found].keyLength)...])) }
+    }
+
+    /// Keeps `signatures` for the RRset built since ``begin(zone:owner:type:ttl:)`` (and
+    /// looked up with ``lookup()``): in an empty slot of its buckets; else in one an entry there
+    /// can vacate by moving to an empty slot of its own other bucket; else in place of the
+    /// least recently used.
+    func store(_ signatures: [[UInt8]]) {
+        let (first, second) = buckets
+        var chosen = -1
+        for half in 0..<2 {
+            let bucket = half == 0 ? first : second
+            for slot in bucket..<(bucket + Self.ways) where chosen < 0 || entries[slot].lastUse < entries[chosen].lastUse {
+                chosen = slot
+            }
+        }
+        if entries[chosen].keyLength != 0 { chosen = vacate(first) ?? vacate(second) ?? chosen }
         uses &+= 1
-        entries[slot] = Entry(zone: ObjectIdentifier(zone), key: key, signatures: signatures, lastUse: uses)
+        var bytes = key
+        for signature in signatures {
+            bytes.append(UInt8(signature.count >> 8))
+            bytes.append(UInt8(signature.count & 0xFF))
+            bytes.append(contentsOf: signature)
+        }
+        entries[chosen] = Entry(hash: keyHash, bytes: bytes, keyLength: Int32(key.count), lastUse: uses)
+        found = chosen
+    }
+
+    private func holds(_ slot: Int) -> Bool {
+        guard Int(entries[slot].keyLength) == key.count else { return false }
+        return entries[slot].bytes.withUnsafeBytes { stored in
+            key.withUnsafeBytes { memcmpEqual(stored.baseAddress!, $0.baseAddress!, $0.count) }
+        }
+    }
+
+    /// Moves an entry of `bucket` to an empty slot of its other bucket; the slot it left.
+    private func vacate(_ bucket: Int) -> Int? {
+        for slot in bucket..<(bucket + Self.ways) {
+            let (first, second) = Self.buckets(of: entries[slot].hash)
+            let other = first == bucket ? second : first
+            guard other != bucket,
+                  let empty = (other..<(other + Self.ways)).first(where: { entries[$0].keyLength == 0 }) else { continue }
+            entries.swapAt(slot, empty)
+            return slot
+        }
+        return nil
     }
 
     /// The owner and RDATAs of the RRset built, for signing it.
-    var owner: [UInt8] { Array(key[0..<ownerLength]) }
+    var owner: [UInt8] { Array(key[Self.zoneLength..<(Self.zoneLength + ownerLength)]) }
 
     var rdatas: [[UInt8]] {
         var result: [[UInt8]] = []
-        var offset = ownerLength + 6
+        var offset = Self.zoneLength + ownerLength + 6
         while offset + 2 <= key.count {
             let length = Int(key[offset]) << 8 | Int(key[offset + 1])
             result.append(Array(key[(offset + 2)..<(offset + 2 + length)]))
@@ -90,18 +156,11 @@ final class SignatureCache {
         return result
     }
 
-    private func holds(_ slot: Int, _ zone: Zone) -> Bool {
-        entries[slot].zone == ObjectIdentifier(zone) && entries[slot].key == key
-    }
+    /// The first slots of the key's two buckets (an empty slot has `lastUse` 0, so it is
+    /// the least recently used).
+    private var buckets: (Int, Int) { Self.buckets(of: keyHash) }
 
-    /// The two slots the key may live in: the halves of its FNV-1a hash.
-    private var candidates: (Int, Int) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
-        }
-        let slots = UInt64(Self.slots)
-        return (Int((hash & 0xFFFF_FFFF) % slots), Int((hash >> 32) % slots))
+    private static func buckets(of hash: UInt64) -> (Int, Int) {
+        (Int((hash & 0xFFFF_FFFF) % UInt64(buckets)) * ways, Int((hash >> 32) % UInt64(buckets)) * ways)
     }
 }

@@ -271,7 +271,7 @@ struct AnswerBuilder: ~Copyable {
         counts.0 += written
         if dnssec {
             let cache = scratch.signatureCache
-            cache.begin(owner: currentName, type: type, ttl: rrset.ttl)
+            cache.begin(zone: zone, owner: currentName, type: type, ttl: rrset.ttl)
             data.bytes.withUnsafeBytes { bytes in
                 for position in 0..<selection.count {
                     let edge = Int(chosen[position])
@@ -285,7 +285,9 @@ struct AnswerBuilder: ~Copyable {
                     }
                 }
             }
-            guard writeSignatures(signCached(type: type, ttl: rrset.ttl), owner: owner, ttl: ttl, section: 0, writer: &writer) else { return }
+            guard writeCachedSignatures(type: type, originalTTL: rrset.ttl, owner: owner, ttl: ttl, section: 0, writer: &writer) else {
+                return
+            }
         }
         self.pool = Int32(pool)
         edgesChosen = Int32(selection.count)
@@ -316,7 +318,7 @@ struct AnswerBuilder: ~Copyable {
         if dnssec {
             let ttl = zone.rrsets[rrset].ttl
             let ok = synthesised
-                ? writeSignatures(signOnline(rrset: rrset), owner: owner, ttl: ttl, section: 0, writer: &writer)
+                ? writeOnlineSignatures(rrset: rrset, owner: owner, ttl: ttl, section: 0, writer: &writer)
                 : writeStoredSignatures(of: rrset, owner: owner, ttl: ttl, section: 0, writer: &writer)
             guard ok else { return false }
         }
@@ -393,30 +395,55 @@ struct AnswerBuilder: ~Copyable {
 
     // MARK: DNSSEC
 
-    /// RRSIGs over a zone RRset answered for a name a wildcard made: signed for that name.
-    private mutating func signOnline(rrset index: Int) -> [[UInt8]] {
+    /// Writes RRSIGs over a zone RRset answered for a name a wildcard made: signed for that
+    /// name.
+    private mutating func writeOnlineSignatures(rrset index: Int, owner: UnsafeRawBufferPointer, ttl: UInt32, section: Int,
+                                                writer: inout MessageWriter) -> Bool {
         let rrset = zone.rrsets[index]
         let cache = scratch.signatureCache
-        cache.begin(owner: currentName, type: rrset.type, ttl: rrset.ttl)
+        cache.begin(zone: zone, owner: currentName, type: rrset.type, ttl: rrset.ttl)
         zone.rdataBytes.withUnsafeBytes { bytes in
             for rdataIndex in Int(rrset.firstRData)..<Int(rrset.firstRData + rrset.rdataCount) {
                 let rdata = zone.rdatas[rdataIndex]
                 cache.append(rdata: UnsafeRawBufferPointer(rebasing: bytes[Int(rdata.offset)..<Int(rdata.offset + rdata.length)]))
             }
         }
-        return signCached(type: rrset.type, ttl: rrset.ttl)
+        return writeCachedSignatures(type: rrset.type, originalTTL: rrset.ttl, owner: owner, ttl: ttl, section: section, writer: &writer)
     }
 
-    /// RRSIGs over the RRset just given to the thread's signature cache, for the name being
-    /// answered: from the cache, or made now and kept there.
-    private mutating func signCached(type: RRType, ttl: UInt32) -> [[UInt8]] {
-        guard let signatures = zone.signatures else { return [] }
+    /// Writes RRSIGs over the RRset just given to the thread's signature cache, for the name
+    /// being answered: from the cache, or made now and kept there. On overflow rolls back,
+    /// sets TC and returns false.
+    private mutating func writeCachedSignatures(type: RRType, originalTTL: UInt32, owner: UnsafeRawBufferPointer, ttl: UInt32,
+                                                section: Int, writer: inout MessageWriter) -> Bool {
+        guard let signatures = zone.signatures else { return true }
         let cache = scratch.signatureCache
-        if let cached = cache.lookup(zone: zone) { return cached }
-        let made = signatures.signer.rrsigs(owner: cache.owner, type: type, originalTTL: ttl, rdatas: cache.rdatas)
-        signedNow += made.count
-        cache.store(made, zone: zone)
-        return made
+        if !cache.lookup() {
+            let made = signatures.signer.rrsigs(owner: cache.owner, type: type, originalTTL: originalTTL, rdatas: cache.rdatas)
+            signedNow += made.count
+            cache.store(made)
+        }
+        let mark = writer.mark
+        let written = cache.withSignatures { stored -> Int? in
+            var offset = 0
+            var count = 0
+            while offset + 2 <= stored.count {
+                let length = Int(stored[offset]) << 8 | Int(stored[offset + 1])
+                guard writer.writeName(owner), writer.writeUInt16(RRType.rrsig.rawValue), writer.writeUInt16(RRClass.in.rawValue),
+                      writer.writeUInt32(ttl), writer.writeUInt16(UInt16(length)),
+                      writer.writeBytes(UnsafeRawBufferPointer(rebasing: stored[(offset + 2)..<(offset + 2 + length)])) else { return nil }
+                offset += 2 + length
+                count += 1
+            }
+            return count
+        }
+        guard let written else {
+            writer.rollBack(to: mark)
+            truncated = true
+            return false
+        }
+        addCount(written, section: section)
+        return true
     }
 
     /// The RRSIGs the zone holds for `rrset`.
@@ -450,30 +477,6 @@ struct AnswerBuilder: ~Copyable {
             return false
         }
         addCount(count, section: section)
-        return true
-    }
-
-    /// RRSIG records with RDATA made for this answer.
-    private mutating func writeSignatures(_ signatures: [[UInt8]], owner: UnsafeRawBufferPointer, ttl: UInt32, section: Int,
-                                          writer: inout MessageWriter) -> Bool {
-        writeRecords(signatures, owner: owner, type: .rrsig, ttl: ttl, section: section, writer: &writer)
-    }
-
-    private mutating func writeRecords(_ rdatas: [[UInt8]], owner: UnsafeRawBufferPointer, type: RRType, ttl: UInt32, section: Int,
-                                       writer: inout MessageWriter) -> Bool {
-        let mark = writer.mark
-        for rdata in rdatas {
-            let ok = rdata.withUnsafeBytes { bytes in
-                writer.writeName(owner) && writer.writeUInt16(type.rawValue) && writer.writeUInt16(RRClass.in.rawValue)
-                    && writer.writeUInt32(ttl) && writer.writeUInt16(UInt16(bytes.count)) && writer.writeBytes(bytes)
-            }
-            guard ok else {
-                writer.rollBack(to: mark)
-                truncated = true
-                return false
-            }
-        }
-        addCount(rdatas.count, section: section)
         return true
     }
 
@@ -521,12 +524,12 @@ struct AnswerBuilder: ~Copyable {
         }
         counts.1 += 1
         let cache = scratch.signatureCache
-        cache.begin(owner: owner, type: .nsec, ttl: zone.negativeTTL)
+        cache.begin(zone: zone, owner: owner, type: .nsec, ttl: zone.negativeTTL)
         bitmap.withUnsafeBytes { bitmapBytes in
             Zone.nextNamePrefix.withUnsafeBytes { prefix in cache.append(rdataPieces: prefix, owner, bitmapBytes) }
         }
-        let proof = signCached(type: .nsec, ttl: zone.negativeTTL)
-        guard writeSignatures(proof, owner: owner, ttl: zone.negativeTTL, section: 1, writer: &writer) else { return }
+        guard writeCachedSignatures(type: .nsec, originalTTL: zone.negativeTTL, owner: owner, ttl: zone.negativeTTL, section: 1,
+                                    writer: &writer) else { return }
         if nonexistent { rcode = .noError }
     }
 

@@ -36,6 +36,9 @@ public final class ZoneSignatures: Sendable {
     /// Signatures made at load.
     public let signatureCount: Int
     public let expiration: UInt32
+    /// Tells these signatures apart from every other set in the threads' signature caches;
+    /// an object's address can be reused once a reload or a re-signing frees it.
+    let cacheIdentity = UInt64.random(in: 1 ... .max)
 
     init(signer: any RRsetSigner, rrsetFirst: [Int32], rrsetCount: [Int32], nsec: [Int32], nsecSignatureFirst: [Int32],
          nsecSignatureCount: [Int32], entryOffset: [Int32], entryLength: [Int32], bytes: [UInt8], signatureCount: Int) {

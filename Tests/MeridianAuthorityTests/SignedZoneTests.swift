@@ -149,6 +149,30 @@ import Testing
         #expect(allocations == 0, "\(allocations) allocations for \(signed) signed answers")
     }
 
+    @Test func aWorkingSetOfHalfTheCacheIsSignedOnce() throws {
+        // A resolver cycling through names that do not exist, as a monitoring or a scan does:
+        // once each has been signed, no cycle signs again (each miss would be a signature).
+        let signer = try MarkingSigner(origin: "sig.test.")
+        let fixture = try fixture(signer: signer)
+        let scratch = ResponderScratch()
+        let output = UnsafeMutableRawBufferPointer.allocate(byteCount: Responder.maxResponseSize, alignment: 16)
+        defer { output.deallocate() }
+        let queries = try (0..<2048).map { index in
+            Message.query(id: 7, name: try DNSName(parsing: "nx\(index).sig.test."), type: .a, edns: dnssec()).encode()
+        }
+        let client = ClientAddress(ipv4: 192, 0, 2, 1)
+        func cycle() {
+            for query in queries {
+                _ = query.withUnsafeBytes { Responder.respond(to: $0, from: client, over: .udp, using: fixture.snapshot, scratch: scratch, into: output) }
+            }
+        }
+        let before = signer.signed
+        cycle()
+        #expect(signer.signed - before == queries.count)
+        for _ in 0..<3 { cycle() }
+        #expect(signer.signed - before == queries.count, "\(signer.signed - before - queries.count) signed again")
+    }
+
     @Test func wildcardAnswersAreSignedForTheNameAskedOnce() throws {
         let signer = try MarkingSigner(origin: "sig.test.")
         let fixture = try fixture(signer: signer)
