@@ -63,8 +63,9 @@ public final class ResponderScratch {
     public let chosenEdges: UnsafeMutablePointer<UInt16>
     /// Offset of each label of the name being looked up.
     let labelOffsets: UnsafeMutablePointer<Int>
-    /// Seconds since the Unix epoch, for server cookies. The caller sets it from the wall
-    /// clock before each UDP batch or TCP query, so the responder reads no clock itself.
+    /// Seconds since the Unix epoch, for server cookies and signature expiry. The caller sets
+    /// it from the wall clock before each UDP batch or TCP query, so the responder reads no
+    /// clock itself.
     public var unixTime: UInt32 = 0
     /// Signatures this thread made for answers only a query decides (geo answers, names a
     /// wildcard made, denials), so that the next such answer costs a copy.
@@ -179,6 +180,13 @@ public enum Responder {
             return writeError(.refused, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize, writer: &writer, scratch: scratch)
         }
         let zone = snapshot.zones[zoneIndex]
+        // Signatures past their end are never sent. Re-signing keeps them from getting there;
+        // a clock that jumps past it gets SERVFAIL until the re-signing (checked every second)
+        // catches up, so that a validating resolver asks another server.
+        if request.edns.present, request.edns.fields.dnssecOK, let signatures = zone.signatures, scratch.unixTime >= signatures.expiration {
+            return writeError(.servFail, request: request, questionLength: questionLength, payload: snapshot.udpPayloadSize,
+                              writer: &writer, scratch: scratch)
+        }
         // Whom the answer is for: the ECS network when allowed and given (RFC 7871 7.1.2:
         // source prefix 0 means "use the resolver's address"), else the packet's source.
         var routedClient = client

@@ -117,8 +117,8 @@ public final class AnsweringContext: @unchecked Sendable {
         }
     }
 
-    /// Gives the responder the time for server cookies: once per UDP batch or TCP query, the
-    /// one place the answering path reads the wall clock.
+    /// Gives the responder the time for server cookies and signature expiry: once per UDP
+    /// batch or TCP query, the one place the answering path reads the wall clock.
     @inline(__always)
     package func readWallClock() {
         scratch.unixTime = unixSeconds()

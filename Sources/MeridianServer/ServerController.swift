@@ -94,11 +94,12 @@ public actor ServerController: Service {
         }
     }
 
-    /// Signs the signed zones again once their signatures reach `signature_refresh`, checked
-    /// every minute, until cancelled.
+    /// Signs the signed zones again once their signatures reach `signature_refresh`, until
+    /// cancelled. Checked every second against the wall clock, so that a clock that jumps
+    /// (a host resumed from suspend, a corrected clock) is followed at once.
     private func resignWhenDue() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(60))
+            try? await Task.sleep(for: .seconds(1))
             guard let due = ServerLoader.resignDue(loaded), UInt64(wallClockSeconds()) >= due else { continue }
             let previous = runningReload
             let task = Task { () -> Result<ReloadReport, LoadFailure> in

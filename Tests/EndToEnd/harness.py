@@ -157,6 +157,8 @@ class ServerProcess:
         self.workdir = workdir
         self.port = port
         self.proc = None
+        # Variables added to the process's environment (e.g. libfaketime's).
+        self.extra_env = {}
         self.log_path = os.path.join(workdir, "%s.stderr" % self.name)
         self.ready_name = None
 
@@ -174,7 +176,7 @@ class ServerProcess:
         self._log_file = open(self.log_path, "wb")
         # SwiftNIO only warns when a task is scheduled on an event loop that has stopped (and
         # says it will crash in later versions); strict mode makes that a crash the tests see.
-        env = dict(os.environ, SWIFTNIO_STRICT="1")
+        env = dict(os.environ, SWIFTNIO_STRICT="1", **self.extra_env)
         self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.workdir, env=env)
 

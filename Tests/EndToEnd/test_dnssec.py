@@ -757,6 +757,95 @@ class MovingAnswersTest(DNSSECCase):
         self.watch(address(self.first), LOAD_BOUND, "fra1 unloaded")
 
 
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+class SignatureExpiryTest(DNSSECCase):
+    """The server's wall clock moved with libfaketime (re-read at every call, monotonic clocks
+    left alone): past signature_refresh it signs again, past the end of its signatures it
+    sends none of them, and signs again within seconds."""
+
+    VALIDITY, REFRESH = 3 * 3600, 2 * 3600
+
+    def setUp(self):
+        if not os.path.exists(LIBFAKETIME):
+            raise AssertionError("libfaketime not found: %s (Debian package libfaketime)" % LIBFAKETIME)
+        self.keys_directory = make_tempdir(self, prefix="dnssec-keys-")
+        self.key = DnsctlKey(ORIGIN, self.keys_directory, self.ALGORITHM)
+        self.offset_file = os.path.join(make_tempdir(self, prefix="faketime-"), "offset")
+        self.offset = 0
+        self.move_clock(0)
+        self.server = Meridian(self, {ORIGIN: zone(self.child_key.ds)},
+                               extra_config=data_config(self.mmdb)
+                               + "dnssec:\n  keys_directory: %s\n  signature_validity: 3h\n  signature_refresh: 2h\n"
+                               % self.keys_directory)
+        self.server.extra_env = {"LD_PRELOAD": LIBFAKETIME, "FAKETIME_TIMESTAMP_FILE": self.offset_file,
+                                 "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        self.server.start(self)
+
+    def move_clock(self, seconds):
+        """Sets the server's clock `seconds` ahead of the real one."""
+        self.offset = seconds
+        with open(self.offset_file, "w") as f:
+            f.write("+%d\n" % seconds)
+
+    def server_now(self):
+        return time.time() + self.offset
+
+    def signatures(self, name):
+        """(status, RRSIGs) of a DO query straight at the server."""
+        result = run_dig(self.server.port, name, "A", "+dnssec")
+        self.assertIsNotNone(result.status, str(result))
+        return result.status, rrsigs(result, "ANSWER") + rrsigs(result, "AUTHORITY")
+
+    def assertNothingExpired(self, names, seconds):
+        """Asks `names` for `seconds`: no answer carries a signature the server's clock says
+        has ended. Returns the earliest expiration of the signed answers, how many there were,
+        how many SERVFAILs, and the seconds to the first signed answer."""
+        start = time.monotonic()
+        deadline, earliest, answered, refused, first = start + seconds, None, 0, 0, None
+        while time.monotonic() < deadline:
+            for name in names:
+                status, sigs = self.signatures(name)
+                now = self.server_now()
+                for sig in sigs:
+                    self.assertGreater(sig["expiration"], now, "an ended signature served for %s: %s" % (name, sig))
+                    self.assertLessEqual(sig["inception"], now + 60, "a signature from the future for %s: %s" % (name, sig))
+                if sigs:
+                    answered += 1
+                    first = time.monotonic() - start if first is None else first
+                    ends = min(s["expiration"] for s in sigs)
+                    earliest = ends if earliest is None else min(earliest, ends)
+                else:
+                    self.assertEqual(status, "SERVFAIL", "an unsigned answer to DO for %s" % name)
+                    refused += 1
+        return earliest, answered, refused, first
+
+    def test_signatures_are_made_again_and_never_served_ended(self):
+        names = ("www.dnssec.test", "nope.dnssec.test")
+        first, answered, _, _ = self.assertNothingExpired(names, 0.5)
+        self.assertTrue(answered, "no signed answer before the clock moved")
+        self.assertLessEqual(first, time.time() + self.VALIDITY + CLOCK_SLACK)
+
+        # Past signature_refresh, before the end: signed again within a few seconds.
+        self.move_clock(self.REFRESH + 1800)
+        def signed_again():
+            sigs = self.signatures("www.dnssec.test")[1]
+            return bool(sigs) and min(s["expiration"] for s in sigs) > first
+        wait_until(signed_again,
+                   10, interval=0.2, message="signatures made again past signature_refresh")
+        self.assertNothingExpired(names, 1.0)
+
+        # Past the end of every signature made so far: none of them is sent, and new ones follow.
+        self.move_clock(self.offset + 2 * self.VALIDITY)
+        earliest, answered, refused, took = self.assertNothingExpired(names, 3.0)
+        self.assertTrue(answered, "no signed answer within 3 s of the clock passing the signatures' end")
+        self.assertGreater(earliest, self.server_now() + self.VALIDITY - self.REFRESH - CLOCK_SLACK)
+        print("\nDNSSEC: clock moved past the signatures' end: %d SERVFAIL, signed again after %.1fs, "
+              "no ended signature in %d signed answers" % (refused, took, answered))
+        self.assertIn("zones signed again", self.server.log())
+
+
 class KeyFileErrorsTest(DNSSECCase):
     """A key that cannot be used stops `dnsctl check` and the server, naming the file."""
 

@@ -149,6 +149,26 @@ import Testing
         #expect(allocations == 0, "\(allocations) allocations for \(signed) signed answers")
     }
 
+    @Test func signaturesPastTheirEndAreNeverSent() throws {
+        let signer = try MarkingSigner(origin: "sig.test.")
+        let fixture = try fixture(signer: signer)
+        func ask(_ name: String, edns: EDNS, at now: UInt32) throws -> Message {
+            let query = Message.query(id: 7, name: try DNSName(parsing: name), type: .a, edns: edns).encode()
+            return try Message.decode(fixture.exchange(raw: query, at: now).response)
+        }
+        let valid = try ask("www.sig.test.", edns: dnssec(), at: signer.expiration - 1)
+        #expect(valid.rcode == .noError)
+        #expect(types(valid.answers) == [.a, .rrsig])
+        for name in ["www.sig.test.", "nope.sig.test.", "x.wild.sig.test."] {
+            let expired = try ask(name, edns: dnssec(), at: signer.expiration)
+            #expect(expired.rcode == .servFail, "\(name)")
+            #expect(expired.answers.isEmpty && expired.authority.isEmpty)
+            // Clients that do not ask for DNSSEC records still get the data.
+            let plain = try ask(name, edns: EDNS(), at: signer.expiration)
+            #expect(plain.rcode != .servFail, "\(name)")
+        }
+    }
+
     @Test func aWorkingSetOfHalfTheCacheIsSignedOnce() throws {
         // A resolver cycling through names that do not exist, as a monitoring or a scan does:
         // once each has been signed, no cycle signs again (each miss would be a signature).
