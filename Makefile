@@ -3,7 +3,13 @@ SHELL := /bin/bash
 CONFIG ?= meridian.yaml
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test build release deps test-deps install-packages bench clean
+.PHONY: run test build release deps test-deps install-packages bench clean install
+
+# `make install`: the server, dnsctl, the systemd unit and its sysusers/tmpfiles snippets,
+# man pages and an example configuration (never over an existing one). DESTDIR for packaging.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+DESTDIR ?=
 
 # System packages the build, the demo and the tests need (Debian/Ubuntu).
 DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
@@ -56,6 +62,23 @@ test: release test-deps
 
 bench: release
 	bench/run
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(SYSCONFDIR)/meridian/zones
+	install -m 0755 .build/release/meridian $(DESTDIR)$(PREFIX)/sbin/meridian
+	install -m 0755 .build/release/dnsctl $(DESTDIR)$(PREFIX)/bin/dnsctl
+	install -m 0644 contrib/man/meridian.8 contrib/man/dnsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 contrib/man/meridian.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	sed -e 's#/usr/sbin/meridian#$(PREFIX)/sbin/meridian#' -e 's#/usr/bin/dnsctl#$(PREFIX)/bin/dnsctl#g' \
+		-e 's#/etc/meridian#$(SYSCONFDIR)/meridian#g' contrib/systemd/meridian.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/meridian.service
+	install -m 0644 contrib/systemd/meridian.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/meridian.conf
+	sed -e 's#/etc/meridian#$(SYSCONFDIR)/meridian#g' contrib/systemd/meridian.tmpfiles \
+		> $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/meridian.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/meridian/meridian.yaml \
+		|| install -m 0644 contrib/meridian.yaml $(DESTDIR)$(SYSCONFDIR)/meridian/meridian.yaml
 
 clean:
 	rm -rf .build

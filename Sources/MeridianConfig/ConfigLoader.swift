@@ -11,20 +11,22 @@ import Darwin
 
 extension MeridianConfiguration {
     /// Reads and validates a configuration file. Throws every problem found, each with the
-    /// file, line, column and key path.
-    public static func load(path: String) throws(ConfigErrors) -> MeridianConfiguration {
+    /// file, line, column and key path. Relative paths in it are taken from `pathsRelativeTo`,
+    /// by default the file's own directory.
+    public static func load(path: String, pathsRelativeTo base: String? = nil) throws(ConfigErrors) -> MeridianConfiguration {
         let text: String
         do throws(ValueError) {
             text = try readUTF8File(path)
         } catch {
             throw ConfigErrors([ConfigError(file: path, line: 0, column: 0, keyPath: "", message: error.message)])
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, pathsRelativeTo: base)
     }
 
-    /// Validates configuration text; `file` names it in errors and becomes ``sourceFile``.
-    public static func parse(yaml: String, file: String) throws(ConfigErrors) -> MeridianConfiguration {
-        var reader = ConfigReader(file: file)
+    /// Validates configuration text; `file` names it in errors and becomes ``sourceFile``,
+    /// and relative paths are taken from its directory unless `pathsRelativeTo` says otherwise.
+    public static func parse(yaml: String, file: String, pathsRelativeTo base: String? = nil) throws(ConfigErrors) -> MeridianConfiguration {
+        var reader = ConfigReader(file: file, baseDirectory: base)
         let configuration = reader.read(yaml)
         guard let configuration, reader.errors.isEmpty else { throw ConfigErrors(reader.errorsInFileOrder) }
         return configuration
@@ -32,10 +34,11 @@ extension MeridianConfiguration {
 
     /// `control.socket` as the file at `path` sets it, whether or not the rest of the file
     /// is valid: `dnsctl reload` must reach the server to have it report the file's mistakes.
-    /// A relative path is kept as written, as ``load(path:)`` keeps it. `nil` when the file
-    /// is not YAML or does not set the socket; throws only when the file cannot be read.
-    public static func controlSocket(inFile path: String) throws(FileSystemError) -> String? {
-        controlSocket(inYAML: try FileSystem.readText(path).get())
+    /// Relative to the file's directory, as ``load(path:)`` reads it; the default socket when
+    /// the file is not YAML or does not set it. Throws only when the file cannot be read.
+    public static func controlSocket(inFile path: String) throws(FileSystemError) -> String {
+        let reader = ConfigReader(file: path)
+        return reader.resolved(controlSocket(inYAML: try FileSystem.readText(path).get()) ?? ControlSettings.defaultSocket)
     }
 
     /// `control.socket` as `yaml` sets it; see ``controlSocket(inFile:)``.
@@ -113,7 +116,20 @@ private struct ConfigReader {
     /// Edge names as written, for references from pools and overrides.
     private var edgeNames: [String] = []
 
-    init(file: String) { self.file = file }
+    /// Where relative paths start.
+    private let baseDirectory: String
+
+    init(file: String, baseDirectory: String? = nil) {
+        self.file = file
+        self.baseDirectory = baseDirectory ?? FileSystem.directory(of: file)
+    }
+
+    /// A path from the file, relative to the file's directory unless absolute (as nginx,
+    /// Knot and Prometheus read theirs), so the server and `dnsctl` find the same files from
+    /// any working directory. A file named without a directory leaves paths as written.
+    func resolved(_ path: String) -> String {
+        path.hasPrefix("/") || path.isEmpty ? path : FileSystem.join(baseDirectory, path)
+    }
 
     var errorsInFileOrder: [ConfigError] {
         errors.enumerated().sorted { a, b in
@@ -135,7 +151,7 @@ private struct ConfigReader {
 
     // MARK: Document
 
-    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools", "fleet", "dnssec"]
+    static let topKeys = ["dns", "stats", "control", "zones", "geoip", "health", "cookies", "rrl", "edges", "pools", "fleet", "dnssec", "log"]
 
     mutating func read(_ yaml: String) -> MeridianConfiguration? {
         guard let top = topLevelFields(yaml) else { return nil }
@@ -149,13 +165,14 @@ private struct ConfigReader {
             zones: readZones(top["zones"]),
             geoip: readGeoIP(top["geoip"]),
             health: HealthSettings(
-                stateFile: readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile),
+                stateFile: resolved(readPath(top["health"], section: "health", key: "state_file") ?? HealthSettings.defaultStateFile)),
             cookies: readCookies(top["cookies"]),
             edges: edges,
             pools: readPools(top["pools"]),
             rrl: readRRL(top["rrl"]),
             fleet: readFleet(top["fleet"]),
-            dnssec: readDNSSEC(top["dnssec"])
+            dnssec: readDNSSEC(top["dnssec"]),
+            log: readLog(top["log"])
         )
         configuration.sourceFile = file
         return configuration
@@ -295,7 +312,7 @@ private struct ConfigReader {
 
     mutating func readSocketPath(_ entry: Entry?) -> String {
         let (written, node) = readPathAndNode(entry, section: "control", key: "socket")
-        let socket = written ?? ControlSettings.defaultSocket
+        let socket = resolved(written ?? ControlSettings.defaultSocket)
         // sockaddr_un.sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL.
         if socket.utf8.count > 103 {
             fail("the path is \(socket.utf8.count) bytes long; a Unix socket path may have at most 103", at: node, "control.socket")
@@ -309,8 +326,7 @@ private struct ConfigReader {
         return readPathAndNode(top["control"], section: "control", key: "socket").path
     }
 
-    /// A section holding one path, kept as written (relative to the working directory);
-    /// `nil` when the file does not set it.
+    /// A section holding one path, as written; `nil` when the file does not set it.
     mutating func readPath(_ entry: Entry?, section: String, key: String) -> String? {
         readPathAndNode(entry, section: section, key: key).path
     }
@@ -326,6 +342,7 @@ private struct ConfigReader {
         if let directory = fields["directory"] {
             settings.directory = nonEmptyText(directory.value, "zones.directory") ?? settings.directory
         }
+        settings.directory = resolved(settings.directory)
         if let check = fields["serial_check"] {
             settings.serialCheck = choice(check.value, "zones.serial_check", what: "serial_check value") ?? settings.serialCheck
         }
@@ -356,7 +373,7 @@ private struct ConfigReader {
     /// The path a secret-file key names and, when `read`, the secret in it. A file that
     /// cannot be read is reported at the key; a mistake inside it at its own line.
     mutating func cookieSecret(_ node: Node, _ keyPath: String, read: Bool) -> (path: String?, secret: CookieSecret?) {
-        guard let path = nonEmptyText(node, keyPath) else { return (nil, nil) }
+        guard let path = nonEmptyText(node, keyPath).map(resolved) else { return (nil, nil) }
         guard read else { return (path, nil) }
         let text: String
         do throws(ValueError) {
@@ -379,7 +396,7 @@ private struct ConfigReader {
               let fields = mapping(entry.value, path, keys: ["database", "client_subnet", "overrides"]) else { return nil }
         var settings = GeoIPSettings(database: "")
         if let database = fields["database"] {
-            settings.database = nonEmptyText(database.value, child(path, "database")) ?? ""
+            settings.database = resolved(nonEmptyText(database.value, child(path, "database")) ?? "")
         } else {
             fail("missing required key \"database\" (the MaxMind DB file)", at: entry.key, path)
         }
@@ -461,6 +478,18 @@ private struct ConfigReader {
         return settings
     }
 
+    mutating func readLog(_ entry: Entry?) -> LogSettings {
+        var settings = LogSettings()
+        guard let entry, !entry.value.isNull, let fields = mapping(entry.value, "log", keys: ["level", "format"]) else { return settings }
+        if let level = fields["level"] {
+            settings.level = choice(level.value, "log.level", what: "log level") ?? settings.level
+        }
+        if let format = fields["format"] {
+            settings.format = choice(format.value, "log.format", what: "log format") ?? settings.format
+        }
+        return settings
+    }
+
     mutating func readDNSSEC(_ entry: Entry?) -> DNSSECSettings? {
         let path = "dnssec"
         guard let entry, !entry.value.isNull,
@@ -469,6 +498,7 @@ private struct ConfigReader {
         if let directory = fields["keys_directory"] {
             settings.keysDirectory = nonEmptyText(directory.value, child(path, "keys_directory")) ?? settings.keysDirectory
         }
+        settings.keysDirectory = resolved(settings.keysDirectory)
         if let validity = fields["signature_validity"], let value = duration(validity.value, child(path, "signature_validity")) {
             if value < .seconds(3 * 3600) {
                 fail("must be at least 3h (signatures start an hour early and are made again before they end)", at: validity.value,
@@ -545,12 +575,13 @@ private struct ConfigReader {
             settings.publishedDirectory = nonEmptyText(directory.value, child(path, "published_directory"))
                 ?? settings.publishedDirectory
         }
+        settings.publishedDirectory = resolved(settings.publishedDirectory)
         if let tls = fields["tls"], let tlsFields = mapping(tls.value, child(path, "tls"), keys: ["ca", "cert", "key"]) {
             var value = FleetSettings.TLS()
             let tlsPath = child(path, "tls")
-            if let ca = tlsFields["ca"] { value.ca = nonEmptyText(ca.value, child(tlsPath, "ca")) }
-            if let cert = tlsFields["cert"] { value.cert = nonEmptyText(cert.value, child(tlsPath, "cert")) }
-            if let key = tlsFields["key"] { value.key = nonEmptyText(key.value, child(tlsPath, "key")) }
+            if let ca = tlsFields["ca"] { value.ca = nonEmptyText(ca.value, child(tlsPath, "ca")).map(resolved) }
+            if let cert = tlsFields["cert"] { value.cert = nonEmptyText(cert.value, child(tlsPath, "cert")).map(resolved) }
+            if let key = tlsFields["key"] { value.key = nonEmptyText(key.value, child(tlsPath, "key")).map(resolved) }
             if (value.cert == nil) != (value.key == nil) {
                 fail("cert and key go together", at: tls.value, tlsPath)
             }

@@ -27,6 +27,7 @@ public struct MeridianConfiguration: Sendable, Equatable {
     public var fleet: FleetSettings?
     /// `nil` when no zone is signed.
     public var dnssec: DNSSECSettings?
+    public var log: LogSettings
     /// The path the configuration was loaded from, as given.
     public var sourceFile: String
 
@@ -34,9 +35,10 @@ public struct MeridianConfiguration: Sendable, Equatable {
         dns: DNSSettings = .init(), stats: StatsSettings? = nil, control: ControlSettings = .init(),
         zones: ZonesSettings = .init(), geoip: GeoIPSettings? = nil, health: HealthSettings = .init(),
         cookies: CookieSettings = .init(), edges: [Edge] = [], pools: [Pool] = [], rrl: RRLSettings = .init(),
-        fleet: FleetSettings? = nil, dnssec: DNSSECSettings? = nil, sourceFile: String = ""
+        fleet: FleetSettings? = nil, dnssec: DNSSECSettings? = nil, log: LogSettings = .init(), sourceFile: String = ""
     ) {
         self.dnssec = dnssec
+        self.log = log
         self.dns = dns
         self.stats = stats
         self.control = control
@@ -57,6 +59,33 @@ public struct MeridianConfiguration: Sendable, Equatable {
     public var orderedEdges: [Edge] { edgeOrder.compactMap { edges[$0] } }
     /// The pools in file order.
     public var orderedPools: [Pool] { poolOrder.compactMap { pools[$0] } }
+}
+
+/// `log:`: which events the server logs, and how.
+public struct LogSettings: Sendable, Equatable {
+    /// The least severe events written, in swift-log's (and syslog's) order.
+    public enum Level: String, Sendable, Equatable, CaseIterable, Comparable {
+        case trace, debug, info, notice, warning, error, critical
+
+        public static func < (a: Level, b: Level) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    public enum Format: String, Sendable, Equatable, CaseIterable {
+        /// One line per event: time (or, to the journal, a syslog priority), level, message, metadata.
+        case text
+        /// One JSON object per line.
+        case json
+    }
+
+    public var level: Level
+    public var format: Format
+
+    public init(level: Level = .info, format: Format = .text) {
+        self.level = level
+        self.format = format
+    }
 }
 
 /// `dnssec:`: where the zones' keys are and how long signatures hold.

@@ -6,8 +6,9 @@ import Musl
 import Darwin
 #endif
 
-/// The few Unix-socket system calls the control server and client share.
-enum UnixSocket {
+/// The few Unix-socket system calls the control server and client share, and the server's
+/// notifications to systemd.
+package enum UnixSocket {
     /// The longest path `sockaddr_un` holds (without its terminating zero).
     static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
@@ -37,6 +38,33 @@ enum UnixSocket {
         return withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
+    }
+
+    /// Sends `message` as one datagram to the socket at `path`, which may be in the abstract
+    /// namespace (`@name`, as systemd's `NOTIFY_SOCKET` can be); 0 or an errno value.
+    package static func sendDatagram(_ message: [UInt8], to path: String) -> Int32 {
+        var bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count <= maximumPathLength else { return ENAMETOOLONG }
+        let abstract = bytes[0] == UInt8(ascii: "@")
+        if abstract { bytes[0] = 0 }
+        #if os(Linux)
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_DGRAM, 0)
+        #endif
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes) }
+        // An abstract name is exactly its bytes; a path ends at its terminating zero.
+        let length = MemoryLayout<sa_family_t>.size + bytes.count + (abstract ? 0 : 1)
+        let sent = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), address, socklen_t(length)) }
+            }
+        }
+        return sent < 0 ? errno : 0
     }
 
     /// Connects `fd` to `path`; 0 or an errno value.

@@ -368,9 +368,15 @@ public actor HealthChecker {
             case (_, .down): reason = "\(result.reason) (\(slot.health.consecutiveFailures) consecutive failures, fall \(check.fall))"
             default: reason = "\(result.reason) (\(slot.health.consecutivePasses) consecutive passes, rise \(check.rise))"
             }
-            logger.info("Edge health changed", metadata: [
-                "edge": "\(name)", "old": "\(old.rawValue)", "new": "\(new.rawValue)", "reason": "\(reason)",
-            ])
+            let fields: Logger.Metadata = ["edge": "\(name)", "old": "\(old.rawValue)", "new": "\(new.rawValue)", "reason": "\(reason)"]
+            // An edge going down is what an operator must see; one found up at start is routine.
+            if new == .down {
+                logger.warning("edge down", metadata: fields)
+            } else if old == .unknown {
+                logger.info("edge up", metadata: fields)
+            } else {
+                logger.notice("edge up", metadata: fields)
+            }
         }
         slots[index] = slot
         if changed != nil {
@@ -494,10 +500,8 @@ public actor HealthChecker {
 
     private func adminChanged(_ name: String, old: EdgeHealthReport.AdminState, new: EdgeHealthReport.AdminState) {
         if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
-        logger.info("Edge admin state changed", metadata: [
-            "edge": "\(name)", "old": "\(old.rawValue)", "new": "\(new.rawValue)",
-            "reason": new == .drained ? "drained by the operator" : "undrained by the operator",
-        ])
+        // The control request that made the change logs it, with who and why.
+        logger.debug("edge admin state changed", metadata: ["edge": "\(name)", "old": "\(old.rawValue)", "new": "\(new.rawValue)"])
         publish(force: false)
     }
 
@@ -546,7 +550,7 @@ public actor HealthChecker {
                     defer { reportOwnVerdicts() }
                     slot.transitions += 1
                     slot.lastTransitionTime = Date().timeIntervalSince1970
-                    logger.info("Edge health changed", metadata: [
+                    logger.notice("edge up", metadata: [
                         "edge": "\(edge.name)", "old": "down", "new": "up", "reason": "check removed from the configuration",
                     ])
                 }

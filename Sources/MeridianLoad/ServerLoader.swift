@@ -35,9 +35,9 @@ public struct LoadedServer: Sendable {
 /// `dnsctl check` and for the tests. It opens no socket and starts no thread.
 public enum ServerLoader {
     /// Reads and validates the configuration file alone.
-    public static func configuration(path: String) throws(LoadFailure) -> MeridianConfiguration {
+    public static func configuration(path: String, pathsRelativeTo base: String? = nil) throws(LoadFailure) -> MeridianConfiguration {
         do {
-            return try MeridianConfiguration.load(path: path)
+            return try MeridianConfiguration.load(path: path, pathsRelativeTo: base)
         } catch {
             throw LoadFailure(lines: error.errors.map(\.description))
         }
@@ -53,7 +53,10 @@ public enum ServerLoader {
     public static func load(configPath: String, published: String?, reusing previous: LoadedServer? = nil) throws(LoadFailure) -> LoadedServer {
         guard let published else { return try load(configPath: configPath, reusing: previous) }
         let node = try configuration(path: configPath)
-        let data = try configuration(path: FileSystem.join(published, "meridian.yaml"))
+        // The node's own copies of what the publication names (the GeoIP database) are where
+        // the node's configuration keeps its files.
+        let data = try configuration(path: FileSystem.join(published, "meridian.yaml"),
+                                     pathsRelativeTo: FileSystem.directory(of: configPath))
         return try load(node.serving(published: data, zonesDirectory: FileSystem.join(published, "zones")), reusing: previous)
     }
 

@@ -31,6 +31,9 @@ public actor ServerController: Service {
     var rateSamples: [(time: Double, total: Int)] = []
     /// The reload running now, which the next one waits for.
     private var runningReload: Task<Result<ReloadReport, LoadFailure>, Never>?
+    private let systemd = SystemdNotifier()
+    /// READY=1 was sent: a reload before that (a fleet publication at start) tells systemd nothing.
+    private var announcedReady = false
 
     init(configPath: String, loaded: LoadedServer, publishedDirectory: String?, publisher: SnapshotPublisher, health: HealthChecker,
          load: LoadMonitor, fleet: FleetAgent?, serving: StartupSignal, threads: Int, logger: Logger) {
@@ -55,6 +58,8 @@ public actor ServerController: Service {
             return
         }
         logReady()
+        systemd.ready(status: servingSummary)
+        announcedReady = true
         await withDiscardingTaskGroup { group in
             group.addTask { await self.sampleQueryRate() }
             group.addTask { await self.resignWhenDue() }
@@ -65,8 +70,16 @@ public actor ServerController: Service {
                 }
             }
             try? await gracefulShutdown()
+            systemd.stopping()
             group.cancelAll()
         }
+    }
+
+    /// What `systemctl status` shows while the server runs.
+    private var servingSummary: String {
+        let zones = loaded.zones.count
+        return "serving \(zones) zone\(zones == 1 ? "" : "s"), \(configuration.edgeOrder.count) edges"
+            + (lastReload.map { $0.ok ? "" : "; last reload rejected" } ?? "")
     }
 
     private func logReady() {
@@ -138,7 +151,10 @@ public actor ServerController: Service {
     }
 
     private func reloadAndRecord(published: String?) async -> Result<ReloadReport, LoadFailure> {
+        let announce = announcedReady
+        if announce { systemd.reloading() }
         let result = await loadAndPublish(published: published)
+        defer { if announce { systemd.ready(status: servingSummary) } }
         switch result {
         case .success(let report):
             publishedDirectory = published
@@ -166,16 +182,21 @@ public actor ServerController: Service {
             // Handed out even when some thread is late to take it: what is recorded is what is served.
             let report = ReloadReport(from: loaded, to: next)
             loaded = next
+            ServerLogHandler.output.apply(next.configuration.log)
             if let notServed { throw LoadFailure(lines: ["\(configPath): \(notServed)"]) }
-            for change in report.changes { logger.info("reload: \(change)") }
             for note in report.notes { logger.warning("reload: \(note)") }
             for warning in report.warnings { logger.warning("reload: \(warning)") }
             for warning in next.warnings { logger.warning("\(warning)") }
-            logger.info("reload done", metadata: ["zones": "\(next.zones.count)"])
+            // One line per reload, whatever it changed.
+            logger.notice("reload done", metadata: [
+                "zones": "\(next.zones.count)",
+                "changes": "\(report.changes.isEmpty ? "none" : report.changes.joined(separator: "; "))",
+            ])
             return .success(report)
         } catch {
-            for line in error.lines { logger.error("\(line)") }
-            logger.error("reload rejected; still serving the previous data", metadata: ["errors": "\(error.lines.count)"])
+            logger.error("reload rejected; still serving the previous data", metadata: [
+                "errors": "\(error.lines.count)", "problems": "\(error.lines.joined(separator: "; "))",
+            ])
             return .failure(error)
         }
     }

@@ -224,7 +224,6 @@ struct StatsService: Service {
             do {
                 server = try await StatsServer.start(host: settings.listen.host.description, port: Int(settings.listen.port),
                                                      backend: backend, group: group, logger: logger)
-                logger.info("stats port", metadata: ["address": "\(settings.listen)"])
             } catch {
                 logger.error("stats port \(settings.listen) not started: \(error)")
             }

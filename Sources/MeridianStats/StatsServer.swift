@@ -91,7 +91,8 @@ public final class StatsServer: Sendable {
             }
         }
         let address = serverChannel.channel.localAddress
-        logger.info("stats port listening", metadata: ["address": "\(address.map { "\($0)" } ?? "\(host):\(port)")"])
+        let shown = host.contains(":") ? "[\(host)]" : host
+        logger.info("stats port listening", metadata: ["address": "\(shown):\(address?.port ?? port)"])
         return StatsServer(localAddress: address, serverChannel: serverChannel.channel, acceptor: acceptor, logger: logger)
     }
 

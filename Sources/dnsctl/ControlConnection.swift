@@ -23,7 +23,7 @@ struct ControlConnection {
         do {
             // Read without validating: `reload` must reach the server even when the file
             // has mistakes, so that the server can report them.
-            socketPath = try MeridianConfiguration.controlSocket(inFile: path) ?? ControlSettings.defaultSocket
+            socketPath = try MeridianConfiguration.controlSocket(inFile: path)
         } catch {
             printError("note: cannot read \(path); trying the default control socket \(ControlSettings.defaultSocket)")
             socketPath = ControlSettings.defaultSocket

@@ -51,11 +51,7 @@ func parseArguments() -> (configPath: String, damagedStateFile: HealthChecker.Da
 }
 
 let (configPath, damagedStateFile) = parseArguments()
-LoggingSystem.bootstrap { label in
-    var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = .info
-    return handler
-}
+LoggingSystem.bootstrap(ServerLogHandler.init)
 let logger = Logger(label: "meridian")
 
 /// A fleet node serving published data starts from the publication it served last, so that
@@ -63,6 +59,7 @@ let logger = Logger(label: "meridian")
 /// (its GeoIP file is gone, say), from its own files, and the fleet sends it the data again.
 func loadAtStart() throws(LoadFailure) -> (LoadedServer, published: String?) {
     let configuration = try ServerLoader.configuration(path: configPath)
+    ServerLogHandler.output.apply(configuration.log)
     if let fleet = configuration.fleet, fleet.data == .published {
         let store = PublishedStore(directory: fleet.publishedDirectory)
         if let revision = store.current() {

@@ -159,6 +159,8 @@ class ServerProcess:
         self.proc = None
         # Variables added to the process's environment (e.g. libfaketime's).
         self.extra_env = {}
+        # The working directory to start in, when not `workdir`.
+        self.cwd = None
         self.log_path = os.path.join(workdir, "%s.stderr" % self.name)
         self.ready_name = None
 
@@ -178,7 +180,7 @@ class ServerProcess:
         # says it will crash in later versions); strict mode makes that a crash the tests see.
         env = dict(os.environ, SWIFTNIO_STRICT="1", **self.extra_env)
         self.proc = subprocess.Popen(argv, stdout=self._log_file, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.workdir, env=env)
+                                     stdin=subprocess.DEVNULL, cwd=self.cwd or self.workdir, env=env)
 
     def answers(self, name=None, qtype="SOA", timeout=0.2):
         """One UDP query; the parsed response or None."""

@@ -217,3 +217,34 @@ class DnsctlTest(harness.E2ECase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PathsFromTheConfigFileTest(harness.E2ECase):
+    """Relative paths in the configuration are taken from the file's directory: the server and
+    dnsctl, started from another working directory with `--config /abs/meridian.yaml`, find
+    the zones, the state file and the control socket, and never look in the working directory."""
+
+    def test_server_and_dnsctl_from_another_directory(self):
+        server = harness.Meridian(self, {"example.test.": GOOD_ZONE})
+        with open(server.config_path, "w") as f:
+            f.write(harness.meridian_config(server.port, "zones", "run/meridian.sock", "run/admin-state.json")
+                    + harness.TEST_CLIENT_RRL
+                    + "edges:\n  fra1:\n    location: [50.1, 8.7]\n    addresses: [\"192.0.2.80\"]\n")
+        elsewhere = harness.make_tempdir(self, prefix="elsewhere-")
+        server.cwd = elsewhere
+        server.start(self)
+        config = os.path.abspath(server.config_path)
+
+        check = harness.run_dnsctl("check", "--config", config, cwd=elsewhere)
+        self.assertEqual(check.returncode, 0, str(check))
+        status = harness.run_dnsctl("--config", config, "status", "--json", cwd=elsewhere)
+        self.assertEqual(status.returncode, 0, str(status))
+        self.assertIn("example.test.", status.stdout)
+        drain = harness.run_dnsctl("--config", config, "drain", "fra1", cwd=elsewhere)
+        self.assertEqual(drain.returncode, 0, str(drain))
+
+        socket_path = os.path.join(server.workdir, "run", "meridian.sock")
+        self.assertTrue(os.path.exists(socket_path), "control socket not next to the config file")
+        harness.wait_until(lambda: os.path.exists(os.path.join(server.workdir, "run", "admin-state.json")), 10,
+                           message="the drain saved next to the config file")
+        self.assertEqual(os.listdir(elsewhere), [], "nothing is written to the working directory")

@@ -14,12 +14,13 @@ import MeridianConfig
         #expect(config.dns.tcpIdleTimeout == .seconds(10))
         #expect(config.dns.tcpMaxConnections == 1024)
         #expect(config.stats?.listen.description == "127.0.0.1:9300")
-        #expect(config.control.socket == "run/meridian.sock")
-        #expect(config.zones.directory == "zones")
-        #expect(config.health.stateFile == "run/admin-state.json")
+        // Relative to the file's directory, wherever `make run` or a test starts from.
+        #expect(config.control.socket == Self.packageRoot + "/run/meridian.sock")
+        #expect(config.zones.directory == Self.packageRoot + "/zones")
+        #expect(config.health.stateFile == Self.packageRoot + "/run/admin-state.json")
 
         let geoip = try #require(config.geoip)
-        #expect(geoip.database == "data/GeoLite2-City.mmdb")
+        #expect(geoip.database == Self.packageRoot + "/data/GeoLite2-City.mmdb")
         #expect(geoip.clientSubnet)
         #expect(geoip.overrides.map(\.network.description) == ["10.0.0.0/8", "192.168.0.0/16"])
         #expect(geoip.overrides.last?.target == .edges(["fra1", "iad1"]))

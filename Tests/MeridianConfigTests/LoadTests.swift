@@ -20,15 +20,15 @@ func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
         }
     }
 
-    @Test func keepsRelativePathsAsWritten() throws {
+    @Test func takesRelativePathsFromTheFilesDirectory() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/meridian.yaml"
             try "zones: {directory: zones}\ngeoip: {database: data/x.mmdb}\n".write(toFile: path, atomically: true, encoding: .utf8)
             let config = try MeridianConfiguration.load(path: path)
             #expect(config.sourceFile == path)
-            #expect(config.zones.directory == "zones")
-            #expect(config.geoip?.database == "data/x.mmdb")
-            #expect(config.control.socket == "run/meridian.sock")
+            #expect(config.zones.directory == directory + "/zones")
+            #expect(config.geoip?.database == directory + "/data/x.mmdb")
+            #expect(config.control.socket == directory + "/run/meridian.sock")
         }
     }
 
@@ -86,14 +86,41 @@ func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
         #expect(MeridianConfiguration.controlSocket(inYAML: yaml) == nil)
     }
 
-    @Test func relativeSocketIsKeptAsTheLoaderKeepsIt() throws {
+    @Test func relativeSocketIsTakenFromTheFilesDirectoryAsTheLoaderTakesIt() throws {
         try withTemporaryDirectory { directory in
             let path = directory + "/meridian.yaml"
             try "control:\n  socket: run/other.sock\n".write(toFile: path, atomically: true, encoding: .utf8)
             let socket = try MeridianConfiguration.controlSocket(inFile: path)
-            #expect(socket == "run/other.sock")
+            #expect(socket == directory + "/run/other.sock")
             #expect(socket == (try MeridianConfiguration.load(path: path)).control.socket)
+            // A file that does not set it: the default socket, next to the file too.
+            try "dns: {udp_payload: 1232}\n".write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try MeridianConfiguration.controlSocket(inFile: path) == directory + "/run/meridian.sock")
         }
+    }
+
+    @Test func relativePathsAreTakenFromTheFilesDirectory() throws {
+        let yaml = """
+            zones: {directory: zones}
+            control: {socket: /run/meridian/control.sock}
+            health: {state_file: state/drains.json}
+            geoip: {database: ../data/City.mmdb}
+            dnssec: {keys_directory: keys}
+            fleet: {node: a, etcd: ["http://127.0.0.1:2379"], tls: {ca: tls/ca.pem, cert: /tls/c.pem, key: tls/k.pem}}
+            """
+        let configuration = try MeridianConfiguration.parse(yaml: yaml, file: "/etc/meridian/meridian.yaml")
+        #expect(configuration.zones.directory == "/etc/meridian/zones")
+        #expect(configuration.control.socket == "/run/meridian/control.sock")
+        #expect(configuration.health.stateFile == "/etc/meridian/state/drains.json")
+        #expect(configuration.geoip?.database == "/etc/meridian/../data/City.mmdb")
+        #expect(configuration.dnssec?.keysDirectory == "/etc/meridian/keys")
+        #expect(configuration.fleet?.publishedDirectory == "/etc/meridian/published")
+        #expect(configuration.fleet?.tls == FleetSettings.TLS(ca: "/etc/meridian/tls/ca.pem", cert: "/tls/c.pem", key: "/etc/meridian/tls/k.pem"))
+        // A file named without a directory leaves them as written; another base can be given.
+        #expect(try MeridianConfiguration.parse(yaml: yaml, file: "meridian.yaml").zones.directory == "zones")
+        let published = try MeridianConfiguration.parse(yaml: yaml, file: "/var/lib/meridian/published/7/meridian.yaml",
+                                                        pathsRelativeTo: "/etc/meridian")
+        #expect(published.geoip?.database == "/etc/meridian/../data/City.mmdb")
     }
 
     @Test func socketOfAMissingFileIsAnError() throws {

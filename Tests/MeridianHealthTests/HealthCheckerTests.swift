@@ -74,10 +74,12 @@ import Testing
         #expect(up.lastCheckTime.map { abs($0 - Date().timeIntervalSince1970) < 5 } == true)
 
         await checker.shutdown()
-        // Every change logged exactly once: first result, down, up.
-        let changes = logs.all.filter { $0.message == "Edge health changed" }
+        // Every change logged exactly once: first result, down, up; down as a warning, the
+        // recovery as a notice, the first result (routine at start) as info.
+        let changes = logs.all.filter { $0.message == "edge up" || $0.message == "edge down" }
         #expect(changes.map { "\($0.metadata["old"] ?? "")>\($0.metadata["new"] ?? "")" } == ["unknown>up", "up>down", "down>up"])
-        #expect(changes.allSatisfy { $0.level == .info && $0.metadata["edge"] == "a" })
+        #expect(changes.map(\.level) == [.info, .warning, .notice])
+        #expect(changes.allSatisfy { $0.metadata["edge"] == "a" })
         #expect(changes[1].metadata["reason"]?.hasPrefix("HTTP 503 (3 consecutive failures") == true)
         // Exactly one table per routing change: start, down, up.
         #expect(recorder.all == [[0], [Self.down], [0]])
@@ -188,9 +190,11 @@ import Testing
         #expect(try String(contentsOfFile: stateFile, encoding: .utf8) == "{\"drained\":[\"a\"]}\n")
         await #expect(throws: AdminStateError.unknownEdge("zz")) { try await first.drain(edge: "zz") }
         await #expect(throws: AdminStateError.unknownEdge("zz")) { try await first.undrain(edge: "zz") }
-        let drainLog = logs.all.filter { $0.message == "Edge admin state changed" }
+        // Logged once, by the control request that asked (with who and why); here only at debug.
+        let drainLog = logs.all.filter { $0.message == "edge admin state changed" }
         #expect(drainLog.count == 1)
-        #expect(drainLog.first?.metadata == ["edge": "a", "old": "active", "new": "drained", "reason": "drained by the operator"])
+        #expect(drainLog.first?.level == .debug)
+        #expect(drainLog.first?.metadata == ["edge": "a", "old": "active", "new": "drained"])
 
         // Probes keep running on a drained edge, so its real health stays visible.
         let probes = try #require(await report(first, "a")).probes
@@ -344,7 +348,7 @@ import Testing
         #expect(newcomer.requests <= heard + 1)
 
         // a unchanged through both reloads: no transitions logged for it beyond its first.
-        #expect(logs.all.filter { $0.message == "Edge health changed" && $0.metadata["edge"] == "a" }.count == 1)
+        #expect(logs.all.filter { ($0.message == "edge up" || $0.message == "edge down") && $0.metadata["edge"] == "a" }.count == 1)
         #expect(!recorder.all.contains { $0.count == 3 && $0[2] & Self.down == 0 })
         await checker.shutdown()
         await failing.stop()
