@@ -678,10 +678,47 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public struct Reloads: Codable, Sendable, Hashable {
         public var ok: UInt64
         public var failed: UInt64
+        /// Whether the last reload was served (true before any reload: the start loaded).
+        public var lastSucceeded: Bool
+        /// When the data served was last loaded (the start, or the last reload that
+        /// succeeded), seconds since the Unix epoch.
+        public var lastSuccessAt: Double
 
-        public init(ok: UInt64 = 0, failed: UInt64 = 0) {
+        public init(ok: UInt64 = 0, failed: UInt64 = 0, lastSucceeded: Bool = true, lastSuccessAt: Double = 0) {
             self.ok = ok
             self.failed = failed
+            self.lastSucceeded = lastSucceeded
+            self.lastSuccessAt = lastSuccessAt
+        }
+    }
+
+    /// The process as the kernel sees it, for the `process_*` metrics every Prometheus
+    /// client library exports.
+    public struct Process: Codable, Sendable, Hashable {
+        public var cpuSeconds: Double
+        public var residentBytes: UInt64
+        public var virtualBytes: UInt64
+        public var openFileDescriptors: UInt64
+        public var maxFileDescriptors: UInt64
+
+        public init(cpuSeconds: Double, residentBytes: UInt64, virtualBytes: UInt64, openFileDescriptors: UInt64,
+                    maxFileDescriptors: UInt64) {
+            self.cpuSeconds = cpuSeconds
+            self.residentBytes = residentBytes
+            self.virtualBytes = virtualBytes
+            self.openFileDescriptors = openFileDescriptors
+            self.maxFileDescriptors = maxFileDescriptors
+        }
+    }
+
+    /// A zone served and its SOA serial.
+    public struct Zone: Codable, Sendable, Hashable {
+        public var zone: String
+        public var serial: UInt32
+
+        public init(zone: String, serial: UInt32) {
+            self.zone = zone
+            self.serial = serial
         }
     }
 
@@ -706,6 +743,10 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public var fleet: FleetConnection?
     /// DNSSEC: answers signed, signatures made when asked, and each signed zone's expiry.
     public var dnssec: DNSSEC?
+    /// The zones served, in the order they were loaded.
+    public var zones: [Zone]
+    /// `nil` where the kernel does not say (no /proc).
+    public var process: Process?
 
     public struct DNSSEC: Codable, Sendable, Hashable {
         public struct Zone: Codable, Sendable, Hashable {
@@ -736,10 +777,12 @@ public struct StatsReply: Codable, Sendable, Hashable {
         answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
         responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init(),
         rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init(), fleet: FleetConnection? = nil,
-        dnssec: DNSSEC? = nil
+        dnssec: DNSSEC? = nil, zones: [Zone] = [], process: Process? = nil
     ) {
         self.fleet = fleet
         self.dnssec = dnssec
+        self.zones = zones
+        self.process = process
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.startedAt = startedAt

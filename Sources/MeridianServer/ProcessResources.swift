@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CMeridianIO
 import MeridianControl
+import MeridianFiles
 import MeridianStats
 import NIOCore
 
@@ -50,9 +51,34 @@ public enum DescriptorBudget {
         min(configured, max(16, limit - reserved))
     }
 
+    /// The soft limit in force.
+    static var currentLimit: UInt64 {
+        var limit = rlimit()
+        guard getrlimit(resourceNoFile, &limit) == 0 else { return 0 }
+        return UInt64(limit.rlim_cur)
+    }
+
     #if canImport(Glibc)
     private static let resourceNoFile = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
     #else
     private static let resourceNoFile = RLIMIT_NOFILE
     #endif
+}
+
+/// The process's CPU time, memory and file descriptors from /proc/self, for the `process_*`
+/// metrics every Prometheus client library exports; `nil` without /proc.
+func sampleProcess() -> StatsReply.Process? {
+    guard case .success(let stat) = FileSystem.readText("/proc/self/stat"),
+          let nameEnd = stat.lastIndex(of: ")") else { return nil }
+    // The fields after the command name (which may hold spaces and parentheses), from the
+    // third, the state: utime and stime are the 14th and 15th, vsize and rss the 23rd and 24th.
+    let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+    guard fields.count > 21, let userTicks = Double(fields[11]), let systemTicks = Double(fields[12]),
+          let virtualBytes = UInt64(fields[20]), let residentPages = UInt64(fields[21]) else { return nil }
+    let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+    let open = (try? FileSystem.list(directory: "/proc/self/fd").get())?.count ?? 0
+    return StatsReply.Process(cpuSeconds: (userTicks + systemTicks) / ticksPerSecond, residentBytes: residentPages * pageSize,
+                              virtualBytes: virtualBytes, openFileDescriptors: UInt64(open),
+                              maxFileDescriptors: DescriptorBudget.currentLimit)
 }

@@ -156,12 +156,15 @@ extension ServerController: ControlBackend {
         return StatsReply(version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt, queries: queries,
                           answersByPool: totals.pools.mapValues { UInt64($0) }, answersByEdge: totals.edges.mapValues { UInt64($0) },
                           edges: edges, responseTime: histogram,
-                          reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed)),
+                          reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed),
+                                                      lastSucceeded: lastReload?.ok ?? true, lastSuccessAt: lastLoadedAt),
                           rateLimit: rateLimit,
                           tcpConnections: StatsReply.TCPConnections(
                               open: UInt64(max(0, counters.tcpAccepted - counters.tcpClosed)), accepted: UInt64(counters.tcpAccepted),
                               refused: UInt64(counters.tcpRefused), evicted: UInt64(counters.tcpEvicted)),
-                          fleet: await fleet?.connection, dnssec: dnssecStats(counters))
+                          fleet: await fleet?.connection, dnssec: dnssecStats(counters),
+                          zones: loaded.zones.map { StatsReply.Zone(zone: $0.origin.description, serial: $0.serial) },
+                          process: sampleProcess())
     }
 
     private func dnssecStats(_ counters: QueryCounters) -> StatsReply.DNSSEC? {

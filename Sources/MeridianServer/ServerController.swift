@@ -26,6 +26,8 @@ public actor ServerController: Service {
     private let threads: Int
     let startedAt = wallClockSeconds()
     var lastReload: (at: Double, ok: Bool, summary: String)?
+    /// When the data served was loaded: the start, then every reload that succeeded.
+    var lastLoadedAt = wallClockSeconds()
     var reloadCounts = (ok: 0, failed: 0)
     /// Two samples of the query total, for queries per second.
     var rateSamples: [(time: Double, total: Int)] = []
@@ -159,6 +161,7 @@ public actor ServerController: Service {
         case .success(let report):
             publishedDirectory = published
             reloadCounts.ok += 1
+            lastLoadedAt = wallClockSeconds()
             lastReload = (wallClockSeconds(), true, report.changes.isEmpty ? "no changes" : report.changes.joined(separator: "; "))
         case .failure(let failure):
             reloadCounts.failed += 1

@@ -23,6 +23,9 @@ public enum PrometheusText {
         "meridian_rrl_responses_total", "meridian_tcp_connections", "meridian_tcp_connections_total",
         "meridian_rrl_limited_total", "meridian_fleet_connected", "meridian_fleet_disconnected_since_seconds",
         "meridian_dnssec_signed_answers_total", "meridian_dnssec_signatures_made_total", "meridian_dnssec_signatures_expire_seconds",
+        "meridian_config_last_reload_successful", "meridian_config_last_reload_success_timestamp_seconds", "meridian_zone_serial",
+        "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
+        "process_max_fds", "process_start_time_seconds",
     ]
 
     public static func render(_ stats: StatsReply) -> String {
@@ -67,8 +70,10 @@ public enum PrometheusText {
         }
 
         out.family("meridian_edge_up", .gauge,
-                   "1 when the edge's health checks pass (or it has none, or no verdict yet), 0 when they fail.")
-        for edge in stats.edges { out.sample("meridian_edge_up", [("edge", edge.name)], edge.state == .down ? UInt64(0) : 1) }
+                   "1 when the edge's health checks pass (or it has none), 0 when they fail; absent until its first verdict.")
+        for edge in stats.edges where edge.state != .unknown {
+            out.sample("meridian_edge_up", [("edge", edge.name)], edge.state == .down ? UInt64(0) : 1)
+        }
         out.family("meridian_edge_drained", .gauge, "1 when an operator has drained the edge.")
         for edge in stats.edges { out.sample("meridian_edge_drained", [("edge", edge.name)], edge.drained ? UInt64(1) : 0) }
         out.family("meridian_edge_transitions_total", .counter, "Health state changes of the edge since start.")
@@ -111,6 +116,14 @@ public enum PrometheusText {
         out.family("meridian_reloads_total", .counter, "Reloads (dnsctl reload or SIGHUP), by result.")
         out.sample("meridian_reloads_total", [("result", "ok")], stats.reloads.ok)
         out.sample("meridian_reloads_total", [("result", "failed")], stats.reloads.failed)
+        out.family("meridian_config_last_reload_successful", .gauge,
+                   "1 when the last reload was served (or none was asked for since start), 0 when it was rejected.")
+        out.sample("meridian_config_last_reload_successful", [], stats.reloads.lastSucceeded ? UInt64(1) : 0)
+        out.family("meridian_config_last_reload_success_timestamp_seconds", .gauge,
+                   "When the data served was loaded (start or last successful reload), seconds since 1970.")
+        out.sample("meridian_config_last_reload_success_timestamp_seconds", [], stats.reloads.lastSuccessAt)
+        out.family("meridian_zone_serial", .gauge, "The SOA serial of each zone served.")
+        for zone in stats.zones { out.sample("meridian_zone_serial", [("zone", zone.zone)], UInt64(zone.serial)) }
 
         out.family("meridian_rrl_responses_total", .counter,
                    "UDP responses over their rate limit, by what was sent instead: an empty TC=1 answer (slipped) or nothing (dropped).")
@@ -147,6 +160,21 @@ public enum PrometheusText {
                 out.sample("meridian_dnssec_signatures_expire_seconds", [("zone", zone.zone)], zone.signaturesExpire)
             }
         }
+
+        // The names every Prometheus client library uses, so standard dashboards work.
+        let process = stats.process
+        out.family("process_cpu_seconds_total", .counter, "Total user and system CPU time spent in seconds.")
+        if let process { out.sample("process_cpu_seconds_total", [], process.cpuSeconds) }
+        out.family("process_resident_memory_bytes", .gauge, "Resident memory size in bytes.")
+        if let process { out.sample("process_resident_memory_bytes", [], process.residentBytes) }
+        out.family("process_virtual_memory_bytes", .gauge, "Virtual memory size in bytes.")
+        if let process { out.sample("process_virtual_memory_bytes", [], process.virtualBytes) }
+        out.family("process_open_fds", .gauge, "Number of open file descriptors.")
+        if let process { out.sample("process_open_fds", [], process.openFileDescriptors) }
+        out.family("process_max_fds", .gauge, "Maximum number of open file descriptors.")
+        if let process { out.sample("process_max_fds", [], process.maxFileDescriptors) }
+        out.family("process_start_time_seconds", .gauge, "Start time of the process since unix epoch in seconds.")
+        out.sample("process_start_time_seconds", [], stats.startedAt)
         return out.text
     }
 

@@ -877,9 +877,19 @@ class StatsPortTest(OperationsCase):
         self.assertIsNotNone(sample(after, "meridian_probe_latency_seconds", edge="fra1"))
         self.assertEqual(stats["answersByEdge"]["fra1"], value(after, "meridian_edge_answers_total", edge="fra1"))
 
+        # The process and the zones, as every exporter names them.
+        self.assertEqual(sample(after, "meridian_zone_serial", zone=ORIGIN), 1)
+        self.assertEqual(sample(after, "meridian_config_last_reload_successful"), 1)
+        self.assertGreater(sample(after, "process_resident_memory_bytes"), 1 << 20)
+        self.assertGreater(sample(after, "process_open_fds"), 5)
+        self.assertGreaterEqual(sample(after, "process_max_fds"), sample(after, "process_open_fds"))
+        self.assertGreater(sample(after, "process_cpu_seconds_total"), 0)
+        self.assertAlmostEqual(sample(after, "process_start_time_seconds"), time.time(), delta=600)
+
         # Reloads by result, and drains.
         self.server.write_zone(ORIGIN, zone_text(2, broken=True))
         self.assertEqual(self.ctl("reload").returncode, 1)
+        self.assertEqual(sample(self.metrics(), "meridian_config_last_reload_successful"), 0)
         self.server.write_zone(ORIGIN, zone_text(2))
         self.ctl_ok("reload")
         self.ctl_ok("drain", "iad1")
@@ -890,6 +900,8 @@ class StatsPortTest(OperationsCase):
         self.assertEqual(value(final, "meridian_reloads_total", result="ok") - value(before, "meridian_reloads_total", result="ok"), 1)
         self.assertEqual(value(final, "meridian_reloads_total", result="failed") - value(before, "meridian_reloads_total", result="failed"), 1)
         self.assertEqual(sample(final, "meridian_edge_drained", edge="iad1"), 1)
+        self.assertEqual(sample(final, "meridian_config_last_reload_successful"), 1)
+        self.assertEqual(sample(final, "meridian_zone_serial", zone=ORIGIN), 2)
 
     def test_api_matches_dnsctl(self):
         status, headers, body = self.http_get("/api/v1/status")

@@ -56,12 +56,15 @@ struct FakeBackend: ControlBackend {
                            byRcode: ["NOERROR": 1300, "NXDOMAIN": 150, "REFUSED": 40], dropped: 10, truncated: 5),
             answersByPool: ["inference": 900], answersByEdge: Dictionary(uniqueKeysWithValues: edgeNames.enumerated().map { ($1, UInt64(100 * ($0 + 1))) }),
             edges: edgeNames.enumerated().map { index, name in
-                StatsReply.Edge(name: name, state: index == 1 ? .down : .up, drained: index == 2,
+                StatsReply.Edge(name: name, state: index == 1 ? .down : index == 3 ? .unknown : .up, drained: index == 2,
                                 probeLatencySeconds: index == 0 ? nil : 0.0015, transitions: UInt64(index))
             },
             responseTime: .init(bucketsSeconds: [0.000002, 0.00001, 0.0001, 0.001, 0.01], counts: [10, 800, 600, 60, 15, 5], sum: 0.123),
-            reloads: .init(ok: 3, failed: 1),
-            rateLimit: .init(limitedByClass: ["large": 30, "nxdomain": 4], slipped: 17, dropped: 17))
+            reloads: .init(ok: 3, failed: 1, lastSucceeded: false, lastSuccessAt: 1_764_000_100),
+            rateLimit: .init(limitedByClass: ["large": 30, "nxdomain": 4], slipped: 17, dropped: 17),
+            zones: [.init(zone: "inference.example.", serial: 2026112501)],
+            process: .init(cpuSeconds: 12.5, residentBytes: 44_000_000, virtualBytes: 900_000_000, openFileDescriptors: 40,
+                           maxFileDescriptors: 65536))
     }
 }
 
