@@ -711,6 +711,19 @@ public struct StatsReply: Codable, Sendable, Hashable {
         }
     }
 
+    /// A pool's edges, and how many of them answers can use now (healthy, not drained).
+    public struct Pool: Codable, Sendable, Hashable {
+        public var pool: String
+        public var edges: Int
+        public var available: Int
+
+        public init(pool: String, edges: Int, available: Int) {
+            self.pool = pool
+            self.edges = edges
+            self.available = available
+        }
+    }
+
     /// A zone served and its SOA serial.
     public struct Zone: Codable, Sendable, Hashable {
         public var zone: String
@@ -745,6 +758,8 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public var dnssec: DNSSEC?
     /// The zones served, in the order they were loaded.
     public var zones: [Zone]
+    /// In configuration order.
+    public var pools: [Pool]
     /// `nil` where the kernel does not say (no /proc).
     public var process: Process?
 
@@ -777,8 +792,9 @@ public struct StatsReply: Codable, Sendable, Hashable {
         answersByPool: [String: UInt64] = [:], answersByEdge: [String: UInt64] = [:], edges: [Edge] = [],
         responseTime: Histogram = .init(bucketsSeconds: [], counts: [0], sum: 0), reloads: Reloads = .init(),
         rateLimit: RateLimit = .init(), tcpConnections: TCPConnections = .init(), fleet: FleetConnection? = nil,
-        dnssec: DNSSEC? = nil, zones: [Zone] = [], process: Process? = nil
+        dnssec: DNSSEC? = nil, zones: [Zone] = [], pools: [Pool] = [], process: Process? = nil
     ) {
+        self.pools = pools
         self.fleet = fleet
         self.dnssec = dnssec
         self.zones = zones

@@ -164,6 +164,10 @@ extension ServerController: ControlBackend {
                               refused: UInt64(counters.tcpRefused), evicted: UInt64(counters.tcpEvicted)),
                           fleet: await fleet?.connection, dnssec: dnssecStats(counters),
                           zones: loaded.zones.map { StatsReply.Zone(zone: $0.origin.description, serial: $0.serial) },
+                          pools: configuration.orderedPools.map { pool in
+                              StatsReply.Pool(pool: pool.name, edges: pool.edges.count,
+                                              available: pool.edges.filter { name in reports.contains { $0.edge == name && $0.routable } }.count)
+                          },
                           process: sampleProcess())
     }
 

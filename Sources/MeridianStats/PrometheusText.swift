@@ -24,6 +24,7 @@ public enum PrometheusText {
         "meridian_rrl_limited_total", "meridian_fleet_connected", "meridian_fleet_disconnected_since_seconds",
         "meridian_dnssec_signed_answers_total", "meridian_dnssec_signatures_made_total", "meridian_dnssec_signatures_expire_seconds",
         "meridian_config_last_reload_successful", "meridian_config_last_reload_success_timestamp_seconds", "meridian_zone_serial",
+        "meridian_pool_edges", "meridian_pool_edges_available",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
         "process_max_fds", "process_start_time_seconds",
     ]
@@ -124,6 +125,10 @@ public enum PrometheusText {
         out.sample("meridian_config_last_reload_success_timestamp_seconds", [], stats.reloads.lastSuccessAt)
         out.family("meridian_zone_serial", .gauge, "The SOA serial of each zone served.")
         for zone in stats.zones { out.sample("meridian_zone_serial", [("zone", zone.zone)], UInt64(zone.serial)) }
+        out.family("meridian_pool_edges", .gauge, "The edges a pool may answer with.")
+        for pool in stats.pools { out.sample("meridian_pool_edges", [("pool", pool.pool)], UInt64(pool.edges)) }
+        out.family("meridian_pool_edges_available", .gauge, "The edges of a pool answers can use now: healthy and not drained.")
+        for pool in stats.pools { out.sample("meridian_pool_edges_available", [("pool", pool.pool)], UInt64(pool.available)) }
 
         out.family("meridian_rrl_responses_total", .counter,
                    "UDP responses over their rate limit, by what was sent instead: an empty TC=1 answer (slipped) or nothing (dropped).")

@@ -900,6 +900,8 @@ class StatsPortTest(OperationsCase):
         self.assertEqual(value(final, "meridian_reloads_total", result="ok") - value(before, "meridian_reloads_total", result="ok"), 1)
         self.assertEqual(value(final, "meridian_reloads_total", result="failed") - value(before, "meridian_reloads_total", result="failed"), 1)
         self.assertEqual(sample(final, "meridian_edge_drained", edge="iad1"), 1)
+        self.assertEqual(sample(final, "meridian_pool_edges_available", pool="edges"),
+                         sample(after, "meridian_pool_edges_available", pool="edges") - 1, "iad1 drained")
         self.assertEqual(sample(final, "meridian_config_last_reload_successful"), 1)
         self.assertEqual(sample(final, "meridian_zone_serial", zone=ORIGIN), 2)
 

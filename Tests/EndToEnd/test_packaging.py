@@ -2,7 +2,10 @@
 the unit relies on (a NOTIFY_SOCKET this test listens on), and `make install`'s layout with
 man pages that render without warnings."""
 
+import http.client
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -11,7 +14,7 @@ import time
 import unittest
 import uuid
 
-from harness import DNSCTL_BIN, MERIDIAN_BIN, REPO, E2ECase, Meridian, make_tempdir, query, run_dnsctl
+from harness import DNSCTL_BIN, MERIDIAN_BIN, REPO, E2ECase, Meridian, free_port, make_tempdir, query, run_dnsctl
 
 UNIT = os.path.join(REPO, "contrib", "systemd", "meridian.service")
 ZONE = """$ORIGIN notify.test.
@@ -152,6 +155,61 @@ class MakeInstallTest(E2ECase):
         self.assertEqual(again.returncode, 0, again.stderr[-3000:])
         with open(example) as f:
             self.assertIn("# edited by the operator", f.read())
+
+
+class MonitoringFilesTest(E2ECase):
+    """contrib/prometheus/alerts.yml and contrib/grafana/meridian.json: valid, and every
+    metric they name is one the server exports."""
+
+    PROMETHEUS = os.path.join(REPO, "contrib", "prometheus")
+    GRAFANA = os.path.join(REPO, "contrib", "grafana", "meridian.json")
+    NAME = re.compile(r"\b((?:meridian|process)_[a-z0-9_]+)\b")
+
+    def exported_families(self):
+        port = free_port()
+        server = Meridian(self, {"notify.test.": ZONE + "api 30 IN DYNA web\n"}, extra_config=(
+            'stats:\n  listen: "127.0.0.1:%d"\n'
+            "edges:\n  fra1: {location: [50.1, 8.7], addresses: [\"192.0.2.10\"]}\n"
+            "pools:\n  web: {edges: [fra1], policy: nearest}\n") % port).start(self)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/metrics")
+        body = conn.getresponse().read().decode()
+        conn.close()
+        server.stop()
+        return {line.split()[2] for line in body.splitlines() if line.startswith("# TYPE ")}
+
+    def assertExported(self, expressions, families, where):
+        self.assertTrue(expressions, where)
+        for expression in expressions:
+            for name in self.NAME.findall(expression):
+                base = re.sub(r"_(bucket|sum|count)$", "", name)
+                self.assertTrue(name in families or base in families,
+                                "%s names %s, which the server does not export" % (where, name))
+
+    def test_rules_check_and_fire_as_tested(self):
+        promtool = shutil.which("promtool")
+        self.assertIsNotNone(promtool, "promtool (Debian package prometheus) is needed")
+        for args in (["check", "rules", "alerts.yml"], ["test", "rules", "alerts_test.yml"]):
+            result = subprocess.run([promtool] + args, cwd=self.PROMETHEUS, capture_output=True, text=True, timeout=60)
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def test_rules_and_dashboard_name_exported_metrics(self):
+        families = self.exported_families()
+        self.assertIn("meridian_edge_up", families)
+        with open(os.path.join(self.PROMETHEUS, "alerts.yml")) as f:
+            rules = f.read()
+        # Each rule's expression: everything from `expr:` to its `for:` (one line, or a block).
+        expressions = re.findall(r"expr:(.*?)\n\s+for:", rules, re.S)
+        self.assertEqual(len(expressions), rules.count("- alert:"))
+        self.assertExported(expressions, families, "alerts.yml")
+
+        with open(self.GRAFANA) as f:
+            dashboard = json.load(f)
+        targets = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+        self.assertGreaterEqual(len(dashboard["panels"]), 8)
+        self.assertExported(targets, families, "meridian.json")
+        for panel in dashboard["panels"]:
+            self.assertEqual(panel["datasource"]["uid"], "${datasource}", panel["title"])
 
 
 if __name__ == "__main__":

@@ -206,6 +206,8 @@ enum ExternalParser {
             #expect(reader.value("meridian_config_last_reload_successful") == 0)
             #expect(reader.value("meridian_config_last_reload_success_timestamp_seconds") == 1_764_000_100)
             #expect(reader.value("meridian_zone_serial", ["zone": "inference.example."]) == 2026112501)
+            #expect(reader.value("meridian_pool_edges", ["pool": "inference"]) == 4)
+            #expect(reader.value("meridian_pool_edges_available", ["pool": "inference"]) == 2)
             #expect(reader.value("process_cpu_seconds_total") == 12.5)
             #expect(reader.value("process_resident_memory_bytes") == 44_000_000)
             #expect(reader.value("process_open_fds") == 40)

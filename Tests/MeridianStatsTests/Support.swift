@@ -63,6 +63,7 @@ struct FakeBackend: ControlBackend {
             reloads: .init(ok: 3, failed: 1, lastSucceeded: false, lastSuccessAt: 1_764_000_100),
             rateLimit: .init(limitedByClass: ["large": 30, "nxdomain": 4], slipped: 17, dropped: 17),
             zones: [.init(zone: "inference.example.", serial: 2026112501)],
+            pools: [.init(pool: "inference", edges: 4, available: 2)],
             process: .init(cpuSeconds: 12.5, residentBytes: 44_000_000, virtualBytes: 900_000_000, openFileDescriptors: 40,
                            maxFileDescriptors: 65536))
     }
