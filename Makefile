@@ -48,11 +48,11 @@ build: deps
 data/GeoLite2-City.mmdb:
 	scripts/fetch-sample-geoip $@
 
-# The demo edges' health endpoints run beside the server and stop with it.
+# The demo edges' health endpoints run beside the server and stop with it; once it answers,
+# scripts/run-demo says where to look.
 run: release data/GeoLite2-City.mmdb
 	@mkdir -p run
-	@scripts/demo-edges serve & demo=$$!; trap 'kill $$demo 2>/dev/null' EXIT INT TERM; \
-		.build/release/meridian --config $(CONFIG)
+	@scripts/run-demo $(CONFIG)
 
 test: release test-deps
 	swift build -c release --build-tests $(SWIFT_BUILD_FLAGS)

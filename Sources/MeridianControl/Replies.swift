@@ -143,13 +143,19 @@ public struct StatusReply: Codable, Sendable, Hashable {
     public var geoip: GeoIP?
     /// `nil` when the server is not part of a fleet.
     public var fleet: FleetConnection?
+    /// The DNS addresses served (`dns.listen`), as `HOST:PORT` with IPv6 in brackets.
+    public var listen: [String]
+    /// The stats port's address, when there is one.
+    public var stats: String?
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, zones: [Zone] = [],
         queriesPerSecond: Double = 0, queriesTotal: UInt64 = 0, lastReload: LastReload? = nil, geoip: GeoIP? = nil,
-        fleet: FleetConnection? = nil
+        fleet: FleetConnection? = nil, listen: [String] = [], stats: String? = nil
     ) {
         self.fleet = fleet
+        self.listen = listen
+        self.stats = stats
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.startedAt = startedAt

@@ -8,6 +8,7 @@ import Darwin
 import Atomics
 import Logging
 import MeridianConfig
+import MeridianControl
 
 /// The server's log on standard error, one line per event, as `log.level` and `log.format`
 /// say; both follow reloads.
@@ -133,24 +134,8 @@ public final class LogOutput: Sendable {
         }
     }
 
-    /// `text` as a JSON string literal (RFC 8259: quote, backslash and control characters escaped).
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// `text` as a JSON string literal, by the encoder of every other JSON the server writes.
+    static func jsonString(_ text: String) -> String { ControlJSON.encode(text) }
 
     /// UTC with milliseconds: `2026-12-03T11:52:33.120Z`.
     static func timestamp() -> String {

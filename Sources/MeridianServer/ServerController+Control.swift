@@ -41,7 +41,8 @@ extension ServerController: ControlBackend {
             lastReload: lastReload.map { StatusReply.LastReload(at: $0.at, ok: $0.ok, summary: $0.summary) },
             geoip: loaded.geo.map { StatusReply.GeoIP(path: $0.path, type: $0.summary.databaseType, nodes: $0.summary.nodes,
                                                locations: $0.summary.locations, buildEpoch: $0.summary.buildEpoch) },
-            fleet: await fleet?.connection)
+            fleet: await fleet?.connection, listen: configuration.dns.listen.map(\.description),
+            stats: configuration.stats.map { "\($0.listen)" })
     }
 
     public func fleet() async -> Result<FleetReply, ControlFailure> {

@@ -18,6 +18,10 @@ struct Status: ParsableCommand {
         var lines: [String] = []
         let uptime = ReadableText.duration(status.uptimeSeconds, padded: true, placeholder: "-")
         lines.append("meridian \(status.version), up \(uptime) (since \(Format.dateTime(status.startedAt)))")
+        if !status.listen.isEmpty {
+            lines.append("listening    \(status.listen.joined(separator: ", "))"
+                + (status.stats.map { "; stats http://\($0)/" } ?? ""))
+        }
         lines.append("queries      \(ReadableText.grouped(status.queriesTotal)) total, \(ReadableText.decimal(status.queriesPerSecond, places: 1))/s")
         if let reload = status.lastReload {
             lines.append("last reload  \(reload.ok ? "ok" : "FAILED") at \(Format.time(reload.at)): \(reload.summary)")

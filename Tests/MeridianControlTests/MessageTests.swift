@@ -64,9 +64,9 @@ import Testing
 
     @Test func statusJSONLeavesAbsentPartsOut() throws {
         let status = StatusReply(version: "1.0", uptimeSeconds: 1.5, startedAt: 1_764_000_000,
-                                 zones: [.init(name: "a.example.", serial: 7, records: 3)])
+                                 zones: [.init(name: "a.example.", serial: 7, records: 3)], listen: ["127.0.0.1:53"])
         let json = ControlJSON.encode(status)
-        #expect(json == #"{"queriesPerSecond":0,"queriesTotal":0,"startedAt":1764000000,"uptimeSeconds":1.5,"version":"1.0","zones":[{"name":"a.example.","records":3,"serial":7}]}"#)
+        #expect(json == #"{"listen":["127.0.0.1:53"],"queriesPerSecond":0,"queriesTotal":0,"startedAt":1764000000,"uptimeSeconds":1.5,"version":"1.0","zones":[{"name":"a.example.","records":3,"serial":7}]}"#)
         #expect(try ControlJSON.decoder().decode(StatusReply.self, from: Data(json.utf8)) == status)
     }
 
