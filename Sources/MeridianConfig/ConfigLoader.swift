@@ -23,6 +23,21 @@ extension MeridianConfiguration {
         return try parse(yaml: text, file: path, pathsRelativeTo: base)
     }
 
+    /// The configuration at `path` as far as it could be read, with every problem found; for
+    /// `dnsctl check`, which goes on to check the zones and database of a file with mistakes.
+    /// The configuration is `nil` when the file cannot be read or is not YAML.
+    public static func readReportingProblems(path: String) -> (configuration: MeridianConfiguration?, problems: [ConfigError]) {
+        let text: String
+        do throws(ValueError) {
+            text = try readUTF8File(path)
+        } catch {
+            return (nil, [ConfigError(file: path, line: 0, column: 0, keyPath: "", message: error.message)])
+        }
+        var reader = ConfigReader(file: path)
+        let configuration = reader.read(text)
+        return (configuration, reader.errorsInFileOrder)
+    }
+
     /// Validates configuration text; `file` names it in errors and becomes ``sourceFile``,
     /// and relative paths are taken from its directory unless `pathsRelativeTo` says otherwise.
     public static func parse(yaml: String, file: String, pathsRelativeTo base: String? = nil) throws(ConfigErrors) -> MeridianConfiguration {

@@ -43,6 +43,36 @@ public enum ServerLoader {
         }
     }
 
+    /// What `dnsctl check` reports: every problem of the configuration at `path` and, when it
+    /// has some, those of the zones and the GeoIP database it names as far as it could be
+    /// read, so that one run lists everything to fix.
+    public static func check(configPath: String) throws(LoadFailure) -> LoadedServer {
+        let (read, problems) = MeridianConfiguration.readReportingProblems(path: configPath)
+        var lines = problems.map(\.description)
+        func add(_ more: [String]) {
+            for line in more where !lines.contains(line) { lines.append(line) }
+        }
+        guard var configuration = read else { throw LoadFailure(lines: lines) }
+        // A database the file does not name is one problem, already reported.
+        if configuration.geoip?.database.isEmpty == true { configuration.geoip = nil }
+        do throws(LoadFailure) {
+            let loaded = try load(configuration)
+            if lines.isEmpty { return loaded }
+        } catch {
+            add(error.lines)
+            // A database that does not load stops a load before the zones: check them without it.
+            if configuration.geoip != nil {
+                configuration.geoip = nil
+                do throws(LoadFailure) {
+                    _ = try load(configuration)
+                } catch {
+                    add(error.lines)
+                }
+            }
+        }
+        throw LoadFailure(lines: lines)
+    }
+
     /// The configuration at `path` and everything it names.
     public static func load(configPath: String, reusing previous: LoadedServer? = nil) throws(LoadFailure) -> LoadedServer {
         try load(configuration(path: configPath), reusing: previous)

@@ -22,7 +22,7 @@ struct Check: ParsableCommand {
         var zonesJSON: [String] = []
         var warnings: [String] = []
         do {
-            let loaded = try ServerLoader.load(configPath: path)
+            let loaded = try ServerLoader.check(configPath: path)
             warnings = loaded.warnings
             for zone in loaded.zones {
                 let signing = zone.signatures.map { ", signed with key \($0.signer.keyDescriptions.joined(separator: ", "))" } ?? ""

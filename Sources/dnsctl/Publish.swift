@@ -33,7 +33,7 @@ struct Publish: ParsableCommand {
         let path = global.configPath
         let loaded: LoadedServer
         do {
-            loaded = try ServerLoader.load(configPath: path)
+            loaded = try ServerLoader.check(configPath: path)
         } catch {
             try fail(error.lines + ["\(path): \(error.lines.count) error(s); nothing published"], code: 1)
         }

@@ -150,6 +150,24 @@ class DnsctlTest(harness.E2ECase):
         self.assertIsNotNone(m, "expected meridian.yaml:LINE: message\n" + out + err)
         self.assertEqual(int(m.group(1)), 3, out + err)
 
+    def test_check_reports_config_database_and_zone_problems_in_one_run(self):
+        # A mistake in the configuration does not hide those in the files it names.
+        bad_zone = GOOD_ZONE.replace("www     IN A    192.0.2.3", "www     IN A    192.0.2.333")
+        self.write(os.path.join(self.zones, "example.test.zone"), bad_zone)
+        config = self.config()
+        with open(config) as f:
+            text = f.read()
+        self.assertIn("udp_payload: 1232\n", text)
+        self.write(config, text.replace("udp_payload: 1232\n", "udp_payload: 100\n", 1)
+                   + "geoip:\n  database: %s\n" % os.path.join(self.dir, "missing.mmdb"))
+        code, out, err = self.dnsctl("check", "--config", config)
+        text = out + err
+        self.assertEqual(code, 1, text)
+        self.assertRegex(text, r"meridian\.yaml:\d+:\d+: dns\.udp_payload: 100 is outside")
+        self.assertRegex(text, r"missing\.mmdb:0: cannot read GeoIP database")
+        self.assertRegex(text, r"example\.test\.zone:10:\d+: ")
+        self.assertIn("3 error(s)", text)
+
     # ---- dump-zone ------------------------------------------------------------------------
 
     def test_dump_zone_prints_absolute_records(self):
