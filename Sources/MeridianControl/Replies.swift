@@ -594,9 +594,12 @@ public struct StatsReply: Codable, Sendable, Hashable {
         public var load: EdgesReply.Load?
         /// Dynamic answers moved away from the edge because it shed the client's network.
         public var shedAnswers: UInt64
+        /// How long its probes took; absent for an edge without checks.
+        public var probeDurations: Histogram?
 
         public init(name: String, state: EdgeState, drained: Bool = false, probeLatencySeconds: Double? = nil,
-                    transitions: UInt64 = 0, load: EdgesReply.Load? = nil, shedAnswers: UInt64 = 0) {
+                    transitions: UInt64 = 0, load: EdgesReply.Load? = nil, shedAnswers: UInt64 = 0, probeDurations: Histogram? = nil) {
+            self.probeDurations = probeDurations
             self.load = load
             self.shedAnswers = shedAnswers
             self.name = name

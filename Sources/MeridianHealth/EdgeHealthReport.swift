@@ -28,6 +28,8 @@ public struct EdgeHealthReport: Codable, Sendable, Equatable {
     /// When the state last changed (health or admin), if it has since start.
     public var lastTransitionTime: Double?
     public var probes: Int
+    /// How long its probes took, for an edge with a check.
+    public var probeDurations: ProbeDurations?
     /// How the fleet sees the edge; `nil` outside a fleet.
     public var fleet: FleetView?
     /// The fleet's drain of the edge, if drained fleet-wide.
@@ -94,8 +96,29 @@ public struct EdgeHealthReport: Codable, Sendable, Equatable {
         case transitions
         case lastTransitionTime = "last_transition_time"
         case probes
+        case probeDurations = "probe_durations"
         case fleet
         case fleetDrain = "fleet_drain"
         case drainedLocally = "drained_locally"
+    }
+}
+
+/// Probe durations counted into fixed buckets (per-bucket counts, the last one above every
+/// bound), for the `meridian_probe_duration_seconds` histogram.
+public struct ProbeDurations: Codable, Sendable, Equatable {
+    /// Upper bounds in seconds: a loopback probe takes under a millisecond, a distant one
+    /// tens of milliseconds, a hanging one its timeout.
+    public static let boundsSeconds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    public private(set) var counts = [UInt64](repeating: 0, count: ProbeDurations.boundsSeconds.count + 1)
+    public private(set) var sumSeconds = 0.0
+
+    public init() {}
+
+    mutating func record(_ duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let bucket = Self.boundsSeconds.firstIndex { seconds <= $0 } ?? Self.boundsSeconds.count
+        counts[bucket] += 1
+        sumSeconds += seconds
     }
 }

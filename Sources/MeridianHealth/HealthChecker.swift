@@ -55,6 +55,7 @@ public actor HealthChecker {
         var lastTransitionTime: Double?
         var transitions = 0
         var probes = 0
+        var durations = ProbeDurations()
         /// Results count only from the probe schedule with this id; 0 when none runs.
         var monitor: UInt64 = 0
         var probe: (any HealthProbe)?
@@ -355,6 +356,7 @@ public actor HealthChecker {
         let now = Date().timeIntervalSince1970
         var slot = slots[index]
         slot.probes += 1
+        slot.durations.record(result.latency)
         slot.last = result
         slot.lastTime = now
         let old = slot.health.state
@@ -626,6 +628,7 @@ public actor HealthChecker {
                 consecutivePasses: slot.health.consecutivePasses, consecutiveFailures: slot.health.consecutiveFailures,
                 transitions: slot.transitions, lastTransitionTime: slot.lastTransitionTime, probes: slot.probes)
             report.fleet = fleet
+            report.probeDurations = slot.check == nil ? nil : slot.durations
             report.fleetDrain = fleetDrains[slot.name]
             report.drainedLocally = drained.contains(slot.name)
             return report

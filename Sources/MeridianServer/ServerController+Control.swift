@@ -143,7 +143,10 @@ extension ServerController: ControlBackend {
             return StatsReply.Edge(name: edge.name, state: EdgeState(report?.state), drained: report?.adminState == .drained,
                                    probeLatencySeconds: report?.lastLatencyMs.map { $0 / 1000 },
                                    transitions: UInt64(report?.transitions ?? 0), load: loads[edge.name].map(Self.loadReply),
-                                   shedAnswers: UInt64(totals.shed[edge.name] ?? 0))
+                                   shedAnswers: UInt64(totals.shed[edge.name] ?? 0),
+                                   probeDurations: report?.probeDurations.map {
+                                       StatsReply.Histogram(bucketsSeconds: ProbeDurations.boundsSeconds, counts: $0.counts, sum: $0.sumSeconds)
+                                   })
         }
         let histogram = StatsReply.Histogram(bucketsSeconds: QueryCounters.responseBuckets, counts: counters.responseTimes.map { UInt64($0) },
                                              sum: Double(counters.responseNanoseconds) / 1e9)

@@ -19,7 +19,7 @@ public enum PrometheusText {
         "meridian_edge_up", "meridian_edge_drained", "meridian_edge_transitions_total", "meridian_probe_latency_seconds",
         "meridian_edge_load_shed_ratio", "meridian_edge_load_signal", "meridian_edge_load_feed_up",
         "meridian_edge_load_feed_failures_total", "meridian_answers_shed_total",
-        "meridian_response_seconds", "meridian_reloads_total",
+        "meridian_probe_duration_seconds", "meridian_response_seconds", "meridian_reloads_total",
         "meridian_rrl_responses_total", "meridian_tcp_connections", "meridian_tcp_connections_total",
         "meridian_rrl_limited_total", "meridian_fleet_connected", "meridian_fleet_disconnected_since_seconds",
         "meridian_dnssec_signed_answers_total", "meridian_dnssec_signatures_made_total", "meridian_dnssec_signatures_expire_seconds",
@@ -103,16 +103,13 @@ public enum PrometheusText {
         out.family("meridian_answers_shed_total", .counter, "Dynamic answers that went to another edge because this one shed the client's network.")
         for edge in stats.edges { out.sample("meridian_answers_shed_total", [("edge", edge.name)], edge.shedAnswers) }
 
-        let histogram = stats.responseTime
-        out.family("meridian_response_seconds", .histogram, "Time from receiving a DNS query to sending its response.")
-        let cumulative = histogram.cumulative
-        for (index, bound) in histogram.bucketsSeconds.enumerated() {
-            out.sample("meridian_response_seconds_bucket", [("le", format(bound))], cumulative[index])
+        out.family("meridian_probe_duration_seconds", .histogram, "How long the edge's health probes took.")
+        for edge in stats.edges {
+            if let durations = edge.probeDurations { out.histogram("meridian_probe_duration_seconds", [("edge", edge.name)], durations) }
         }
-        let total = cumulative.last ?? 0
-        out.sample("meridian_response_seconds_bucket", [("le", "+Inf")], total)
-        out.sample("meridian_response_seconds_sum", [], histogram.sum)
-        out.sample("meridian_response_seconds_count", [], total)
+
+        out.family("meridian_response_seconds", .histogram, "Time from receiving a DNS query to sending its response.")
+        out.histogram("meridian_response_seconds", [], stats.responseTime)
 
         out.family("meridian_reloads_total", .counter, "Reloads (dnsctl reload or SIGHUP), by result.")
         out.sample("meridian_reloads_total", [("result", "ok")], stats.reloads.ok)
@@ -222,6 +219,18 @@ public enum PrometheusText {
 
         mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
             line(name, labels, PrometheusText.format(value))
+        }
+
+        /// A histogram's cumulative `_bucket` series ending in `+Inf`, then `_sum` and `_count`.
+        mutating func histogram(_ name: String, _ labels: [(String, String)], _ histogram: StatsReply.Histogram) {
+            let cumulative = histogram.cumulative
+            for (index, bound) in histogram.bucketsSeconds.enumerated() {
+                sample(name + "_bucket", labels + [("le", PrometheusText.format(bound))], cumulative[index])
+            }
+            let total = cumulative.last ?? 0
+            sample(name + "_bucket", labels + [("le", "+Inf")], total)
+            sample(name + "_sum", labels, histogram.sum)
+            sample(name + "_count", labels, total)
         }
 
         private mutating func line(_ name: String, _ labels: [(String, String)], _ value: String) {

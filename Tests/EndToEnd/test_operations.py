@@ -877,6 +877,11 @@ class StatsPortTest(OperationsCase):
         self.assertIsNotNone(sample(after, "meridian_probe_latency_seconds", edge="fra1"))
         self.assertEqual(stats["answersByEdge"]["fra1"], value(after, "meridian_edge_answers_total", edge="fra1"))
 
+        # Probe durations per checked edge, as a histogram.
+        probes = sample(after, "meridian_probe_duration_seconds_count", edge="fra1")
+        self.assertGreaterEqual(probes, 1)
+        self.assertEqual(sample(after, "meridian_probe_duration_seconds_bucket", edge="fra1", le="+Inf"), probes)
+        self.assertGreater(sample(after, "meridian_probe_duration_seconds_sum", edge="fra1"), 0)
         # The process and the zones, as every exporter names them.
         self.assertEqual(sample(after, "meridian_zone_serial", zone=ORIGIN), 1)
         self.assertEqual(sample(after, "meridian_config_last_reload_successful"), 1)

@@ -63,14 +63,20 @@ struct ExpositionReader {
             if !seen.insert(key).inserted { problems.append("\(where_): duplicate series \(key)") }
             samples.append(sample)
         }
+        // Each series of a histogram (its labels but `le`): ascending bounds to +Inf,
+        // cumulative counts, +Inf equal to _count, a _sum. A family may have no series yet.
         for (family, type) in types where type == "histogram" {
-            let buckets = samples.filter { $0.name == family + "_bucket" }
-            let bounds = buckets.map { $0.labels["le"].flatMap { $0 == "+Inf" ? .infinity : Double($0) } ?? .nan }
-            if bounds != bounds.sorted() || bounds.last != .infinity { problems.append("\(family): bucket bounds \(bounds) not ascending to +Inf") }
-            let counts = buckets.map(\.value)
-            if counts != counts.sorted() { problems.append("\(family): bucket counts \(counts) not cumulative") }
-            if counts.last != value(family + "_count") { problems.append("\(family): +Inf bucket differs from _count") }
-            if value(family + "_sum") == nil { problems.append("\(family): no _sum") }
+            let series = Dictionary(grouping: samples.filter { $0.name == family + "_bucket" }) { bucket in
+                bucket.labels.filter { $0.key != "le" }
+            }
+            for (labels, buckets) in series {
+                let bounds = buckets.map { $0.labels["le"].flatMap { $0 == "+Inf" ? .infinity : Double($0) } ?? .nan }
+                if bounds != bounds.sorted() || bounds.last != .infinity { problems.append("\(family)\(labels): bucket bounds \(bounds) not ascending to +Inf") }
+                let counts = buckets.map(\.value)
+                if counts != counts.sorted() { problems.append("\(family)\(labels): bucket counts \(counts) not cumulative") }
+                if counts.last != value(family + "_count", labels) { problems.append("\(family)\(labels): +Inf bucket differs from _count") }
+                if value(family + "_sum", labels) == nil { problems.append("\(family)\(labels): no _sum") }
+            }
         }
     }
 
@@ -206,6 +212,11 @@ enum ExternalParser {
             #expect(reader.value("meridian_config_last_reload_successful") == 0)
             #expect(reader.value("meridian_config_last_reload_success_timestamp_seconds") == 1_764_000_100)
             #expect(reader.value("meridian_zone_serial", ["zone": "inference.example."]) == 2026112501)
+            #expect(reader.value("meridian_probe_duration_seconds_bucket", ["edge": "iad1", "le": "0.001"]) == 2)
+            #expect(reader.value("meridian_probe_duration_seconds_bucket", ["edge": "iad1", "le": "+Inf"]) == 3)
+            #expect(reader.value("meridian_probe_duration_seconds_count", ["edge": "iad1"]) == 3)
+            #expect(reader.value("meridian_probe_duration_seconds_sum", ["edge": "iad1"]) == 0.5)
+            #expect(reader.value("meridian_probe_duration_seconds_count", ["edge": "fra1"]) == nil)
             #expect(reader.value("meridian_pool_edges", ["pool": "inference"]) == 4)
             #expect(reader.value("meridian_pool_edges_available", ["pool": "inference"]) == 2)
             #expect(reader.value("process_cpu_seconds_total") == 12.5)

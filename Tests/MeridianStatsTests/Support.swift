@@ -57,7 +57,8 @@ struct FakeBackend: ControlBackend {
             answersByPool: ["inference": 900], answersByEdge: Dictionary(uniqueKeysWithValues: edgeNames.enumerated().map { ($1, UInt64(100 * ($0 + 1))) }),
             edges: edgeNames.enumerated().map { index, name in
                 StatsReply.Edge(name: name, state: index == 1 ? .down : index == 3 ? .unknown : .up, drained: index == 2,
-                                probeLatencySeconds: index == 0 ? nil : 0.0015, transitions: UInt64(index))
+                                probeLatencySeconds: index == 0 ? nil : 0.0015, transitions: UInt64(index),
+                                probeDurations: index == 1 ? .init(bucketsSeconds: [0.001, 0.01], counts: [2, 0, 1], sum: 0.5) : nil)
             },
             responseTime: .init(bucketsSeconds: [0.000002, 0.00001, 0.0001, 0.001, 0.01], counts: [10, 800, 600, 60, 15, 5], sum: 0.123),
             reloads: .init(ok: 3, failed: 1, lastSucceeded: false, lastSuccessAt: 1_764_000_100),
