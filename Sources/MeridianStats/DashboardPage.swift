@@ -157,7 +157,8 @@ extension Dashboard {
         if (m > 0) { return m + "m " + (s % 60) + "s"; }
         return (s % 60) + "s";
       }
-      function clock(epoch) { return new Date(epoch * 1000).toLocaleTimeString(); }
+      // The viewer's local time, with its zone named: "14:02:07 CET".
+      function clock(epoch) { return new Date(epoch * 1000).toLocaleTimeString([], { timeZoneName: "short" }); }
       function dateTime(epoch) { return new Date(epoch * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC"; }
       function health(row) { return row.admin === "drained" ? "drained" : row.state; }
       function replaceChildren(parent, children) {
