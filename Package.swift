@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(name: "MeridianRoutingTests", dependencies: ["MeridianRouting", "MeridianWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeridianGeoIPTests",
-            dependencies: ["MeridianGeoIP", "MeridianRouting", "MeridianWire", "CMaxMindDB"],
+            dependencies: ["MeridianGeoIP", "MeridianFiles", "MeridianRouting", "MeridianWire", "CMaxMindDB"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -159,7 +159,7 @@ let package = Package(
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianFleetTests", dependencies: ["MeridianFleet"], swiftSettings: swiftSettings),
-        .testTarget(name: "MeridianDNSSECTests", dependencies: ["MeridianDNSSEC", "MeridianWire", .product(name: "Crypto", package: "swift-crypto")],
+        .testTarget(name: "MeridianDNSSECTests", dependencies: ["MeridianDNSSEC", "MeridianFiles", "MeridianWire", .product(name: "Crypto", package: "swift-crypto")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "MeridianExpositionTests", dependencies: ["MeridianExposition"], exclude: ["Pages"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianControlTests", dependencies: ["MeridianControl", nioCore, nioPosix, logging], swiftSettings: swiftSettings),
@@ -170,7 +170,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeridianHealthTests",
-            dependencies: ["MeridianHealth", "MeridianConfig", "MeridianRouting", nioCore, nioPosix, logging,
+            dependencies: ["MeridianHealth", "MeridianConfig", "MeridianFiles", "MeridianRouting", nioCore, nioPosix, logging,
                            .product(name: "NIOHTTP1", package: "swift-nio"),
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl")],

@@ -360,19 +360,7 @@ private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) 
 }
 
 /// One problem with a key file, printed as `FILE:LINE: message` (line 0: the whole file).
-public struct KeyFileError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var message: String
-
-    public init(file: String, line: Int, message: String) {
-        self.file = file
-        self.line = line
-        self.message = message
-    }
-
-    public var description: String { "\(file):\(line): \(message)" }
-}
+public typealias KeyFileError = FileLineError
 
 /// Every problem found in a key directory, by file name: loading does not stop at the first.
 public struct KeyFileErrors: Error, Hashable, Sendable, CustomStringConvertible {

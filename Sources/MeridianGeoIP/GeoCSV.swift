@@ -234,19 +234,7 @@ public struct GeoCSVResult: Sendable {
 }
 
 /// A problem with one line, printed `FILE:LINE: message`.
-public struct GeoCSVError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var message: String
-
-    public init(file: String, line: Int, message: String) {
-        self.file = file
-        self.line = line
-        self.message = message
-    }
-
-    public var description: String { "\(file):\(line): \(message)" }
-}
+public typealias GeoCSVError = FileLineError
 
 /// Why text is not a network or address.
 public struct NetworkSyntaxError: Error, Hashable, Sendable, CustomStringConvertible {

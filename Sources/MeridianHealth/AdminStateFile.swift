@@ -46,20 +46,20 @@ public struct AdminStateFile: Sendable, Equatable {
             return ([], [:])
         } catch {
             if !FileManager.default.fileExists(atPath: path) { return ([], [:]) }
-            throw StateFileError(path: path, line: 0, message: "cannot read: \(Self.describe(error))")
+            throw StateFileError(file: path, line: 0, message: "cannot read: \(Self.describe(error))")
         }
         let contents: Contents
         do {
             contents = try JSONDecoder().decode(Contents.self, from: data)
         } catch let DecodingError.dataCorrupted(context) where context.codingPath.isEmpty {
-            throw StateFileError(path: path, line: Self.syntaxErrorLine(data), message: "not valid JSON")
+            throw StateFileError(file: path, line: Self.syntaxErrorLine(data), message: "not valid JSON")
         } catch {
             throw StateFileError(
-                path: path, line: 1,
+                file: path, line: 1,
                 message: "expected {\"drained\": [\"EDGE\", ...]}, a list of edge names")
         }
         if let bad = contents.drained.first(where: { $0.isEmpty || $0.contains(where: \.isNewline) }) {
-            throw StateFileError(path: path, line: 1, message: "\"\(bad)\" is not an edge name")
+            throw StateFileError(file: path, line: 1, message: "\"\(bad)\" is not an edge name")
         }
         return (Set(contents.drained), contents.fleetDrains ?? [:])
     }
@@ -70,7 +70,7 @@ public struct AdminStateFile: Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard var data = try? encoder.encode(Contents(drained: drained.sorted(), fleetDrains: fleet.isEmpty ? nil : fleet)) else {
-            throw StateFileError(path: path, line: 0, message: "cannot encode the admin state")
+            throw StateFileError(file: path, line: 0, message: "cannot encode the admin state")
         }
         data.append(0x0A)
         let file = URL(fileURLWithPath: path)
@@ -78,7 +78,7 @@ public struct AdminStateFile: Sendable, Equatable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw StateFileError(path: path, line: 0, message: "cannot create directory \(directory): \(Self.describe(error))")
+            throw StateFileError(file: path, line: 0, message: "cannot create directory \(directory): \(Self.describe(error))")
         }
         let temporary = "\(directory)/\(temporaryPrefix)\(getpid()).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -136,7 +136,7 @@ public struct AdminStateFile: Sendable, Equatable {
     }
 
     private func failure(_ what: String) -> StateFileError {
-        StateFileError(path: path, line: 0, message: "\(what): \(String(cString: strerror(errno)))")
+        StateFileError(file: path, line: 0, message: "\(what): \(String(cString: strerror(errno)))")
     }
 
     private static func describe(_ error: any Error) -> String {
@@ -162,18 +162,6 @@ public struct AdminStateFile: Sendable, Equatable {
     }
 }
 
-/// A problem with the admin state file, printed `FILE:LINE: message` like every other file
-/// error of Meridian; line 0 when the problem is not in the content (permissions, disk).
-public struct StateFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var line: Int
-    public var message: String
-
-    public init(path: String, line: Int, message: String) {
-        self.path = path
-        self.line = line
-        self.message = message
-    }
-
-    public var description: String { "\(path):\(line): \(message)" }
-}
+/// A problem with the admin state file; line 0 when the problem is not in the content
+/// (permissions, disk).
+public typealias StateFileError = FileLineError

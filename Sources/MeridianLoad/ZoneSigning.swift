@@ -1,6 +1,7 @@
 import MeridianAuthority
 import MeridianConfig
 import MeridianDNSSEC
+import MeridianFiles
 import MeridianRouting
 import MeridianWire
 import MeridianZoneFile

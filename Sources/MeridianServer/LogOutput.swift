@@ -76,8 +76,7 @@ public final class LogOutput: Sendable {
             : textLine(level: level, message: message, metadata: metadata)
         line += "\n"
         // One write per line: lines from several threads never interleave.
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { raw in
+        Array(line.utf8).withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let written = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)

@@ -31,10 +31,6 @@ from harness import (DNSCTL_BIN, DNSSEC_DSFROMKEY_BIN, MERIDIAN_BIN, NSD, STARTU
                      require_dnssec_tools, require_executable, rr_lines, run_delv, run_dig,
                      run_dnsctl, stop_process, wait_until, write_delv_anchor)
 
-# False until the server signs (the dnssec: section, dnsctl keygen); the classes below then
-# run instead of skipping.
-DNSSEC_BUILT = True
-
 ORIGIN = "dnssec.test."
 SECURE_CHILD = "secure.dnssec.test."
 INSECURE_CHILD = "insecure.dnssec.test."
@@ -253,9 +249,6 @@ class DNSSECCase(E2ECase):
 
     @classmethod
     def setUpClass(cls):
-        if not DNSSEC_BUILT:
-            raise unittest.SkipTest("the server does not sign yet (no dnssec: section, no dnsctl keygen); "
-                                    "these tests describe it")
         require_dnssec_tools("unbound", "unbound-control", "delv", "dnssec-keygen", "dnssec-signzone",
                              "dnssec-dsfromkey")
         require_executable(MERIDIAN_BIN, "meridian")

@@ -30,9 +30,6 @@ LEASE_BOUND = LEASE_TTL + 2.0                    # node killed -> its verdict no
 RECONNECT_BOUND = 10.0                           # etcd back -> every node connected again
 PARTITION = 30.0                                 # etcd down this long, nothing served changes
 
-# False until the server reads the fleet: section; the classes below then run instead of skipping.
-FLEET_BUILT = True
-
 NODES = ("n1", "n2", "n3")
 ORIGIN = "fleet.test."
 
@@ -123,8 +120,6 @@ class FleetCase(E2ECase):
 
     @classmethod
     def setUpClass(cls):
-        if not FLEET_BUILT:
-            raise unittest.SkipTest("the server does not read a fleet: section yet; these tests describe it")
         require_etcd()
         require_executable(MERIDIAN_BIN, "meridian")
         require_executable(DNSCTL_BIN, "dnsctl")
@@ -620,8 +615,6 @@ class FleetTLSTest(E2ECase):
     and keeps answering."""
 
     def test_client_certificates(self):
-        if not FLEET_BUILT:
-            self.skipTest("the server does not read a fleet: section yet")
         require_executable(MERIDIAN_BIN, "meridian")
         tls = EtcdTLS(self)
         etcd = EtcdCluster(self, size=1, tls=tls)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import MeridianDNSSEC
+import MeridianFiles
 import MeridianWire
 import Testing
 

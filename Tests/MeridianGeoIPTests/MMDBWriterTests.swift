@@ -1,5 +1,6 @@
 import CMaxMindDB
 import Foundation
+import MeridianFiles
 import MeridianGeoIP
 import Testing
 

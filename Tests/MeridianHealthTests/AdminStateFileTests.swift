@@ -1,4 +1,5 @@
 import Foundation
+import MeridianFiles
 import MeridianHealth
 import Testing
 
@@ -47,7 +48,7 @@ import Testing
     @Test func lineOfAJSONSyntaxError() throws {
         let path = try temporaryDirectory() + "/admin-state.json"
         try "{\n  \"drained\": [\n    \"fra1\",,\n  ]\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: StateFileError(path: path, line: 3, message: "not valid JSON")) {
+        #expect(throws: StateFileError(file: path, line: 3, message: "not valid JSON")) {
             try AdminStateFile(path: path).load()
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MeridianConfig
+import MeridianFiles
 import MeridianHealth
 import MeridianRouting
 import Testing
@@ -228,7 +229,7 @@ import Testing
         let directory = try temporaryDirectory()
         let stateFile = directory + "/admin-state.json"
         try "{\"drained\": [\"a\",\n\"b\" x]}".write(toFile: stateFile, atomically: true, encoding: .utf8)
-        #expect(throws: StateFileError(path: stateFile, line: 2, message: "not valid JSON")) {
+        #expect(throws: StateFileError(file: stateFile, line: 2, message: "not valid JSON")) {
             try makeChecker([edge("a", nil)], stateFile: stateFile)
         }
     }
@@ -256,7 +257,7 @@ import Testing
         let logs = LogCapture()
         let checker = try makeChecker([edge("a", nil)], stateFile: stateFile, damagedStateFile: .ignore, logs: logs)
         let problem = try #require(checker.stateFileProblem)
-        #expect(problem.path == stateFile)
+        #expect(problem.file == stateFile)
         #expect(problem.description.hasPrefix("\(stateFile):"))
         #expect(problem.message == "not valid JSON")
         #expect(await checker.currentTable.states == [[]])
@@ -267,7 +268,7 @@ import Testing
         await checker.shutdown()
 
         try "{\"drained\": \"a\"}".write(toFile: stateFile, atomically: true, encoding: .utf8)
-        #expect(throws: StateFileError(path: stateFile, line: 1, message: "expected {\"drained\": [\"EDGE\", ...]}, a list of edge names")) {
+        #expect(throws: StateFileError(file: stateFile, line: 1, message: "expected {\"drained\": [\"EDGE\", ...]}, a list of edge names")) {
             try AdminStateFile(path: stateFile).load()
         }
     }
