@@ -38,11 +38,16 @@ public struct ZoneKey: DNSSECSigner, Sendable {
     /// DNSKEY flags of a zone-signing key: zone key only.
     public static let zoneSigningFlags: UInt16 = 256
 
-    /// The key with `privateKey` as BIND stores it: the 32-octet private scalar for P-256,
-    /// the 32-octet seed for Ed25519.
+    /// The key with `privateKey` as BIND stores it: the private scalar for P-256, a big-endian
+    /// number of up to 32 octets (BIND writes it without leading zero octets, so about one
+    /// key in 256 has 31), and the 32-octet seed for Ed25519.
     public init(zone: DNSName, algorithm: DNSSECAlgorithm, flags: UInt16 = ZoneKey.keySigningFlags,
-                privateKey bytes: [UInt8]) throws(ZoneKeyError) {
-        guard bytes.count == 32 else { throw .privateKeyLength(bytes.count, expected: 32) }
+                privateKey written: [UInt8]) throws(ZoneKeyError) {
+        var bytes = written
+        if algorithm == .ecdsaP256SHA256, !bytes.isEmpty, bytes.count < 32 {
+            bytes = [UInt8](repeating: 0, count: 32 - bytes.count) + bytes
+        }
+        guard bytes.count == 32 else { throw .privateKeyLength(written.count, expected: 32) }
         let key: PrivateKey
         do {
             switch algorithm {

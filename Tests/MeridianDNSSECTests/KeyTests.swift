@@ -45,6 +45,21 @@ private let rfcExamples = [
         #expect(key.dsRecordText() == "\(example.zone) 3600 IN DS \(example.keyTag) \(example.algorithm.rawValue) 2 \(example.digest)")
     }
 
+    /// BIND writes a P-256 scalar without its leading zero octets: such a key loads as the
+    /// same key. An Ed25519 seed has no such form.
+    @Test func p256ScalarsWithoutLeadingZerosLoad() throws {
+        let zone = try DNSName(parsing: "example.net.")
+        var scalar: [UInt8] = []
+        repeat { scalar = Array(P256.Signing.PrivateKey().rawRepresentation) } while scalar[0] != 0
+        let full = try ZoneKey(zone: zone, algorithm: .ecdsaP256SHA256, privateKey: scalar)
+        let short = try ZoneKey(zone: zone, algorithm: .ecdsaP256SHA256, privateKey: Array(scalar.drop { $0 == 0 }))
+        #expect(short.publicKey == full.publicKey)
+        #expect(short.keyTag == full.keyTag)
+        #expect(throws: ZoneKeyError.privateKeyLength(31, expected: 32)) {
+            try ZoneKey(zone: zone, algorithm: .ed25519, privateKey: [UInt8](repeating: 7, count: 31))
+        }
+    }
+
     /// The owner name goes into the DS digest lowercased (RFC 4034 section 5.1.4).
     @Test func dsIgnoresOwnerCase() throws {
         let example = rfcExamples[0]
