@@ -385,6 +385,9 @@ public actor HealthChecker {
             reportOwnVerdicts()
             publishSoon()
             if !waiters.isEmpty, allChecked {
+                // Those waiting for the first results start answering next: the table with
+                // them must be published first, not on the loop's next turn.
+                publish(force: false)
                 let all = waiters
                 waiters.removeAll()
                 for (_, waiter) in all { waiter.resume(returning: true) }
