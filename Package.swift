@@ -99,6 +99,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // dnstap messages and Frame Streams control frames, encoded for the query log. Pure.
+        .target(name: "MeridianDnstap", swiftSettings: swiftSettings),
+
         // recvmmsg/sendmmsg for the UDP workers.
         .target(name: "CMeridianIO"),
 
@@ -107,7 +110,7 @@ let package = Package(
             name: "MeridianServer",
             dependencies: ["MeridianWire", "MeridianAuthority", "MeridianZoneFile", "MeridianConfig", "MeridianRouting", "MeridianLoad",
                            "CMeridianIO", "MeridianHealth", "MeridianFleet", "MeridianControl", "MeridianStats", "MeridianFiles",
-                           nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
+                           "MeridianDnstap", nioCore, nioPosix, nioExtras, logging, lifecycle, atomics,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
@@ -154,10 +157,11 @@ let package = Package(
         .testTarget(
             name: "MeridianServerTests",
             dependencies: ["MeridianServer", "MeridianLoad", "MeridianAuthority", "MeridianRouting", "MeridianWire", "CMallocCounter",
-                           lifecycle, logging, nioCore, nioPosix],
+                           "MeridianConfig", "MeridianDnstap", "MeridianFiles", lifecycle, logging, nioCore, nioPosix],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeridianConfigTests", dependencies: ["MeridianConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeridianDnstapTests", dependencies: ["MeridianDnstap"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianFleetTests", dependencies: ["MeridianFleet"], swiftSettings: swiftSettings),
         .testTarget(name: "MeridianDNSSECTests", dependencies: ["MeridianDNSSEC", "MeridianFiles", "MeridianWire", .product(name: "Crypto", package: "swift-crypto")],
                     swiftSettings: swiftSettings),

@@ -58,9 +58,10 @@ class Setup:
 
 
 def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory="meridian", load_feeds=None,
-             etcd=None, keys_directory=None):
+             etcd=None, keys_directory=None, dnstap=None, stats_port=None):
     """`load_feeds`: edge name -> metrics URL, for edges that read a load feed. `etcd`: a
-    client URL; the server is then a fleet node connected to it."""
+    client URL; the server is then a fleet node connected to it. `dnstap`: a file the query
+    log is written to, every query and answer."""
     d = os.path.join(work, "meridian-1m" if zone1m_dir else directory)
     zones = zone1m_dir or os.path.join(d, "zones")
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
@@ -85,6 +86,10 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory
         y += ["rrl:", f"  rate: {int(rrl_rate)}"]
     if keys_directory:
         y += ["dnssec:", f'  keys_directory: "{keys_directory}"']
+    if dnstap:
+        y += ["log:", "  dnstap:", f'    file: "{dnstap}"']
+    if stats_port:
+        y += ["stats:", f'  listen: "127.0.0.1:{stats_port}"']
     if etcd:
         y += ["fleet:", "  node: bench", f'  etcd: ["{etcd}"]', "  prefix: /meridian-bench/", "  lease_ttl: 10s"]
     if not zone1m_dir:

@@ -328,11 +328,16 @@ private struct ConfigReader {
     mutating func readSocketPath(_ entry: Entry?) -> String {
         let (written, node) = readPathAndNode(entry, section: "control", key: "socket")
         let socket = resolved(written ?? ControlSettings.defaultSocket)
-        // sockaddr_un.sun_path holds 108 bytes on Linux and 104 on macOS, with the final NUL.
-        if socket.utf8.count > 103 {
-            fail("the path is \(socket.utf8.count) bytes long; a Unix socket path may have at most 103", at: node, "control.socket")
-        }
+        checkSocketPathLength(socket, at: node, "control.socket")
         return socket
+    }
+
+    /// Fails a socket path longer than every platform's `sockaddr_un.sun_path` holds (108
+    /// bytes on Linux and 104 on macOS, with the final NUL).
+    mutating func checkSocketPathLength(_ socket: String, at node: Node?, _ path: String) {
+        if socket.utf8.count > 103 {
+            fail("the path is \(socket.utf8.count) bytes long; a Unix socket path may have at most 103", at: node, path)
+        }
     }
 
     /// `control.socket` read as ``read(_:)`` reads it, ignoring every other section.
@@ -495,12 +500,49 @@ private struct ConfigReader {
 
     mutating func readLog(_ entry: Entry?) -> LogSettings {
         var settings = LogSettings()
-        guard let entry, !entry.value.isNull, let fields = mapping(entry.value, "log", keys: ["level", "format"]) else { return settings }
+        guard let entry, !entry.value.isNull, let fields = mapping(entry.value, "log", keys: ["level", "format", "dnstap"]) else {
+            return settings
+        }
         if let level = fields["level"] {
             settings.level = choice(level.value, "log.level", what: "log level") ?? settings.level
         }
         if let format = fields["format"] {
             settings.format = choice(format.value, "log.format", what: "log format") ?? settings.format
+        }
+        if let dnstap = fields["dnstap"], !dnstap.value.isNull {
+            settings.dnstap = readDnstap(dnstap)
+        }
+        return settings
+    }
+
+    mutating func readDnstap(_ entry: Entry) -> DnstapSettings? {
+        let path = "log.dnstap"
+        guard let fields = mapping(entry.value, path, keys: ["file", "socket", "queries", "responses", "sample", "identity"]) else {
+            return nil
+        }
+        let file = fields["file"].flatMap { nonEmptyText($0.value, child(path, "file")) }.map(resolved)
+        let socket = fields["socket"].flatMap { nonEmptyText($0.value, child(path, "socket")) }.map(resolved)
+        let destination: DnstapSettings.Destination
+        switch (file, socket) {
+        case (let file?, nil):
+            destination = .file(file)
+        case (nil, let socket?):
+            checkSocketPathLength(socket, at: fields["socket"]?.value, child(path, "socket"))
+            destination = .socket(socket)
+        case (.some, .some):
+            fail("give either file or socket, not both", at: entry.key, path)
+            return nil
+        case (nil, nil):
+            if fields["file"] == nil && fields["socket"] == nil { fail("needs file or socket: where the log goes", at: entry.key, path) }
+            return nil
+        }
+        var settings = DnstapSettings(destination: destination, sourceLine: (entry.key.mark?.line ?? 0))
+        if let queries = fields["queries"] { settings.queries = bool(queries.value, child(path, "queries")) ?? settings.queries }
+        if let responses = fields["responses"] { settings.responses = bool(responses.value, child(path, "responses")) ?? settings.responses }
+        if let sample = fields["sample"] { settings.sample = fraction(sample.value, child(path, "sample"), allowZero: false) ?? settings.sample }
+        if let identity = fields["identity"] { settings.identity = text(identity.value, child(path, "identity")) }
+        if !settings.queries && !settings.responses {
+            fail("queries and responses are both false: nothing would be logged (remove log.dnstap instead)", at: entry.key, path)
         }
         return settings
     }

@@ -81,10 +81,52 @@ public struct LogSettings: Sendable, Equatable {
 
     public var level: Level
     public var format: Format
+    /// The query log, when one is configured.
+    public var dnstap: DnstapSettings?
 
-    public init(level: Level = .info, format: Format = .text) {
+    public init(level: Level = .info, format: Format = .text, dnstap: DnstapSettings? = nil) {
         self.level = level
         self.format = format
+        self.dnstap = dnstap
+    }
+}
+
+/// `log.dnstap:`: queries and answers written in dnstap, to a file or a Frame Streams socket.
+public struct DnstapSettings: Sendable, Equatable {
+    public enum Destination: Sendable, Equatable, CustomStringConvertible {
+        /// A file, truncated when opened, as fstrm writers do; opened again when it was moved away.
+        case file(String)
+        /// A reader listening on a Unix stream socket (`fstrm_capture`, dnstap collectors).
+        case socket(String)
+
+        public var description: String {
+            switch self {
+            case .file(let path): "file \(path)"
+            case .socket(let path): "socket \(path)"
+            }
+        }
+    }
+
+    public var destination: Destination
+    /// Log AUTH_QUERY messages (the query as received).
+    public var queries: Bool
+    /// Log AUTH_RESPONSE messages (the answer as sent).
+    public var responses: Bool
+    /// The share of queries logged, above 0 up to 1; a query's answer is logged with it.
+    public var sample: Double
+    /// The `identity` of every message; nil for the fleet node's name or the host name.
+    public var identity: String?
+    /// Where `log.dnstap` is in the configuration file, for errors found when opening the destination.
+    public var sourceLine: Int
+
+    public init(destination: Destination, queries: Bool = true, responses: Bool = true, sample: Double = 1, identity: String? = nil,
+                sourceLine: Int = 0) {
+        self.destination = destination
+        self.queries = queries
+        self.responses = responses
+        self.sample = sample
+        self.identity = identity
+        self.sourceLine = sourceLine
     }
 }
 

@@ -771,6 +771,29 @@ public struct StatsReply: Codable, Sendable, Hashable {
     public var pools: [Pool]
     /// `nil` where the kernel does not say (no /proc).
     public var process: Process?
+    /// The dnstap query log; `nil` when none is configured.
+    public var queryLog: QueryLog? = nil
+
+    public struct QueryLog: Codable, Sendable, Hashable {
+        /// `file PATH` or `socket PATH`.
+        public var destination: String
+        /// The file is open, or the socket's reader accepted the stream.
+        public var connected: Bool
+        /// Messages written since start.
+        public var written: UInt64
+        /// Messages dropped because an answering thread's ring was full (the writer or its reader is slow).
+        public var droppedFull: UInt64
+        /// Messages dropped because there was nowhere to write them (no reader, a failing file).
+        public var droppedUnwritten: UInt64
+
+        public init(destination: String, connected: Bool, written: UInt64, droppedFull: UInt64, droppedUnwritten: UInt64) {
+            self.destination = destination
+            self.connected = connected
+            self.written = written
+            self.droppedFull = droppedFull
+            self.droppedUnwritten = droppedUnwritten
+        }
+    }
 
     public struct DNSSEC: Codable, Sendable, Hashable {
         public struct Zone: Codable, Sendable, Hashable {

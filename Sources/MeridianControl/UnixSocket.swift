@@ -12,10 +12,10 @@ package enum UnixSocket {
     /// The longest path `sockaddr_un` holds (without its terminating zero).
     static let maximumPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
-    static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+    package static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// A new stream socket, close-on-exec.
-    static func makeStreamSocket() -> Int32 {
+    package static func makeStreamSocket() -> Int32 {
         #if os(Linux)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         #else
@@ -68,7 +68,7 @@ package enum UnixSocket {
     }
 
     /// Connects `fd` to `path`; 0 or an errno value.
-    static func connect(_ fd: Int32, to path: String) -> Int32 {
+    package static func connect(_ fd: Int32, to path: String) -> Int32 {
         let result = withAddress(path) { address, length -> Int32 in
             #if canImport(Darwin)
             Darwin.connect(fd, address, length) == 0 ? 0 : errno
@@ -92,7 +92,7 @@ package enum UnixSocket {
     }
 
     /// Device and inode of the file at `path`, to recognise it later.
-    static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+    package static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         return (UInt64(info.st_dev), UInt64(info.st_ino))

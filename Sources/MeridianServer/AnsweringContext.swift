@@ -40,6 +40,11 @@ public final class AnsweringContext: @unchecked Sendable {
     private let rateLimits: RateLimitTable
     /// Responses this context limited so far, for slipping every `slip`-th one.
     private var limitedCount = 0
+    /// The query log, and this context's ring in it.
+    private let queryLog: QueryLog
+    private let queryLogRing: QueryLogRing
+    /// xorshift64 state for sampling the query log; never zero.
+    private var sampleState: UInt64
 
     /// Read by anyone, under its lock.
     private let shared: NIOLockedValueBox<SharedCounts>
@@ -48,8 +53,11 @@ public final class AnsweringContext: @unchecked Sendable {
     package static let shareInterval = 100_000_000
 
     init(name: String, owner: Owner, index: Int, publisher: SnapshotPublisher, generation: Int, snapshot: AuthoritySnapshot,
-         rateLimits: RateLimitTable) {
+         rateLimits: RateLimitTable, queryLog: QueryLog) {
         self.name = name
+        self.queryLog = queryLog
+        self.queryLogRing = queryLog.makeRing()
+        self.sampleState = UInt64.random(in: 1...UInt64.max)
         self.rateLimits = rateLimits
         self.owner = owner
         self.index = index
@@ -105,6 +113,33 @@ public final class AnsweringContext: @unchecked Sendable {
         }
         counters.rateLimitSlipped += 1
         return RateLimitSlip.truncate(outcome, response: response)
+    }
+
+    /// What the query log takes now: read once per UDP batch or TCP read.
+    @inline(__always)
+    var queryLogMode: QueryLog.Mode { queryLog.mode }
+
+    /// Copies one exchange to the query log when it is sampled: the query as received and
+    /// `response` as sent (empty when none was). A full ring drops it and counts the drop;
+    /// the answer never waits for the log.
+    @inline(__always)
+    func logExchange(_ mode: QueryLog.Mode, query: UnsafeRawBufferPointer, response: UnsafeRawBufferPointer, client: ClientAddress,
+                     port: UInt16, over transport: Transport, queryTime: Int64, responseTime: Int64) {
+        if mode.sampleThreshold != 0 {
+            sampleState ^= sampleState << 13
+            sampleState ^= sampleState >> 7
+            sampleState ^= sampleState << 17
+            guard sampleState >> 32 < mode.sampleThreshold else { return }
+        }
+        var flags: QueryLogRecord.Flags = transport == .tcp ? .tcp : []
+        if mode.queries { flags.insert(.query) }
+        if mode.responses && !response.isEmpty { flags.insert(.response) }
+        guard !flags.isEmpty && flags != .tcp else { return }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        if !queryLogRing.append(flags: flags, client: client, port: port, queryTime: queryTime, responseTime: responseTime,
+                                query: flags.contains(.query) ? query : empty, response: flags.contains(.response) ? response : empty) {
+            counters.queryLogDropped += (flags.contains(.query) ? 1 : 0) + (flags.contains(.response) ? 1 : 0)
+        }
     }
 
     /// Counts what happened to a TCP connection of this context's event loop.

@@ -18,6 +18,14 @@ func unixSeconds() -> UInt32 {
     return UInt32(truncatingIfNeeded: now.tv_sec)
 }
 
+/// Nanoseconds since the Unix epoch, for the query log's times.
+@inline(__always)
+func realtimeNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
 /// Seconds since the Unix epoch, for what operators read (start time, last reload).
 func wallClockSeconds() -> Double {
     var now = timespec()

@@ -111,7 +111,8 @@ final class DNSListeners: Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
-                        TCPQueryHandler(connections: connections, client: client, idleTimeout: idle, admission: admission))
+                        TCPQueryHandler(connections: connections, client: client, clientPort: UInt16(channel.remoteAddress?.port ?? 0),
+                                        idleTimeout: idle, admission: admission))
                 }
             }
             .withBoundSocket(fd)

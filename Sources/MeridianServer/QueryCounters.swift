@@ -39,6 +39,8 @@ public struct QueryCounters: Sendable {
     /// Answers with DNSSEC records, and signatures made for them when asked (cache misses).
     public var signedAnswers = 0
     public var signaturesMade = 0
+    /// Query log messages dropped because this thread's ring was full (the log's reader is slow).
+    public var queryLogDropped = 0
 
     public static let countedTypes: [RRType] = [.a, .aaaa, .ns, .cname, .soa, .ptr, .mx, .txt, .srv, .naptr, .caa, .ds,
                                                 .dnskey, RRType(64), RRType(65), .any]
@@ -130,6 +132,7 @@ public struct QueryCounters: Sendable {
         for index in rateLimited.indices { rateLimited[index] += other.rateLimited[index] }
         rateLimitSlipped += other.rateLimitSlipped
         rateLimitDropped += other.rateLimitDropped
+        queryLogDropped += other.queryLogDropped
         if edgeAnswers.count == other.edgeAnswers.count {
             for index in edgeAnswers.indices { edgeAnswers[index] += other.edgeAnswers[index] }
         }

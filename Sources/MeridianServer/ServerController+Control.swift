@@ -157,7 +157,7 @@ extension ServerController: ControlBackend {
         let rateLimit = StatsReply.RateLimit(limitedByClass: limitedByClass, slipped: UInt64(counters.rateLimitSlipped),
                                              dropped: UInt64(counters.rateLimitDropped))
         let now = wallClockSeconds()
-        return StatsReply(version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt, queries: queries,
+        var reply = StatsReply(version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt, queries: queries,
                           answersByPool: totals.pools.mapValues { UInt64($0) }, answersByEdge: totals.edges.mapValues { UInt64($0) },
                           edges: edges, responseTime: histogram,
                           reloads: StatsReply.Reloads(ok: UInt64(reloadCounts.ok), failed: UInt64(reloadCounts.failed),
@@ -173,6 +173,12 @@ extension ServerController: ControlBackend {
                                               available: pool.edges.filter { name in reports.contains { $0.edge == name && $0.routable } }.count)
                           },
                           process: sampleProcess())
+        reply.queryLog = publisher.queryLog.destination.map { destination in
+            StatsReply.QueryLog(destination: "\(destination.settings.destination)", connected: destination.connected,
+                                written: UInt64(publisher.queryLog.writtenCount), droppedFull: UInt64(counters.queryLogDropped),
+                                droppedUnwritten: UInt64(publisher.queryLog.unwrittenCount))
+        }
+        return reply
     }
 
     private func dnssecStats(_ counters: QueryCounters) -> StatsReply.DNSSEC? {

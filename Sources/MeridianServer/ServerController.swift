@@ -174,6 +174,12 @@ public actor ServerController: Service {
         do throws(LoadFailure) {
             let next = try ServerLoader.load(configPath: configPath, published: published, reusing: loaded)
             releaseFreeMemory()
+            do {
+                try await publisher.queryLog.configure(next.configuration.log.dnstap, identity: next.configuration.queryLogIdentity,
+                                                       configFile: configPath, logger: logger)
+            } catch {
+                throw LoadFailure(lines: ["\(error)"])
+            }
             let table = await health.update(edges: next.configuration.orderedEdges)
             let shed = await load.update(edges: next.configuration.orderedEdges)
             var notServed: PublishFailure?

@@ -21,6 +21,9 @@ public struct ServiceTree: Sendable {
     /// The control socket and the stats port share one small event loop group.
     private let controlGroup: MultiThreadedEventLoopGroup
     private let logger: Logger
+    private let publisher: SnapshotPublisher
+    private let configPath: String
+    private let configuration: MeridianConfiguration
 
     /// The server of `loaded`, answering on `sockets` (bound before anything else, one UDP
     /// socket per answering thread), with at most `descriptorLimit` open files. Fails when the admin state file cannot be read and
@@ -78,6 +81,16 @@ public struct ServiceTree: Sendable {
             controller: controller)
         self.controlGroup = controlGroup
         self.logger = logger
+        self.publisher = publisher
+        self.configPath = configPath
+        self.configuration = configuration
+    }
+
+    /// Opens the query log's destination, when one is configured, before any query is
+    /// answered; a file that cannot be written stops the start.
+    public func startQueryLog() async throws(FileLineError) {
+        try await publisher.queryLog.configure(configuration.log.dnstap, identity: configuration.queryLogIdentity,
+                                               configFile: configPath, logger: logger)
     }
 
     /// The one place the start order, and so the stop order, is written.
@@ -208,7 +221,14 @@ struct DNSService: Service {
         try? await gracefulShutdown()
         logger.info("shutting down")
         await listeners.shutdown()
+        // Every answer has been logged: the log ends with them.
+        await publisher.queryLog.stop()
     }
+}
+
+extension MeridianConfiguration {
+    /// The query log's default `identity`: the fleet node's name, else the host name.
+    var queryLogIdentity: String { fleet?.node ?? hostName() }
 }
 
 /// The stats port, when configured. A port it cannot bind is logged, not fatal: DNS matters more.

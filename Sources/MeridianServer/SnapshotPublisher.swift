@@ -45,6 +45,8 @@ public final class SnapshotPublisher: Sendable {
     private let state: NIOLockedValueBox<State>
     /// Response rate limiting's buckets: one table for every context, made once.
     private let rateLimits = RateLimitTable()
+    /// The dnstap query log every context copies its sampled exchanges to.
+    let queryLog = QueryLog()
     /// `State.generation`, readable without the lock: contexts compare it at every checkpoint.
     private let published = ManagedAtomic(0)
 
@@ -72,7 +74,8 @@ public final class SnapshotPublisher: Sendable {
     package func makeContext(name: String, owner: AnsweringContext.Owner) -> AnsweringContext {
         state.withLockedValue { state in
             let context = AnsweringContext(name: name, owner: owner, index: state.contexts.count, publisher: self,
-                                           generation: state.generation, snapshot: state.current, rateLimits: rateLimits)
+                                           generation: state.generation, snapshot: state.current, rateLimits: rateLimits,
+                                           queryLog: queryLog)
             state.contexts.append(context)
             state.acknowledged.append(state.generation)
             return context

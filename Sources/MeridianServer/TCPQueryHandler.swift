@@ -18,6 +18,7 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     private let admission: TCPAdmission
     private let loopConnections: LoopTCPConnections
     private let client: ClientAddress
+    private let clientPort: UInt16
     private var channel: (any Channel)?
     private var idleTask: Scheduled<Void>?
     /// When the last complete query was answered, or the connection opened (monotonic
@@ -34,10 +35,11 @@ final class TCPQueryHandler: ChannelDuplexHandler {
     private var partial: ByteBuffer?
 
     /// Serves one connection that `admission` admitted for `client`.
-    init(connections: LoopTCPConnections, client: ClientAddress, idleTimeout: TimeAmount, admission: TCPAdmission) {
+    init(connections: LoopTCPConnections, client: ClientAddress, clientPort: UInt16, idleTimeout: TimeAmount, admission: TCPAdmission) {
         self.answering = connections.answering
         self.loopConnections = connections
         self.client = client
+        self.clientPort = clientPort
         self.idleTimeout = idleTimeout
         self.admission = admission
     }
@@ -107,13 +109,22 @@ final class TCPQueryHandler: ChannelDuplexHandler {
             input = held
         }
         var responses: ByteBuffer?
+        let logging = answering.queryLogMode
         while let length = input.getInteger(at: input.readerIndex, as: UInt16.self), input.readableBytes >= 2 + Int(length) {
             input.moveReaderIndex(forwardBy: 2)
             let arrival = monotonicNanoseconds()
+            let arrivalTime = logging.isOn ? realtimeNanoseconds() : 0
             answering.readWallClock()
             let outcome = input.withUnsafeReadableBytes { bytes in
-                answering.answer(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(length)]), from: client, over: .tcp,
-                                 into: answering.output)
+                let query = UnsafeRawBufferPointer(rebasing: bytes[0..<Int(length)])
+                let outcome = answering.answer(query, from: client, over: .tcp, into: answering.output)
+                if logging.isOn {
+                    answering.logExchange(logging, query: query,
+                                          response: UnsafeRawBufferPointer(rebasing: answering.output[0..<outcome.length]),
+                                          client: client, port: clientPort, over: .tcp, queryTime: arrivalTime,
+                                          responseTime: realtimeNanoseconds())
+                }
+                return outcome
             }
             input.moveReaderIndex(forwardBy: Int(length))
             lastActivity = monotonicNanoseconds()

@@ -38,6 +38,8 @@ final class UDPWorker: @unchecked Sendable {
     private let sendVectors: UnsafeMutablePointer<iovec>
     private let receiveMessages: UnsafeMutablePointer<meridian_mmsghdr>
     private let sendMessages: UnsafeMutablePointer<meridian_mmsghdr>
+    /// Each received datagram's answer length (0: none sent), for the query log after the batch left.
+    private let answerLengths: UnsafeMutablePointer<Int>
 
     /// Serves `fd`, a UDP socket `DNSSockets` bound; the worker closes it when it stops.
     init(fd: Int32, context: AnsweringContext) {
@@ -53,6 +55,7 @@ final class UDPWorker: @unchecked Sendable {
         sendVectors = .allocate(capacity: batch)
         receiveMessages = .allocate(capacity: batch)
         sendMessages = .allocate(capacity: batch)
+        answerLengths = .allocate(capacity: batch)
         for index in 0..<batch {
             receiveVectors[index] = iovec(iov_base: receiveBuffers + index * Self.receiveSize, iov_len: Self.receiveSize)
         }
@@ -66,6 +69,7 @@ final class UDPWorker: @unchecked Sendable {
         sendVectors.deallocate()
         receiveMessages.deallocate()
         sendMessages.deallocate()
+        answerLengths.deallocate()
     }
 
     func start() {
@@ -101,11 +105,15 @@ final class UDPWorker: @unchecked Sendable {
             context.checkpoint()
             guard received > 0 else { continue }
             context.readWallClock()
+            let logging = context.queryLogMode
+            let arrivalTime = logging.isOn ? realtimeNanoseconds() : 0
             let replies = answer(count: Int(received), now: arrival)
-            // The kernel wrote the source address lengths; the rest of each entry is reused.
-            for index in 0..<Int(received) { receiveMessages[index].msg_hdr.msg_namelen = addressSize }
             send(replies)
             context.recordResponseTime(nanoseconds: monotonicNanoseconds() - arrival, answers: replies)
+            // After the answers left: logging adds nothing to their response time.
+            if logging.isOn { log(count: Int(received), logging, arrivalTime: arrivalTime) }
+            // The kernel wrote the source address lengths; the rest of each entry is reused.
+            for index in 0..<Int(received) { receiveMessages[index].msg_hdr.msg_namelen = addressSize }
         }
         context.shareCounters()
         close(fd)
@@ -123,6 +131,7 @@ final class UDPWorker: @unchecked Sendable {
             let output = UnsafeMutableRawBufferPointer(start: sendBuffers + index * Self.sendSize, count: Self.sendSize)
             let client = ClientAddress(socketAddress: UnsafeRawPointer(addresses + index))
             let outcome = context.answer(query, from: client, over: .udp, into: output, now: now)
+            answerLengths[index] = outcome.length
             guard outcome.length > 0 else { continue }
             sendVectors[replies] = iovec(iov_base: output.baseAddress, iov_len: outcome.length)
             sendMessages[replies] = meridian_mmsghdr(
@@ -134,6 +143,23 @@ final class UDPWorker: @unchecked Sendable {
             replies += 1
         }
         return replies
+    }
+
+    /// Copies the batch's queries and answers to the query log.
+    @inline(never)
+    private func log(count: Int, _ mode: QueryLog.Mode, arrivalTime: Int64) {
+        let departure = realtimeNanoseconds()
+        for index in 0..<count {
+            let source = UnsafeRawPointer(addresses + index)
+            // sin_port and sin6_port are both at offset 2, in network order.
+            let port = UInt16(bigEndian: source.load(fromByteOffset: 2, as: UInt16.self))
+            context.logExchange(mode,
+                                query: UnsafeRawBufferPointer(start: receiveBuffers + index * Self.receiveSize,
+                                                              count: Int(receiveMessages[index].msg_len)),
+                                response: UnsafeRawBufferPointer(start: sendBuffers + index * Self.sendSize, count: answerLengths[index]),
+                                client: ClientAddress(socketAddress: source), port: port, over: .udp, queryTime: arrivalTime,
+                                responseTime: departure)
+        }
     }
 
     @inline(__always)

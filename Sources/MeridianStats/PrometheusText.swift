@@ -25,6 +25,7 @@ public enum PrometheusText {
         "meridian_dnssec_signed_answers_total", "meridian_dnssec_signatures_made_total", "meridian_dnssec_signatures_expire_seconds",
         "meridian_config_last_reload_successful", "meridian_config_last_reload_success_timestamp_seconds", "meridian_zone_serial",
         "meridian_pool_edges", "meridian_pool_edges_available",
+        "meridian_dnstap_messages_total", "meridian_dnstap_dropped_total", "meridian_dnstap_connected",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds",
         "process_max_fds", "process_start_time_seconds",
     ]
@@ -161,6 +162,17 @@ public enum PrometheusText {
             for zone in dnssec.zones {
                 out.sample("meridian_dnssec_signatures_expire_seconds", [("zone", zone.zone)], zone.signaturesExpire)
             }
+        }
+
+        out.family("meridian_dnstap_messages_total", .counter, "dnstap query log messages written.")
+        out.family("meridian_dnstap_dropped_total", .counter,
+                   "dnstap query log messages dropped, by reason: full (the writer or its reader fell behind), unwritten (no reader, or the file failed).")
+        out.family("meridian_dnstap_connected", .gauge, "1 while the query log's file is open or its socket reader accepted the stream.")
+        if let queryLog = stats.queryLog {
+            out.sample("meridian_dnstap_messages_total", [], queryLog.written)
+            out.sample("meridian_dnstap_dropped_total", [("reason", "full")], queryLog.droppedFull)
+            out.sample("meridian_dnstap_dropped_total", [("reason", "unwritten")], queryLog.droppedUnwritten)
+            out.sample("meridian_dnstap_connected", [], queryLog.connected ? UInt64(1) : 0)
         }
 
         // The names every Prometheus client library uses, so standard dashboards work.

@@ -110,6 +110,13 @@ do {
     exit(1)
 }
 do {
+    try await services.startQueryLog()
+} catch {
+    printError("\(error)")
+    printError("meridian: not started")
+    exit(1)
+}
+do {
     try await services.run()
 } catch {
     logger.error("meridian failed: \(error)")
