@@ -15,7 +15,7 @@ DESTDIR ?=
 DEBIAN_PACKAGES := libmaxminddb-dev mmdb-bin dnsutils knot-dnsutils nsd python3 python3-pip openssl curl
 # Only the tests need these: a reference Prometheus parser, a browser for the dashboard and
 # DNSSEC validators (Unbound, BIND's delv) with BIND's signing tools.
-TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils bind9-dnsutils unbound prometheus etcd-server etcd-client libfaketime systemd man-db groff-base procps
+TEST_PACKAGES := chromium python3-prometheus-client gcc knot knot-dnssecutils bind9-utils bind9-dnsutils unbound prometheus etcd-server etcd-client libfaketime systemd man-db groff-base procps dnstap-ldns fstrm-bin
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEBIAN_PACKAGES)"
