@@ -178,7 +178,9 @@ public final class StatsServer: Sendable {
             async let status = backend.status()
             async let edges = backend.edges()
             async let stats = backend.stats()
-            let page = Dashboard.render(status: await status, edges: await edges, stats: await stats, now: wallClockSeconds())
+            async let history = backend.history(seconds: HistoryReply.maximumSeconds)
+            let page = Dashboard.render(status: await status, edges: await edges, stats: await stats, history: await history,
+                                        now: wallClockSeconds())
             try await send(.ok, Dashboard.contentType, page, extra: [("Content-Security-Policy", contentSecurityPolicy)])
         case "/metrics":
             try await send(.ok, PrometheusText.contentType, PrometheusText.render(await backend.stats()))

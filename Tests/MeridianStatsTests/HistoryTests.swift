@@ -124,7 +124,30 @@ struct TrafficHistoryTests {
     }
 }
 
-/// `/api/v1/history` over real HTTP.
+/// The health timeline walks back from each edge's state now.
+struct HealthTimelineTests {
+    @Test func segmentsWalkBackFromTheStateNow() {
+        let transitions = [
+            HistoryReply.Transition(at: 100, edge: "fra1", kind: "health", from: "unknown", to: "up", reason: "first check"),
+            HistoryReply.Transition(at: 150, edge: "ams1", kind: "health", from: "up", to: "down", reason: "other edge"),
+            HistoryReply.Transition(at: 200, edge: "fra1", kind: "health", from: "up", to: "down", reason: "HTTP 503"),
+            HistoryReply.Transition(at: 250, edge: "fra1", kind: "admin", from: "active", to: "drained", reason: "dnsctl drain"),
+        ]
+        let edge = HistoryReply.Edge(name: "fra1", state: .down, admin: .drained)
+        let segments = Dashboard.healthSegments(edge, transitions: transitions, from: 0, to: 300, now: 301, knownSince: 90)
+        #expect(segments == [
+            .init(state: "nodata", from: 0, to: 90), .init(state: "unknown", from: 90, to: 100), .init(state: "up", from: 100, to: 200),
+            .init(state: "down", from: 200, to: 250), .init(state: "drained", from: 250, to: 300),
+        ])
+        // Clipped to the window; an edge without transitions keeps its state throughout.
+        #expect(Dashboard.healthSegments(edge, transitions: transitions, from: 120, to: 220, now: 301, knownSince: 90)
+            == [.init(state: "up", from: 120, to: 200), .init(state: "down", from: 200, to: 220)])
+        #expect(Dashboard.healthSegments(HistoryReply.Edge(name: "sin1", state: .up, admin: .active), transitions: transitions,
+                                         from: 0, to: 300, now: 301, knownSince: 0) == [.init(state: "up", from: 0, to: 300)])
+    }
+}
+
+/// `/api/v1/history` and the dashboard's history panels over real HTTP.
 @Suite struct HistoryEndpointTests {
     @Test func historyIsServedWithTheSecondsAsked() async throws {
         let backend = FakeBackend()
@@ -148,6 +171,29 @@ struct TrafficHistoryTests {
             for bad in ["0", "3601", "-5", "ten", ""] {
                 #expect(await get("/api/v1/history?seconds=\(bad)", port: port)?.status == 400, "seconds=\(bad)")
             }
+        }
+    }
+
+    @Test func dashboardDrawsTheHistoryBeforeItsScriptRuns() async throws {
+        try await withStatsServer { port in
+            let html = try #require(await get("/", port: port)).body
+            // Queries/s and response time: paths with a point per six seconds of data (two minutes: 20).
+            for id in ["qps-path", "p50-path", "p99-path"] {
+                #expect(html.contains("id=\"\(id)\" data-points=\"20\" d=\"M"), "#\(id)")
+            }
+            // The card's line: the last five minutes, a point for each second with data.
+            let line = try #require(html.firstRange(of: "id=\"qps-line\" points=\"").map { html[$0.upperBound...] })
+            #expect(line.prefix { $0 != "\"" }.split(separator: " ").count == 120)
+            // iad1 went down a minute ago: its band ends in a down stretch that started then.
+            let band = try #require(html.firstRange(of: "<div class=\"band\" data-edge=\"iad1\">").map { html[$0.lowerBound...] })
+            let rects = band[..<(band.firstRange(of: "</div>")?.lowerBound ?? band.endIndex)]
+            #expect(rects.contains("<rect data-state=\"down\" data-from=\"1764003660.000\""))
+            #expect(rects.contains("<rect data-state=\"up\""))
+            // The share column is the last five minutes: fra1 answered none of the last 60 s but did before.
+            #expect(html.contains("<td class=\"num share\" data-recent=\"600\">50.0%</td>"))
+            #expect(html.contains("id=\"latency-now\">p50 "))
+            #expect(html.contains("UTC</span>"))
+            #expect(html.contains("fetchJSON(historyPath())"))
         }
     }
 }
