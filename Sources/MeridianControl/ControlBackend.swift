@@ -21,6 +21,9 @@ public protocol ControlBackend: Sendable {
     func setDrained(edge: String, drained: Bool, options: DrainOptions) async -> Result<EdgesReply.Row, ControlFailure>
     /// The fleet as this node sees it; fails when the node is not in one.
     func fleet() async -> Result<FleetReply, ControlFailure>
+    /// The last `seconds` (at most ``HistoryReply/maximumSeconds``) of the per-second series
+    /// and the health transitions in them.
+    func history(seconds: Int) async -> HistoryReply
 }
 
 extension ControlBackend {
@@ -30,6 +33,11 @@ extension ControlBackend {
 
     public func fleet() async -> Result<FleetReply, ControlFailure> {
         .failure(ControlFailure("this server is not part of a fleet (no fleet: section in its configuration)"))
+    }
+
+    /// A backend that keeps no history has none to give.
+    public func history(seconds: Int) async -> HistoryReply {
+        .empty(now: 0)
     }
 
     /// Carries out one request; the reply is encoded as the request's reply type.

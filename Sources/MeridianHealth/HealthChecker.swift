@@ -45,6 +45,8 @@ import NIOPosix
 /// owns an HTTP client and, unless given a group, an event loop thread.
 public actor HealthChecker {
     public typealias Publisher = @Sendable (HealthTable) -> Void
+    /// Called on the checker's loop with every ``HealthTransition``, in order.
+    public typealias TransitionObserver = @Sendable (HealthTransition) -> Void
 
     private struct Slot {
         var name: String
@@ -82,6 +84,7 @@ public actor HealthChecker {
     private let stateFile: AdminStateFile?
     private let logger: Logger
     private let publisher: Publisher
+    private let transitionObserver: TransitionObserver?
     /// Sent by HTTP probes; names the node, so edges' logs tell which server probed them.
     private let probeUserAgent: String
     private let loop: any EventLoop
@@ -123,11 +126,13 @@ public actor HealthChecker {
     ///     loops. By default the checker makes its own one-thread group, so probing never
     ///     competes with the DNS event loops.
     ///   - probeUserAgent: the `User-Agent` of HTTP probes (``MeridianVersion/probeUserAgent(node:)``).
+    ///   - onTransition: receives every change of an edge's health or admin state; keep it as
+    ///     short as `onChange`.
     ///   - onChange: receives every new table; see the type's documentation.
     public init(
         edges: [Edge], stateFile: String?, damagedStateFile: DamagedStateFile = .refuse, logger: Logger,
         eventLoopGroup: (any EventLoopGroup)? = nil, probeUserAgent: String = MeridianVersion.probeUserAgent(node: "unnamed"),
-        fleetQuorum: HealthQuorum? = nil, onChange: @escaping Publisher
+        fleetQuorum: HealthQuorum? = nil, onTransition: TransitionObserver? = nil, onChange: @escaping Publisher
     ) throws(StateFileError) {
         var problem: StateFileError?
         var restored: Set<String> = []
@@ -152,6 +157,7 @@ public actor HealthChecker {
         }
         self.logger = logger
         self.publisher = onChange
+        self.transitionObserver = onTransition
         self.probeUserAgent = probeUserAgent
         if let eventLoopGroup {
             ownGroup = nil
@@ -379,6 +385,7 @@ public actor HealthChecker {
             } else {
                 logger.notice("edge up", metadata: fields)
             }
+            transitionObserver?(HealthTransition(time: now, edge: name, kind: .health, from: old.rawValue, to: new.rawValue, reason: reason))
         }
         slots[index] = slot
         if changed != nil {
@@ -400,11 +407,12 @@ public actor HealthChecker {
     /// Drains `edge`: from now on routing treats it as down, whatever its probes say.
     /// Returns false when it was drained already. The drain is saved in the state file;
     /// when saving fails the drain still holds until restart and `.notSaved` says why.
+    /// `reason` (who and why) goes into the edge's ``HealthTransition``.
     @discardableResult
-    public func drain(edge name: String) throws(AdminStateError) -> Bool {
+    public func drain(edge name: String, reason: String? = nil) throws(AdminStateError) -> Bool {
         guard indexByName[name] != nil else { throw .unknownEdge(name) }
         guard drained.insert(name).inserted else { return false }
-        adminChanged(name, old: .active, new: .drained)
+        adminChanged(name, old: .active, new: .drained, reason: reason)
         try save()
         return true
     }
@@ -412,10 +420,10 @@ public actor HealthChecker {
     /// Ends a drain. Returns false when `edge` was not drained. An edge no longer in the
     /// configuration may still be undrained, to clear it from the state file.
     @discardableResult
-    public func undrain(edge name: String) throws(AdminStateError) -> Bool {
+    public func undrain(edge name: String, reason: String? = nil) throws(AdminStateError) -> Bool {
         guard indexByName[name] != nil || drained.contains(name) else { throw .unknownEdge(name) }
         guard drained.remove(name) != nil else { return false }
-        adminChanged(name, old: .drained, new: .active)
+        adminChanged(name, old: .drained, new: .active, reason: reason)
         try save()
         return true
     }
@@ -437,10 +445,19 @@ public actor HealthChecker {
                 "edge": "\(name)", "by": "\(drain.by)", "reason": "\(drain.reason ?? "")",
             ])
             if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
+            if indexByName[name] != nil, !drained.contains(name) {
+                transitionObserver?(HealthTransition(
+                    time: Date().timeIntervalSince1970, edge: name, kind: .admin, from: "active", to: "drained",
+                    reason: "drained fleet-wide by \(drain.by)" + (drain.reason.map { ": \($0)" } ?? "")))
+            }
         }
         for name in old.keys.sorted() where drains[name] == nil {
             logger.notice("Edge undrained fleet-wide", metadata: ["edge": "\(name)"])
             if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
+            if indexByName[name] != nil, !drained.contains(name) {
+                transitionObserver?(HealthTransition(time: Date().timeIntervalSince1970, edge: name, kind: .admin, from: "drained",
+                                                     to: "active", reason: "undrained fleet-wide"))
+            }
         }
         do {
             try save()
@@ -503,10 +520,15 @@ public actor HealthChecker {
             downAt: peers.filter(\.value.down).keys.sorted())
     }
 
-    private func adminChanged(_ name: String, old: EdgeHealthReport.AdminState, new: EdgeHealthReport.AdminState) {
-        if let index = indexByName[name] { slots[index].lastTransitionTime = Date().timeIntervalSince1970 }
+    private func adminChanged(_ name: String, old: EdgeHealthReport.AdminState, new: EdgeHealthReport.AdminState, reason: String?) {
+        let now = Date().timeIntervalSince1970
+        if let index = indexByName[name] { slots[index].lastTransitionTime = now }
         // The control request that made the change logs it, with who and why.
         logger.debug("edge admin state changed", metadata: ["edge": "\(name)", "old": "\(old.rawValue)", "new": "\(new.rawValue)"])
+        if indexByName[name] != nil, fleetDrains[name] == nil {
+            transitionObserver?(HealthTransition(time: now, edge: name, kind: .admin, from: old.rawValue, to: new.rawValue,
+                                                 reason: reason ?? (new == .drained ? "drained" : "undrained")))
+        }
         publish(force: false)
     }
 
@@ -558,10 +580,14 @@ public actor HealthChecker {
                     logger.notice("edge up", metadata: [
                         "edge": "\(edge.name)", "old": "down", "new": "up", "reason": "check removed from the configuration",
                     ])
+                    transitionObserver?(HealthTransition(time: slot.lastTransitionTime ?? 0, edge: edge.name, kind: .health, from: "down",
+                                                         to: "up", reason: "check removed from the configuration"))
                 }
                 slot.health = EdgeHealth(state: .up)
             } else if !hadCheck {
                 slot.health = EdgeHealth(state: .unknown)
+                transitionObserver?(HealthTransition(time: Date().timeIntervalSince1970, edge: edge.name, kind: .health, from: "up",
+                                                     to: "unknown", reason: "check added to the configuration"))
                 toStart.append(newSlots.count)
             } else {
                 slot.health.resetCounts()

@@ -103,8 +103,10 @@ extension ServerController: ControlBackend {
             }
         }
         if options.local || fleet == nil || !drained {
+            let reason = "dnsctl \(drained ? "drain" : "undrain")" + (options.by.map { " by \($0)" } ?? "")
+                + (options.reason.map { ": \($0)" } ?? "")
             do {
-                _ = drained ? try await health.drain(edge: name) : try await health.undrain(edge: name)
+                _ = drained ? try await health.drain(edge: name, reason: reason) : try await health.undrain(edge: name, reason: reason)
             } catch {
                 // Not saved: the change is in effect, and the reply says why it will not survive a restart.
                 logger.warning("\(error)")
@@ -179,6 +181,15 @@ extension ServerController: ControlBackend {
                                 droppedUnwritten: UInt64(publisher.queryLog.unwrittenCount))
         }
         return reply
+    }
+
+    public func history(seconds: Int) async -> HistoryReply {
+        let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
+        let edges = configuration.orderedEdges.map { edge in
+            HistoryReply.Edge(name: edge.name, state: EdgeState(reports[edge.name]?.state),
+                              admin: reports[edge.name]?.adminState == .drained ? .drained : .active)
+        }
+        return history.reply(seconds: seconds, now: wallClockSeconds(), edges: edges)
     }
 
     private func dnssecStats(_ counters: QueryCounters) -> StatsReply.DNSSEC? {

@@ -31,6 +31,8 @@ public actor ServerController: Service {
     var reloadCounts = (ok: 0, failed: 0)
     /// Two samples of the query total, for queries per second.
     var rateSamples: [(time: Double, total: Int)] = []
+    /// The last hour, second by second, and the edges' transitions.
+    let history: HistoryRecorder
     /// The reload running now, which the next one waits for.
     private var runningReload: Task<Result<ReloadReport, LoadFailure>, Never>?
     private let systemd = SystemdNotifier()
@@ -38,8 +40,9 @@ public actor ServerController: Service {
     private var announcedReady = false
 
     init(configPath: String, loaded: LoadedServer, publishedDirectory: String?, publisher: SnapshotPublisher, health: HealthChecker,
-         load: LoadMonitor, fleet: FleetAgent?, serving: StartupSignal, threads: Int, logger: Logger) {
+         load: LoadMonitor, fleet: FleetAgent?, history: HistoryRecorder, serving: StartupSignal, threads: Int, logger: Logger) {
         self.configPath = configPath
+        self.history = history
         self.publishedDirectory = publishedDirectory
         self.fleet = fleet
         self.loaded = loaded
@@ -99,13 +102,21 @@ public actor ServerController: Service {
                                                  "control": "\(configuration.control.socket)"])
     }
 
-    /// Samples the query total once a second until cancelled.
+    /// Samples the totals once a second until cancelled, just after each whole second of the
+    /// wall clock, so that each sample fills the history's second that just ended.
     private func sampleQueryRate() async {
         while !Task.isCancelled {
-            let total = await publisher.totals().counters.queries
-            rateSamples.append((wallClockSeconds(), total))
+            let totals = await publisher.totals()
+            let now = wallClockSeconds()
+            rateSamples.append((now, totals.counters.queries))
             if rateSamples.count > 2 { rateSamples.removeFirst() }
-            try? await Task.sleep(for: .seconds(1))
+            history.sample(totals, at: now)
+            // Next at 50 ms past a second, at least 100 ms on (a sleep that ends early must not
+            // sample twice). UDP workers share their counts every 100 ms, so a second may
+            // hold up to a tenth of a second of its neighbour's queries.
+            var wait = (now - 0.05).rounded(.down) + 1.05 - now
+            if wait < 0.1 { wait += 1 }
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
         }
     }
 

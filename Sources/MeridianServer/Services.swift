@@ -39,12 +39,14 @@ public struct ServiceTree: Sendable {
             logger.warning("dns.tcp_max_connections lowered from \(configuration.dns.tcpMaxConnections) to \(dns.tcpMaxConnections): the file descriptor limit is \(descriptorLimit) (raise it, e.g. LimitNOFILE= in the systemd unit)")
         }
         let publisher = SnapshotPublisher(base: loaded.snapshot)
+        let history = HistoryRecorder()
         let health: HealthChecker
         do {
             health = try HealthChecker(edges: configuration.orderedEdges, stateFile: configuration.health.stateFile,
                                        damagedStateFile: damagedStateFile, logger: logger,
                                        probeUserAgent: MeridianVersion.probeUserAgent(node: configuration.fleet?.node ?? hostName()),
                                        fleetQuorum: configuration.fleet?.healthQuorum,
+                                       onTransition: { transition in history.record(transition) },
                                        onChange: { table in publisher.health(table) })
         } catch {
             throw .stateFile(error)
@@ -67,7 +69,7 @@ public struct ServiceTree: Sendable {
         let healthReady = StartupSignal()
         let dnsReady = StartupSignal()
         let controller = ServerController(configPath: configPath, loaded: loaded, publishedDirectory: publishedDirectory,
-                                          publisher: publisher, health: health, load: load, fleet: fleet,
+                                          publisher: publisher, health: health, load: load, fleet: fleet, history: history,
                                           serving: dnsReady, threads: threads, logger: logger)
         services = Self.ordered(
             control: ControlService(configPath: configPath, path: configuration.control.socket, backend: controller,

@@ -4,13 +4,28 @@ import MeridianWire
 /// The live dashboard at `/`: one self-contained HTML page (inline CSS, script and SVG; no
 /// external scripts, fonts or styles). The server renders the current state into it, so it
 /// reads correctly before its script runs; the script then polls `/api/v1/status`,
-/// `/api/v1/edges` and `/api/v1/stats` every two seconds and redraws the same elements.
+/// `/api/v1/edges`, `/api/v1/stats` and `/api/v1/history` every two seconds and redraws the
+/// same elements. The history comes from the server (the last hour, second by second), so
+/// charts and shares survive a reload of the page; after its first full read the script
+/// asks only for the seconds it has not seen.
 ///
 /// Stable hooks for tests and browser automation:
 /// - `#edge-rows tr[data-edge=NAME]` and `#edge-dots g[data-edge=NAME]`, each with
 ///   `data-state` (`up`/`down`/`unknown`), `data-admin` (`active`/`drained`) and
 ///   `data-health` (`drained` when drained, else the state, which picks the colour);
+/// - `#edge-rows td.share[data-recent]`: the edge's share of the answers of the last five
+///   minutes; `data-recent` is its answers in them (`td.answers` counts since start);
 /// - `#qps`, `#queries-total`, `#edges-serving`, `#last-reload[data-ok]`, `#reload-summary`;
+/// - `#qps-line` (the card's last five minutes), `#qps-chart` with `#qps-path[data-points]`
+///   (queries/s over the hour, one point per six seconds with data) and `#qps-peak`;
+/// - `#latency-chart` with `#p50-path[data-points]` and `#p99-path[data-points]`
+///   (response time, milliseconds up to `#latency-top`), `#latency-now`;
+/// - `#health-timeline .band[data-edge=NAME]`, one per edge, holding
+///   `rect[data-state][data-from][data-to]` (`up`/`down`/`unknown`/`drained`, or `nodata`
+///   before the server started; times in seconds since the Unix epoch);
+/// - `.history-from[data-epoch]`, `.history-to[data-epoch]` (under each chart; the first
+///   pair also `#history-from`, `#history-to`): the ends of the hour shown, in UTC as the
+///   server writes them, in the viewer's time zone, named, once the script runs;
 /// - `#rcode-rows tr[data-rcode]`, `#qtype-rows tr[data-qtype]`, `#zone-rows tr[data-zone]`;
 /// - `#conn[data-state]`: `live` while polls succeed, `offline` when one fails.
 public enum Dashboard {
@@ -18,12 +33,13 @@ public enum Dashboard {
 
     /// The page for the given state; `now` is the current time in seconds since the Unix
     /// epoch (for "3 s ago").
-    public static func render(status: StatusReply, edges: EdgesReply, stats: StatsReply, now: Double) -> String {
-        let totalAnswers = edges.edges.reduce(UInt64(0)) { $0 + $1.answers }
+    public static func render(status: StatusReply, edges: EdgesReply, stats: StatsReply, history: HistoryReply, now: Double) -> String {
+        let recent = recentAnswers(history)
+        let recentTotal = recent.values.reduce(0, +)
         var rows = ""
         var dots = ""
         for row in edges.edges {
-            rows += edgeRow(row, totalAnswers: totalAnswers, now: now)
+            rows += edgeRow(row, recentAnswers: recent[row.name] ?? 0, recentTotal: recentTotal, now: now)
             dots += edgeDot(row)
         }
         var zones = ""
@@ -41,8 +57,8 @@ public enum Dashboard {
                 : " for \(ReadableText.duration(now - (fleet.disconnectedSince ?? now), padded: false, placeholder: "–")): serving the last fleet state")
         } ?? ""
 
-        let initial = "{\"status\":\(ControlJSON.encode(status)),\"edges\":\(ControlJSON.encode(edges)),\"stats\":\(ControlJSON.encode(stats))}"
-        let substitutions: [(String, String)] = [
+        let initial = "{\"status\":\(ControlJSON.encode(status)),\"edges\":\(ControlJSON.encode(edges)),\"stats\":\(ControlJSON.encode(stats)),\"recent\":\(ControlJSON.encode(recent))}"
+        let substitutions: [(String, String)] = historySubstitutions(history, startedAt: status.startedAt) + [
             ("{{VERSION}}", escape(status.version)),
             // Unpadded, as the page's script writes it when it redraws.
             ("{{UPTIME}}", escape(ReadableText.duration(status.uptimeSeconds, padded: false, placeholder: "–"))),
@@ -94,9 +110,9 @@ public enum Dashboard {
         row.admin == .drained ? "drained" : row.state.rawValue
     }
 
-    static func edgeRow(_ row: EdgesReply.Row, totalAnswers: UInt64, now: Double) -> String {
+    static func edgeRow(_ row: EdgesReply.Row, recentAnswers: UInt64, recentTotal: UInt64, now: Double) -> String {
         let name = escape(row.name)
-        let share = totalAnswers == 0 ? "–" : percent(Double(row.answers) / Double(totalAnswers))
+        let share = recentTotal == 0 ? "–" : percent(Double(recentAnswers) / Double(recentTotal))
         let probe: String
         if let last = row.lastCheck {
             probe = "<td class=\"probe\" data-epoch=\"\(last)\">\(escape(ago(now - last)))</td>"
@@ -113,7 +129,7 @@ public enum Dashboard {
             + "<td class=\"num latency\">\(latency)</td>"
             + "<td class=\"result\">\(escape(row.result ?? ""))</td>"
             + "<td class=\"num answers\">\(ReadableText.grouped(row.answers))</td>"
-            + "<td class=\"num share\">\(share)</td>"
+            + "<td class=\"num share\" data-recent=\"\(recentAnswers)\">\(share)</td>"
             + "<td class=\"num shed\" title=\"\(escape(loadTitle(row.load)))\">\(row.load.map { percent($0.shedFraction) } ?? "–")</td></tr>"
     }
 

@@ -22,7 +22,7 @@ extension Dashboard {
     </header>
     <main>
     <section class="cards">
-    <div class="card"><div class="label">Queries / s</div><div class="value" id="qps">{{QPS}}</div><svg id="qps-spark" viewBox="0 0 120 30" preserveAspectRatio="none" aria-hidden="true"><polyline id="qps-line" points=""></polyline></svg></div>
+    <div class="card"><div class="label">Queries / s</div><div class="value" id="qps">{{QPS}}</div><svg id="qps-spark" viewBox="0 0 120 30" preserveAspectRatio="none" aria-hidden="true"><polyline id="qps-line" points="{{QPS_SPARK}}"></polyline></svg></div>
     <div class="card"><div class="label">Queries total</div><div class="value" id="queries-total" data-value="{{QUERIES_RAW}}">{{QUERIES}}</div></div>
     <div class="card"><div class="label">Edges serving</div><div class="value" id="edges-serving">{{SERVING}}</div></div>
     <div class="card" id="last-reload" data-ok="{{RELOAD_OK}}"><div class="label">Last reload</div><div class="value" id="reload-result">{{RELOAD_TEXT}}</div><div class="sub" id="reload-summary">{{RELOAD_SUMMARY}}</div></div>
@@ -48,9 +48,27 @@ extension Dashboard {
     <section class="panel scroll">
     <h2>Edges</h2>
     <table id="edges-table">
-    <thead><tr><th>Edge</th><th>Pools</th><th>State</th><th>Admin</th><th>Last probe</th><th class="num">Latency</th><th>Result</th><th class="num">Answers</th><th class="num">Share</th><th class="num">Shed</th></tr></thead>
+    <thead><tr><th>Edge</th><th>Pools</th><th>State</th><th>Admin</th><th>Last probe</th><th class="num">Latency</th><th>Result</th><th class="num">Answers</th><th class="num" title="of the answers in the last five minutes">Share, 5 min</th><th class="num">Shed</th></tr></thead>
     <tbody id="edge-rows">{{EDGE_ROWS}}</tbody>
     </table>
+    </section>
+    <section class="pair">
+    <div class="panel">
+    <h2>Queries / s, last hour <span class="aside">peak <span id="qps-peak">{{QPS_PEAK}}</span></span></h2>
+    <svg id="qps-chart" class="chart" viewBox="0 0 600 100" preserveAspectRatio="none" role="img" aria-label="Queries per second over the last hour"><path class="grid" d="M0 25H600M0 50H600M0 75H600"></path><path id="qps-path" data-points="{{QPS_POINTS}}" d="{{QPS_PATH}}"></path></svg>
+    <div class="axis"><span class="history-from" id="history-from" data-epoch="{{HISTORY_FROM}}">{{HISTORY_FROM_TEXT}}</span><span class="history-to" id="history-to" data-epoch="{{HISTORY_TO}}">{{HISTORY_TO_TEXT}}</span></div>
+    </div>
+    <div class="panel">
+    <h2>Response time, last hour <span class="aside" id="latency-now">{{LATENCY_NOW}}</span></h2>
+    <svg id="latency-chart" class="chart" viewBox="0 0 600 100" preserveAspectRatio="none" role="img" aria-label="Response time p50 and p99 over the last hour"><path class="grid" d="M0 25H600M0 50H600M0 75H600"></path><path id="p99-path" data-points="{{P99_POINTS}}" d="{{P99_PATH}}"></path><path id="p50-path" data-points="{{P50_POINTS}}" d="{{P50_PATH}}"></path></svg>
+    <div class="axis"><span class="history-from" data-epoch="{{HISTORY_FROM}}">{{HISTORY_FROM_TEXT}}</span><span class="legend lines"><span class="p50">p50</span><span class="p99">p99</span><span>top <span id="latency-top">{{LATENCY_TOP}}</span></span></span><span class="history-to" data-epoch="{{HISTORY_TO}}">{{HISTORY_TO_TEXT}}</span></div>
+    </div>
+    </section>
+    <section class="panel">
+    <h2>Health, last hour</h2>
+    <div id="health-timeline">{{HEALTH_BANDS}}</div>
+    <div class="axis band-axis"><span class="history-from" data-epoch="{{HISTORY_FROM}}">{{HISTORY_FROM_TEXT}}</span><span class="history-to" data-epoch="{{HISTORY_TO}}">{{HISTORY_TO_TEXT}}</span></div>
+    <div class="legend"><span class="up">up</span><span class="down">down</span><span class="drained">drained</span><span class="unknown">unknown</span><span class="nodata">no data</span></div>
     </section>
     <section class="triple">
     <div class="panel"><h2>Query types</h2><table id="qtypes"><thead><tr><th>Type</th><th class="num">queries</th></tr></thead><tbody id="qtype-rows">{{QTYPE_ROWS}}</tbody></table></div>
@@ -113,21 +131,47 @@ extension Dashboard {
     tr[data-state=up] td.state{color:var(--up)}
     tr[data-state=unknown] td.state{color:var(--unknown)}
     tr[data-admin=drained] td.admin{color:var(--drained)}
+    .chart{width:100%;height:120px;display:block;background:var(--sea);border-radius:6px}
+    .chart .grid{stroke:#1b262d;stroke-width:1;fill:none;vector-effect:non-scaling-stroke}
+    #qps-path,#p50-path,#p99-path{fill:none;stroke-width:1.5;stroke-linejoin:round;vector-effect:non-scaling-stroke}
+    #qps-path{stroke:var(--unknown)}
+    #p50-path{stroke:var(--up)}
+    #p99-path{stroke:var(--drained)}
+    .axis{display:flex;justify-content:space-between;gap:12px;color:var(--muted);font-size:12px;margin-top:4px}
+    .axis .legend{margin-top:0}
+    h2 .aside{float:right;text-transform:none;letter-spacing:0;font-weight:400}
+    .band{display:grid;grid-template-columns:90px minmax(0,1fr);align-items:center;gap:8px;margin:3px 0}
+    .band-name{font-size:12px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+    .band svg{width:100%;height:12px;display:block;background:var(--sea);border-radius:3px}
+    .band rect{shape-rendering:crispEdges}
+    .band rect[data-state=up]{fill:var(--up)}
+    .band rect[data-state=down]{fill:var(--down)}
+    .band rect[data-state=drained]{fill:var(--drained)}
+    .band rect[data-state=unknown]{fill:var(--unknown)}
+    .band rect[data-state=nodata]{fill:var(--line)}
+    .band-axis{margin-left:98px}
+    .legend .nodata::before{background:var(--line)}
+    .legend .p50::before{background:var(--up);border-radius:0;height:2px;vertical-align:middle}
+    .legend .p99::before{background:var(--drained);border-radius:0;height:2px;vertical-align:middle}
+    .pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px}
     .split{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:16px}
     .triple{display:grid;grid-template-columns:repeat(auto-fit,minmax(240px,1fr));gap:16px}
     .scroll{overflow-x:auto}
     @media (max-width:900px){.split{grid-template-columns:1fr}}
     """#
 
-    /// Polls `/api/v1/status`, `/api/v1/edges` and `/api/v1/stats` every two seconds and
-    /// redraws the elements the server rendered, with the same markup.
+    /// Polls `/api/v1/status`, `/api/v1/edges`, `/api/v1/stats` and `/api/v1/history` every
+    /// two seconds and redraws the elements the server rendered, with the same markup and
+    /// arithmetic as `Dashboard` (see DashboardHistory.swift).
     static let script = #"""
     (function () {
       "use strict";
-      var POLL_MS = 2000;
+      var POLL_MS = 2000, HOUR = 3600, SHARE_SECONDS = 300, WIDTH = 600, HEIGHT = 100;
       var byId = function (id) { return document.getElementById(id); };
       var samples = [];
-      var history = [];
+      // The server's history as last merged, and when it arrived (performance.now()).
+      var hist = null, histReceived = 0;
+      var recent = {};
 
       function el(tag, attrs, text) {
         var node = document.createElement(tag);
@@ -167,9 +211,13 @@ extension Dashboard {
       }
       function setText(id, text) { var node = byId(id); if (node.textContent !== text) { node.textContent = text; } }
 
+      function responseTime(s) {
+        return s < 0.001 ? Math.round(s * 1e6) + " \u00b5s" : (s * 1000 < 10 ? oneDecimal(s * 1000) : Math.round(s * 1000)) + " ms";
+      }
+
       function renderEdges(reply) {
         var edges = reply.edges || [];
-        var total = edges.reduce(function (sum, row) { return sum + row.answers; }, 0);
+        var total = Object.keys(recent).reduce(function (sum, name) { return sum + recent[name]; }, 0);
         var now = Date.now() / 1000;
         var rows = edges.map(function (row) {
           var attrs = { "data-edge": row.name, "data-state": row.state, "data-admin": row.admin, "data-health": health(row) };
@@ -194,7 +242,8 @@ extension Dashboard {
           if (row.since !== undefined && row.state === "down") { result += (result ? " " : "") + "since " + clock(row.since); }
           tr.appendChild(el("td", { "class": "result" }, result));
           tr.appendChild(el("td", { "class": "num answers" }, grouped(row.answers)));
-          tr.appendChild(el("td", { "class": "num share" }, total === 0 ? "\u2013" : oneDecimal(row.answers / total * 100) + "%"));
+          var mine = recent[row.name] || 0;
+          tr.appendChild(el("td", { "class": "num share", "data-recent": String(mine) }, total === 0 ? "\u2013" : oneDecimal(mine / total * 100) + "%"));
           var load = row.load;
           var loadTitle = !load ? "no load feed" : ["feed " + load.feed].concat((load.signals || []).map(function (s) {
             return s.metric + " " + (s.value === undefined ? "?" : String(Math.round(s.value * 1000) / 1000));
@@ -279,15 +328,155 @@ extension Dashboard {
           if (last.t > first.t) { rate = Math.max(0, (last.total - first.total) / ((last.t - first.t) / 1000)); }
         }
         setText("qps", oneDecimal(rate));
-        history.push(rate);
-        if (history.length > 60) { history.shift(); }
-        var max = Math.max.apply(null, history.concat([1]));
-        byId("qps-line").setAttribute("points", history.map(function (value, index) {
-          var x = history.length === 1 ? 120 : index * 120 / (history.length - 1);
-          return x.toFixed(1) + "," + (29 - value / max * 27).toFixed(1);
-        }).join(" "));
         countRows("rcode-rows", stats.queries.byRcode, "data-rcode");
         countRows("qtype-rows", stats.queries.byType, "data-qtype");
+      }
+
+      // History: the same columns, paths and segments as the server draws.
+      function historyPath() {
+        if (!hist || hist.seconds === 0) { return "/api/v1/history"; }
+        var elapsed = (performance.now() - histReceived) / 1000;
+        var missing = Math.ceil(hist.now + elapsed - (hist.start + hist.seconds)) + 10;
+        return "/api/v1/history?seconds=" + Math.min(HOUR, Math.max(10, missing));
+      }
+
+      function mergeHistory(old, part) {
+        if (!old || old.seconds === 0 || part.seconds === 0 || part.start <= old.start) { return part; }
+        var end = part.start + part.seconds, start = Math.max(old.start, end - HOUR), length = end - start;
+        function take(before, after, missing) {
+          var out = [];
+          for (var i = 0; i < length; i++) {
+            var t = start + i, value = missing;
+            if (t >= part.start) { value = after ? after[t - part.start] : missing; }
+            else if (before && t - old.start < old.seconds) { value = before[t - old.start]; }
+            out.push(value);
+          }
+          return out;
+        }
+        var answers = {}, names = Object.keys(old.answersByEdge || {}).concat(Object.keys(part.answersByEdge || {}));
+        names.forEach(function (name) { answers[name] = take((old.answersByEdge || {})[name], (part.answersByEdge || {})[name], 0); });
+        var transitions = (old.transitions || []).filter(function (t) { return t.at >= start && t.at < part.start; })
+          .concat(part.transitions || []);
+        return {
+          now: part.now, start: start, seconds: length,
+          queriesPerSecond: take(old.queriesPerSecond, part.queriesPerSecond, null),
+          responseP50Seconds: take(old.responseP50Seconds, part.responseP50Seconds, null),
+          responseP99Seconds: take(old.responseP99Seconds, part.responseP99Seconds, null),
+          responseBucketsSeconds: part.responseBucketsSeconds, answersByEdge: answers, edges: part.edges,
+          transitions: transitions,
+          transitionsSince: part.transitionsSince > part.start ? part.transitionsSince : Math.max(old.transitionsSince, start)
+        };
+      }
+
+      function columns(series, combine) {
+        if (!series.length) { return []; }
+        var out = [], counts = [];
+        for (var c = 0; c < WIDTH; c++) { out.push(null); counts.push(0); }
+        series.forEach(function (value, second) {
+          if (value === null || value === undefined || !isFinite(value)) { return; }
+          var column = Math.floor(second * WIDTH / series.length);
+          out[column] = combine === "max" ? Math.max(out[column] === null ? value : out[column], value) : (out[column] || 0) + value;
+          counts[column] += 1;
+        });
+        if (combine !== "max") { for (var k = 0; k < WIDTH; k++) { if (counts[k] > 0) { out[k] /= counts[k]; } } }
+        return out;
+      }
+      function chartTop(cols, floor) {
+        return Math.max(floor, Math.max.apply(null, cols.filter(function (v) { return v !== null; }).concat([0]))) * 1.1;
+      }
+      function chartPath(cols, top) {
+        var d = "", points = 0, drawing = false, step = WIDTH / Math.max(cols.length, 1);
+        cols.forEach(function (value, column) {
+          if (value === null) { drawing = false; return; }
+          var y = HEIGHT - 2 - Math.min(value / top, 1) * (HEIGHT - 4);
+          d += (drawing ? "L" : "M") + ((column + 0.5) * step).toFixed(1) + " " + y.toFixed(1);
+          drawing = true;
+          points += 1;
+        });
+        return { d: d, points: points };
+      }
+      function setPath(id, path) {
+        var node = byId(id);
+        node.setAttribute("d", path.d);
+        node.setAttribute("data-points", String(path.points));
+      }
+      function sparkline(series) {
+        var recentSeries = series.slice(-SHARE_SECONDS);
+        var top = Math.max(1, Math.max.apply(null, recentSeries.filter(function (v) { return v !== null; }).concat([0])));
+        var points = [];
+        recentSeries.forEach(function (value, offset) {
+          if (value === null) { return; }
+          var x = recentSeries.length === 1 ? 120 : offset * 120 / (recentSeries.length - 1);
+          points.push(x.toFixed(1) + "," + (29 - value / top * 27).toFixed(1));
+        });
+        return points.join(" ");
+      }
+      function recentAnswers(h) {
+        var out = {};
+        Object.keys(h.answersByEdge || {}).forEach(function (name) {
+          out[name] = h.answersByEdge[name].slice(-SHARE_SECONDS).reduce(function (sum, n) { return sum + n; }, 0);
+        });
+        return out;
+      }
+      function healthSegments(edge, transitions, from, to, now, knownSince) {
+        var health = edge.state, admin = edge.admin, cursor = Math.max(now, to), backwards = [];
+        function add(state, start, end) {
+          var s = Math.max(start, from), e = Math.min(end, to);
+          if (e <= s) { return; }
+          var last = backwards[backwards.length - 1];
+          if (last && last.state === state && last.from === e) { last.from = s; } else { backwards.push({ state: state, from: s, to: e }); }
+        }
+        for (var i = transitions.length - 1; i >= 0; i--) {
+          var t = transitions[i];
+          if (t.edge !== edge.name) { continue; }
+          if (t.at <= knownSince) { break; }
+          if (t.at < cursor) { add(admin === "drained" ? "drained" : health, t.at, cursor); cursor = t.at; }
+          if (t.kind === "admin") { admin = t.from; } else { health = t.from; }
+        }
+        add(admin === "drained" ? "drained" : health, knownSince, cursor);
+        add("nodata", from, Math.min(knownSince, cursor));
+        return backwards.reverse();
+      }
+
+      function renderHistory(h, startedAt) {
+        var from = h.start, to = h.start + h.seconds;
+        var queries = columns(h.queriesPerSecond, "mean");
+        setPath("qps-path", chartPath(queries, chartTop(queries, 1)));
+        var peak = queries.filter(function (v) { return v !== null; });
+        setText("qps-peak", peak.length ? oneDecimal(Math.max.apply(null, peak)) : "\u2013");
+        byId("qps-line").setAttribute("points", sparkline(h.queriesPerSecond));
+        var p50 = columns(h.responseP50Seconds, "mean"), p99 = columns(h.responseP99Seconds, "max");
+        var top = chartTop(p99.concat(p50), 0.00001);
+        setPath("p50-path", chartPath(p50, top));
+        setPath("p99-path", chartPath(p99, top));
+        setText("latency-top", responseTime(top / 1.1));
+        var last = -1;
+        h.responseP50Seconds.forEach(function (v, i) { if (v !== null) { last = i; } });
+        setText("latency-now", last < 0 ? "no queries" : "p50 " + responseTime(h.responseP50Seconds[last]) + ", p99 " + responseTime(h.responseP99Seconds[last]));
+        var knownSince = Math.max(h.transitionsSince, startedAt);
+        replaceChildren(byId("health-timeline"), (h.edges || []).map(function (edge) {
+          var band = el("div", { "class": "band", "data-edge": edge.name });
+          band.appendChild(el("span", { "class": "band-name" }, edge.name));
+          var svg = svgEl("svg", { "viewBox": "0 0 " + WIDTH + " 10", "preserveAspectRatio": "none", "aria-hidden": "true" });
+          var span = Math.max(to - from, 1);
+          healthSegments(edge, h.transitions || [], from, to, h.now, knownSince).forEach(function (segment) {
+            var rect = svgEl("rect", { "data-state": segment.state, "data-from": segment.from.toFixed(3), "data-to": segment.to.toFixed(3),
+                                       "x": ((segment.from - from) / span * WIDTH).toFixed(2),
+                                       "width": Math.max((segment.to - segment.from) / span * WIDTH, 1).toFixed(2), "height": "10" });
+            rect.appendChild(svgEl("title", null, edge.name + ": " + segment.state + " " + clock(segment.from) + " \u2013 " + clock(segment.to)));
+            svg.appendChild(rect);
+          });
+          band.appendChild(svg);
+          return band;
+        }));
+        Array.prototype.forEach.call(document.querySelectorAll(".history-from"), function (node) {
+          node.setAttribute("data-epoch", String(from));
+          node.textContent = h.seconds ? clock(from) : "\u2013";
+        });
+        Array.prototype.forEach.call(document.querySelectorAll(".history-to"), function (node) {
+          node.setAttribute("data-epoch", String(to));
+          node.textContent = h.seconds ? clock(to) : "\u2013";
+        });
       }
 
       function setConnection(live, detail) {
@@ -306,14 +495,22 @@ extension Dashboard {
 
       function render(data) {
         renderStatus(data.status);
+        if (data.history) {
+          hist = mergeHistory(hist, data.history);
+          histReceived = performance.now();
+          recent = recentAnswers(hist);
+          renderHistory(hist, data.status.startedAt);
+        } else if (data.recent) {
+          recent = data.recent;
+        }
         renderEdges(data.edges);
         renderStats(data.stats, data.status.queriesPerSecond);
       }
 
       function poll() {
-        Promise.all([fetchJSON("/api/v1/status"), fetchJSON("/api/v1/edges"), fetchJSON("/api/v1/stats")])
+        Promise.all([fetchJSON("/api/v1/status"), fetchJSON("/api/v1/edges"), fetchJSON("/api/v1/stats"), fetchJSON(historyPath())])
           .then(function (replies) {
-            render({ status: replies[0], edges: replies[1], stats: replies[2] });
+            render({ status: replies[0], edges: replies[1], stats: replies[2], history: replies[3] });
             setConnection(true);
           })
           .catch(function (error) { setConnection(false, String(error)); })
@@ -321,7 +518,8 @@ extension Dashboard {
       }
 
       try { render(JSON.parse(byId("initial-data").textContent)); } catch (error) { setConnection(false, String(error)); }
-      setTimeout(poll, POLL_MS);
+      // The hour itself is not in the page (the server drew it); the first poll reads it.
+      poll();
     })();
     """#
 }

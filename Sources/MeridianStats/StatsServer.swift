@@ -21,6 +21,7 @@ import Darwin
 /// | `/api/v1/status` | ``StatusReply`` as JSON |
 /// | `/api/v1/edges` | ``EdgesReply`` as JSON |
 /// | `/api/v1/stats` | ``StatsReply`` as JSON |
+/// | `/api/v1/history` | ``HistoryReply`` as JSON: the last hour, or `?seconds=N` (1 to 3600) |
 ///
 /// Only GET and HEAD are served (405 otherwise): nothing over HTTP changes the server. A
 /// request whose head is larger than ``maximumRequestBytes`` gets 431, one whose head and
@@ -177,7 +178,9 @@ public final class StatsServer: Sendable {
             async let status = backend.status()
             async let edges = backend.edges()
             async let stats = backend.stats()
-            let page = Dashboard.render(status: await status, edges: await edges, stats: await stats, now: wallClockSeconds())
+            async let history = backend.history(seconds: HistoryReply.maximumSeconds)
+            let page = Dashboard.render(status: await status, edges: await edges, stats: await stats, history: await history,
+                                        now: wallClockSeconds())
             try await send(.ok, Dashboard.contentType, page, extra: [("Content-Security-Policy", contentSecurityPolicy)])
         case "/metrics":
             try await send(.ok, PrometheusText.contentType, PrometheusText.render(await backend.stats()))
@@ -187,10 +190,33 @@ public final class StatsServer: Sendable {
             try await send(.ok, json, ControlJSON.encode(await backend.edges()) + "\n")
         case "/api/v1/stats":
             try await send(.ok, json, ControlJSON.encode(await backend.stats()) + "\n")
+        case "/api/v1/history":
+            guard let seconds = historySeconds(request.uri) else {
+                try await send(.badRequest, "text/plain; charset=utf-8",
+                               "seconds must be a whole number from 1 to \(HistoryReply.maximumSeconds)\n")
+                return
+            }
+            try await send(.ok, json, ControlJSON.encode(await backend.history(seconds: seconds)) + "\n")
         default:
             try await send(.notFound, "text/plain; charset=utf-8",
-                           "not found; try /, /metrics, /api/v1/status, /api/v1/edges or /api/v1/stats\n")
+                           "not found; try /, /metrics, /api/v1/status, /api/v1/edges, /api/v1/stats or /api/v1/history\n")
         }
+    }
+
+    /// The `seconds` of a history request: the whole hour when absent, `nil` when it is not
+    /// a number from 1 to the hour.
+    static func historySeconds(_ uri: String) -> Int? {
+        guard let query = uri.firstIndex(of: "?").map({ uri[uri.index(after: $0)...].prefix { $0 != "#" } }) else {
+            return HistoryReply.maximumSeconds
+        }
+        var seconds = HistoryReply.maximumSeconds
+        for pair in query.split(separator: "&") where pair.hasPrefix("seconds=") {
+            guard let value = Int(pair.dropFirst("seconds=".count)), (1...HistoryReply.maximumSeconds).contains(value) else {
+                return nil
+            }
+            seconds = value
+        }
+        return seconds
     }
 
     /// The path of a request target, without query or fragment.

@@ -6,6 +6,7 @@ and the dashboard rendered by headless Chromium."""
 import http.client
 import ipaddress
 import json
+import math
 import os
 import re
 import shutil
@@ -210,6 +211,24 @@ class OperationsCase(E2ECase):
         soa = self.ask(ORIGIN, "SOA").rrs("answer", "SOA")
         self.assertEqual(len(soa), 1)
         return int(soa[0].text.split()[2])
+
+    def chromium_command(self):
+        """Headless Chromium with a fresh profile and five seconds of virtual time, enough for
+        the dashboard's first polls."""
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            self.fail("chromium is not installed: install the Debian package `chromium`")
+        profile = make_tempdir(self, prefix="ops-chromium-")
+        return [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=%s" % profile,
+                "--virtual-time-budget=5000"]
+
+    def dashboard_dom(self):
+        """The dashboard as headless Chromium has it once its script ran."""
+        url = "http://127.0.0.1:%d/" % self.stats_port
+        proc = subprocess.run(self.chromium_command() + ["--dump-dom", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode(errors="replace")[-2000:])
+        return DashboardDOM(proc.stdout.decode("utf-8", "replace"))
 
     def http_get(self, path, method="GET", body=None, headers=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.stats_port, timeout=10)
@@ -969,9 +988,7 @@ class StatsPortTest(OperationsCase):
         return int(m.group(1)), None, reply
 
     def test_dashboard_in_headless_chromium(self):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if chromium is None:
-            self.fail("chromium is not installed: install the Debian package `chromium`")
+        base = self.chromium_command()
         self.ctl_ok("drain", "iad1")
         self.server.write_zone(ORIGIN, zone_text(2))
         self.ctl_ok("reload")
@@ -986,12 +1003,7 @@ class StatsPortTest(OperationsCase):
         self.assertIsNone(re.search(r"<link[^>]+stylesheet", page, re.I))
 
         url = "http://127.0.0.1:%d/" % self.stats_port
-        profile = make_tempdir(self, prefix="ops-chromium-")
-        base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=%s" % profile,
-                "--virtual-time-budget=5000"]
-        proc = subprocess.run(base + ["--dump-dom", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stderr.decode(errors="replace")[-2000:])
-        dom = DashboardDOM(proc.stdout.decode("utf-8", "replace"))
+        dom = self.dashboard_dom()
 
         edges = {e["name"]: e for e in self.ctl_json("edges")["edges"]}
         self.assertEqual((edges["fra1"]["state"], edges["ams1"]["state"], edges["iad1"]["admin"]),
@@ -1006,10 +1018,10 @@ class StatsPortTest(OperationsCase):
             self.assertEqual(found["iad1"].get("data-health"), "drained")
             self.assertEqual(found["ams1"].get("data-health"), "down")
             self.assertEqual(found["fra1"].get("data-health"), "up")
-        # The script ran (it draws the query-rate line and timestamps the reload) and its
-        # polls of the JSON API succeeded.
+        # The script ran (it timestamps the reload) and its polls of the JSON API succeeded;
+        # the card's query-rate line is drawn from the server's history.
         self.assertEqual(dom.attrs["conn"].get("data-state"), "live")
-        self.assertTrue(dom.attrs["qps-line"].get("points"), "the page script did not run")
+        self.assertTrue(dom.attrs["qps-line"].get("points"), "no query-rate line")
         self.assertRegex(dom.text["qps"].strip(), r"^\d+(\.\d+)?$")
         self.assertEqual(dom.attrs["last-reload"].get("data-ok"), "true")
         # Local times name their zone (headless Chromium runs in UTC here).
@@ -1033,12 +1045,161 @@ class StatsPortTest(OperationsCase):
         self.assertGreater(len(data), 20000, "the screenshot looks empty")
 
 
+class HistoryTest(OperationsCase):
+    """The last hour kept by the server: /api/v1/history and the dashboard's panels drawn
+    from it, through a failover: fra1's health endpoint starts failing while Frankfurt asks."""
+
+    def setUp(self):
+        self.start_server()
+
+    def history(self, seconds=None):
+        status, headers, body = self.http_get("/api/v1/history" + ("" if seconds is None else "?seconds=%d" % seconds))
+        self.assertEqual(status, 200, body)
+        self.assertIn("json", headers.get("Content-Type", ""))
+        return json.loads(body)
+
+    def answers_until(self, edge, count, message):
+        """The history once `edge`'s answers in it reach `count`."""
+        def reached():
+            reply = self.history()
+            return reply if sum(reply["answersByEdge"].get(edge, [])) >= count else None
+        return wait_until(reached, 10, message=message)
+
+    @staticmethod
+    def recent_share(reply, edge, seconds=300):
+        recent = {name: sum(series[-seconds:]) for name, series in reply["answersByEdge"].items()}
+        total = sum(recent.values())
+        return recent.get(edge, 0) / total if total else None
+
+    def ask_frankfurt(self, answered):
+        """One query for the DYNA name from Frankfurt; counts the edge that answered."""
+        addresses = self.addresses("api.ops.test.", FRANKFURT)
+        self.assertEqual(len(addresses), 1, addresses)
+        edge = edge_of(addresses[0])
+        answered[edge] = answered.get(edge, 0) + 1
+        return edge
+
+    def test_history_through_a_failover(self):
+        answered = {}
+        for _ in range(40):
+            self.assertEqual(self.ask_frankfurt(answered), "fra1")
+        before_fail = answered["fra1"]
+        reply = self.answers_until("fra1", before_fail, "fra1's answers in the history")
+
+        # The shape: every series one value a second, the whole hour unless asked for less.
+        self.assertEqual(reply["seconds"], 3600)
+        for key in ("queriesPerSecond", "responseP50Seconds", "responseP99Seconds"):
+            self.assertEqual(len(reply[key]), 3600, key)
+        self.assertEqual(sorted(reply["answersByEdge"]), sorted(EDGES))
+        self.assertEqual(sum(reply["answersByEdge"]["fra1"]), before_fail, "each answer in exactly one second")
+        self.assertEqual([(e["name"], e["state"], e["admin"]) for e in reply["edges"]],
+                         [(e["name"], e["state"], e["admin"]) for e in self.ctl_json("edges")["edges"]])
+        # Queries per second: every second with answers had queries; a rate is never taken
+        # over less than a second, so together they are at most the queries received, and at
+        # least half of those asked (a late sample spreads its count over its longer interval).
+        qps = reply["queriesPerSecond"]
+        received = sum(self.ctl_json("stats")["queries"]["byTransport"].values())
+        self.assertIsNone(qps[0], "a second before the server started is null")
+        for i, answers in enumerate(reply["answersByEdge"]["fra1"]):
+            if answers:
+                self.assertGreater(qps[i] or 0, 0, "second %d" % i)
+        self.assertTrue(before_fail / 2 <= sum(q for q in qps if q) <= received, (sum(q for q in qps if q), received))
+        # Response times: numbers within the histogram's bounds, p50 at most p99, in every
+        # second that had queries and in none that had not.
+        bounds = reply["responseBucketsSeconds"]
+        self.assertEqual(bounds, sorted(bounds))
+        for p50, p99, rate in zip(reply["responseP50Seconds"], reply["responseP99Seconds"], qps):
+            if not rate:
+                self.assertIsNone(p50)
+                self.assertIsNone(p99)
+                continue
+            self.assertIsInstance(p50, float)
+            self.assertIsInstance(p99, float)
+            self.assertTrue(0 < p50 <= p99 <= bounds[-1], (p50, p99, bounds[-1]))
+        # fra1 has had every answer of the last five minutes.
+        self.assertEqual(self.recent_share(reply, "fra1"), 1.0)
+        # Less than the hour: the same end, or a later one as time went on.
+        part = self.history(seconds=30)
+        self.assertEqual((part["seconds"], len(part["queriesPerSecond"]), len(part["answersByEdge"]["fra1"])), (30, 30, 30))
+        self.assertTrue(0 <= (part["start"] + 30) - (reply["start"] + 3600) <= 10, (part["start"], reply["start"]))
+        self.assertEqual(self.http_get("/api/v1/history?seconds=0")[0], 400)
+
+        # fra1 fails its checks: the transition is in the history with its reason, and
+        # Frankfurt's answers move to the next nearest edge that is up (iad1; ams1 is down).
+        self.endpoint.set_mode("fail")
+        self.await_edge_state("fra1", "down")
+        def transition():
+            found = [t for t in self.history()["transitions"]
+                     if (t["edge"], t["kind"], t["from"], t["to"]) == ("fra1", "health", "up", "down")]
+            return found[0] if found else None
+        down = wait_until(transition, 10, message="fra1's up -> down transition in the history")
+        self.assertIn("503", down["reason"])
+        self.assertLessEqual(down["at"], time.time())
+        firsts = [t for t in self.history()["transitions"] if t["edge"] == "fra1" and t["from"] == "unknown"]
+        self.assertEqual([(t["to"], t["at"] < down["at"]) for t in firsts], [("up", True)], "fra1's first verdict")
+        # The answering threads take the new health table within a wake interval.
+        wait_until(lambda: self.ask_frankfurt(answered) == "iad1", 5, message="Frankfurt answered by iad1")
+        for _ in range(119):
+            self.assertEqual(self.ask_frankfurt(answered), "iad1")
+        self.assertEqual(sorted(answered), ["fra1", "iad1"])
+        reply = self.answers_until("iad1", answered["iad1"], "iad1's answers in the history")
+        self.assertEqual(sum(reply["answersByEdge"]["fra1"]), answered["fra1"])
+        self.assertEqual(sum(reply["answersByEdge"]["iad1"]), answered["iad1"])
+        fra1_share = answered["fra1"] / (answered["fra1"] + answered["iad1"])
+        self.assertLess(fra1_share, 0.3)
+        self.assertAlmostEqual(self.recent_share(reply, "fra1"), fra1_share)
+
+        # The dashboard draws the same in a real browser.
+        dom = self.dashboard_dom()
+        self.assertEqual(dom.attrs["conn"].get("data-state"), "live")
+        for path in ("qps-path", "p50-path", "p99-path"):
+            attrs = dom.attrs[path]
+            self.assertGreater(int(attrs.get("data-points", "0")), 0, path)
+            self.assertEqual(attrs.get("d", "")[:1], "M", path)
+            points = re.findall(r"[ML]([\d.]+) ([\d.]+)", attrs["d"])
+            self.assertEqual(len(points), int(attrs["data-points"]), path)
+            self.assertTrue(all(0 <= float(x) <= 600 and 0 <= float(y) <= 100 for x, y in points), path)
+        # The ends of the hour in the viewer's time zone, named (the script's form).
+        for end in ("history-from", "history-to"):
+            self.assertRegex(dom.text[end].strip(), r"^\d{1,2}:\d\d:\d\d(?: [AP]M)? (?!AM$|PM$)\S+$", end)
+        # One band per edge; fra1's ends in a down stretch that began with its transition.
+        bands, edge = {}, None
+        for attrs in dom.inside("health-timeline"):
+            if attrs.get("class") == "band":
+                edge = attrs["data-edge"]
+                bands[edge] = []
+            elif "data-state" in attrs:
+                bands[edge].append(attrs)
+        self.assertEqual(sorted(bands), sorted(EDGES))
+        fra1 = bands["fra1"]
+        self.assertEqual([r["data-state"] for r in fra1][-3:], ["unknown", "up", "down"], fra1)
+        self.assertAlmostEqual(float(fra1[-1]["data-from"]), down["at"], places=2)
+        self.assertEqual(bands["ams1"][-1]["data-state"], "down")
+        self.assertEqual(bands["iad1"][-1]["data-state"], "up")
+        self.assertNotIn("down", [r["data-state"] for r in bands["iad1"]])
+        # The share column is the last five minutes: fra1's fell from all to about a quarter.
+        rows, edge = {}, None
+        for attrs in dom.inside("edge-rows"):
+            if "data-edge" in attrs:
+                edge = attrs["data-edge"]
+            elif "share" in attrs.get("class", "").split():
+                rows[edge] = attrs
+        self.assertEqual(rows["fra1"].get("data-recent"), str(answered["fra1"]))
+        self.assertEqual(rows["iad1"].get("data-recent"), str(answered["iad1"]))
+        self.assertEqual(rows["sin1"].get("data-recent"), "0")
+        def percent(fraction):  # as the page writes it: rounded half up to one decimal
+            return "%.1f%%" % (math.floor(fraction * 1000 + 0.5) / 10)
+        self.assertEqual(re.findall(r'<td class="num share" data-recent="\d+">([^<]*)</td>', dom.html),
+                         [percent(fra1_share), "0.0%", percent(1 - fra1_share), "0.0%"])
+
+
 class DashboardDOM:
     """Attributes of every element of a DOM dump, by id, and the elements inside an id."""
 
     def __init__(self, html):
         from html.parser import HTMLParser
 
+        self.html = html
         self.attrs, self.text, self._inside = {}, {}, {}
         dom = self
         void = {"meta", "link", "br", "img", "input", "hr", "circle", "path", "rect", "polyline"}

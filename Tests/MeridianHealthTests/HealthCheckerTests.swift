@@ -4,6 +4,7 @@ import MeridianConfig
 import MeridianFiles
 import MeridianHealth
 import MeridianRouting
+import NIOConcurrencyHelpers
 import Testing
 
 /// The checker end to end against real local servers: thresholds, transitions published and
@@ -272,6 +273,31 @@ import Testing
         #expect(throws: StateFileError(file: stateFile, line: 1, message: "expected {\"drained\": [\"EDGE\", ...]}, a list of edge names")) {
             try AdminStateFile(path: stateFile).load()
         }
+    }
+
+    @Test func transitionsAreReportedWithTheirReasons() async throws {
+        let server = try await HTTPTestServer.start()
+        let transitions = NIOLockedValueBox<[HealthTransition]>([])
+        let checker = try HealthChecker(edges: [edge("a", http(server.url, rise: 1, fall: 1)), edge("b", nil)], stateFile: nil,
+                                        logger: LogCapture().logger(),
+                                        onTransition: { transition in transitions.withLockedValue { $0.append(transition) } },
+                                        onChange: { _ in })
+        await checker.start()
+        #expect(await eventually { transitions.withLockedValue { $0.count } == 1 })
+        server.set(.respond(status: 503, body: "no"))
+        #expect(await eventually { transitions.withLockedValue { $0.count } == 2 })
+        try await checker.drain(edge: "b", reason: "maintenance")
+        try await checker.drain(edge: "b", reason: "again")
+        try await checker.undrain(edge: "b")
+        await checker.shutdown()
+        let seen = transitions.withLockedValue { $0 }.map { [$0.edge, $0.kind.rawValue, $0.from, $0.to, $0.reason] }
+        #expect(seen == [
+            ["a", "health", "unknown", "up", "first check: HTTP 200"],
+            ["a", "health", "up", "down", "HTTP 503 (1 consecutive failures, fall 1)"],
+            ["b", "admin", "active", "drained", "maintenance"],
+            ["b", "admin", "drained", "active", "undrained"],
+        ])
+        #expect(transitions.withLockedValue { $0 }.map(\.time) == transitions.withLockedValue { $0 }.map(\.time).sorted())
     }
 
     @Test func drainsOfEdgesNotConfiguredAreKept() async throws {

@@ -49,6 +49,25 @@ struct FakeBackend: ControlBackend {
         .failure(ControlFailure("not over HTTP"))
     }
 
+    /// Two minutes ending at 1_764_003_720: 10 queries a second, answered by the first edge
+    /// and then, once the second went down a minute ago, by the third.
+    func history(seconds: Int) async -> HistoryReply {
+        let end = 1_764_003_720
+        var history = TrafficHistory(bucketsSeconds: [0.000002, 0.00001, 0.0001, 0.001, 0.01])
+        var queries = 0
+        var answers: [String: Int] = [:]
+        for second in (end - 120)...end {
+            history.sample(at: Double(second) + 0.25, queries: queries, responseCounts: [0, queries, queries / 10, 0, 0, 0],
+                           answersByEdge: answers)
+            queries += 10
+            answers[edgeNames[second < end - 60 ? 0 : min(2, edgeNames.count - 1)], default: 0] += 10
+        }
+        history.record(.init(at: Double(end - 60), edge: edgeNames[min(1, edgeNames.count - 1)], kind: "health", from: "up", to: "down",
+                             reason: "HTTP 503 (2 consecutive failures, fall 2)"))
+        let edges = await self.edges().edges.map { HistoryReply.Edge(name: $0.name, state: $0.state, admin: $0.admin) }
+        return history.reply(seconds: seconds, now: Double(end) + 1.5, edges: edges)
+    }
+
     func stats() async -> StatsReply {
         StatsReply(
             version: "1.2.3", uptimeSeconds: 3725.5, startedAt: 1_764_000_000,
