@@ -17,9 +17,10 @@ public struct ZoneVersion: Sendable, Equatable {
         origin = zone.origin
         var digest: UInt64 = 0
         var soaRecord: ZoneRecord?
-        for record in zone.records {
-            if record.type == .soa && soaRecord == nil { soaRecord = record }
-            digest &+= Self.hash(record)
+        let records = zone.records
+        for index in records.indices {
+            if records[index].type == .soa && soaRecord == nil { soaRecord = records[index] }
+            digest &+= Self.hash(records, index)
         }
         self.digest = digest
         // The validator guarantees exactly one SOA at the apex, serial in octets 20...17 from the end.
@@ -28,19 +29,55 @@ public struct ZoneVersion: Sendable, Equatable {
         soa = soaRecord?.position ?? SourcePosition(file: zone.file, line: 1, column: 1)
     }
 
-    /// FNV-1a over one record's canonical fields; records are summed, so order does not count.
-    private static func hash(_ record: ZoneRecord) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ byte: UInt8) {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    /// One record's canonical fields, eight bytes at a time through a multiply-xorshift
+    /// mix; records are summed, so order does not count.
+    private static func hash(_ records: [ZoneRecord], _ index: Int) -> UInt64 {
+        var hasher = WordHasher()
+        records[index].owner.wire.withUnsafeBytes { owner in
+            for byte in owner { hasher.add(asciiLowercase(byte)) }
         }
-        for byte in record.owner.lowercased.wire { mix(byte) }
-        for value in [UInt32(record.type.rawValue), UInt32(record.class.rawValue), record.ttl] {
-            for shift in stride(from: 24, through: 0, by: -8) { mix(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+        hasher.add(UInt64(records[index].type.rawValue) << 48 | UInt64(records[index].class.rawValue) << 32 | UInt64(records[index].ttl))
+        records[index].rdata.withUnsafeBytes { rdata in
+            for byte in rdata { hasher.add(byte) }
         }
-        for byte in record.rdata { mix(byte) }
-        // Spread the FNV result so that summing several hashes keeps their bits apart.
-        return murmurFinalize(hash)
+        // Spread the result so that summing several hashes keeps their bits apart.
+        return murmurFinalize(hasher.finish())
+    }
+
+    /// Collects bytes into words and mixes a word at a time (a multiply per byte, as FNV
+    /// does, was most of the digest's cost in a million-record zone).
+    private struct WordHasher {
+        private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        private var word: UInt64 = 0
+        private var filled: UInt64 = 0
+
+        mutating func add(_ byte: UInt8) {
+            word = word << 8 | UInt64(byte)
+            filled += 1
+            if filled == 8 { flush() }
+        }
+
+        /// Adds a word whole, after whatever bytes came before it.
+        mutating func add(_ value: UInt64) {
+            flush()
+            mix(value)
+        }
+
+        private mutating func flush() {
+            mix(word ^ filled << 56)
+            word = 0
+            filled = 0
+        }
+
+        private mutating func mix(_ value: UInt64) {
+            hash = (hash ^ value) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 31
+        }
+
+        mutating func finish() -> UInt64 {
+            flush()
+            return hash
+        }
     }
 
     /// Why serving `self` after `previous` is a problem for secondaries and caches, if it is.

@@ -181,7 +181,7 @@ struct ZoneLoader {
             return nil
         }
         let owner: DNSName
-        if let previous = state.owner, let range = state.ownerText, state.bytes[range].elementsEqual(state.content(first)) {
+        if let previous = state.owner, let range = state.ownerText, bytesEqual(UnsafeRawBufferPointer(Bytes(rebasing: state.bytes[range])), UnsafeRawBufferPointer(state.content(first))) {
             owner = previous
         } else {
             do {

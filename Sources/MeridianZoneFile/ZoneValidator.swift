@@ -60,12 +60,16 @@ public enum ZoneValidator {
     private static func checkCoexistence(_ contents: ZoneContents, problems: inout Problems) {
         for summary in contents.names.values {
             let name = problems.records[summary.owner].owner
-            for (kind, slot, other) in [("CNAME", summary.cname, summary.otherThanCNAME), ("DYNC", summary.dync, summary.otherThanDYNC)]
-            where slot.first >= 0 {
-                if slot.second >= 0 { problems.report("more than one \(kind) record at \(name)", slot.second) }
-                if other >= 0 {
-                    problems.report("\(kind) and other data at \(name)", max(slot.first, other))
-                    break
+            if summary.cname.first >= 0 {
+                if summary.cname.second >= 0 { problems.report("more than one CNAME record at \(name)", summary.cname.second) }
+                if summary.otherThanCNAME >= 0 {
+                    problems.report("CNAME and other data at \(name)", max(summary.cname.first, summary.otherThanCNAME))
+                }
+            }
+            if summary.dync.first >= 0 && !(summary.cname.first >= 0 && summary.otherThanCNAME >= 0) {
+                if summary.dync.second >= 0 { problems.report("more than one DYNC record at \(name)", summary.dync.second) }
+                if summary.otherThanDYNC >= 0 {
+                    problems.report("DYNC and other data at \(name)", max(summary.dync.first, summary.otherThanDYNC))
                 }
             }
             if summary.dyna.first >= 0 {
@@ -81,10 +85,9 @@ public enum ZoneValidator {
     /// Delegations: at a cut only NS, DS and glue; below it only glue (like NSD).
     private static func checkDelegations(_ contents: ZoneContents, problems: inout Problems) {
         guard !contents.cuts.isEmpty else { return }
-        for (index, owner) in contents.owners.enumerated() {
-            guard let (key, depth) = owner, depth > 0,
-                  let (cut, atCut) = contents.delegation(containing: key, depth: depth, spelledAs: problems.records[index].owner)
-            else { continue }
+        for (index, depth) in contents.depths.enumerated() where depth > 0 {
+            let owner = problems.records[index].owner
+            guard let (cut, atCut) = contents.delegation(containing: NameKey(owner), depth: depth, spelledAs: owner) else { continue }
             let type = problems.records[index].type
             if atCut {
                 if ![.ns, .ds, .a, .aaaa, .rrsig, .nsec].contains(type) {
@@ -125,35 +128,42 @@ private struct Problems {
 /// What the checks need to know about a zone, gathered in one pass over its records, which
 /// also reports what is wrong with single records (class, TTL, place of the owner and SOA).
 private struct ZoneContents {
+    /// The names that hold a CNAME, DYNC or DYNA record: the only ones the coexistence
+    /// rules look at (a zone of a million addresses keeps no summary per name).
     var names: [NameKey: NameSummary] = [:]
     /// Owners of NS records below the apex, lower-cased, in order first seen.
     var cuts: [DNSName] = []
     var cutKeys: Set<NameKey> = []
     var soaCount = 0
     var apexNS = false
-    /// Lower-cased owner and its depth below the apex, per record (nil: outside the zone).
-    var owners: [(key: NameKey, depth: Int)?] = []
+    /// Each record's owner's depth below the apex (-1: outside the zone).
+    var depths: [Int] = []
 
     init(_ records: [ZoneRecord], apex: DNSName, problems: inout Problems) {
         let apexKey = NameKey(apex)
-        names.reserveCapacity(records.count)
-        owners.reserveCapacity(records.count)
-        for (index, record) in records.enumerated() {
-            if record.class != .in {
+        depths.reserveCapacity(records.count)
+        // By index and field: binding each record would copy it (three references) a million times.
+        for index in records.indices {
+            if records[index].class != .in {
                 problems.report("only class IN is supported", index)
             }
-            if record.ttl > ZoneParser.maxTTL {
-                problems.report(ZoneParser.ttlOutOfRange(String(record.ttl)), index)
+            if records[index].ttl > ZoneParser.maxTTL {
+                problems.report(ZoneParser.ttlOutOfRange(String(records[index].ttl)), index)
             }
-            let key = NameKey(record.owner)
+            let key = NameKey(records[index].owner)
             guard let depth = key.depth(below: apexKey) else {
-                problems.report("\(record.owner) is outside the zone \(apex)", index)
-                owners.append(nil)
+                problems.report("\(records[index].owner) is outside the zone \(apex)", index)
+                depths.append(-1)
                 continue
             }
-            owners.append((key, depth))
-            noteApexAndCuts(record.type, at: index, key: key, depth: depth, apex: apex, problems: &problems)
-            names[key, default: NameSummary(owner: index)].add(record.type, at: index)
+            depths.append(depth)
+            let type = records[index].type
+            noteApexAndCuts(type, at: index, key: key, depth: depth, apex: apex, problems: &problems)
+            if NameSummary.isExclusive(type) && names[key] == nil { names[key] = NameSummary(owner: index) }
+        }
+        guard !names.isEmpty else { return }
+        for index in records.indices where depths[index] >= 0 {
+            names[NameKey(records[index].owner)]?.add(records[index].type, at: index)
         }
     }
 
@@ -199,11 +209,13 @@ private struct ZoneContents {
 /// record of each exclusive kind and the first record each kind may not share the name with.
 private struct NameSummary {
     /// The first record at the name, whose spelling the messages use.
-    let owner: Int
+    private(set) var owner: Int
 
     init(owner: Int) {
         self.owner = owner
     }
+
+    static func isExclusive(_ type: RRType) -> Bool { type == .cname || type == .dync || type == .dyna }
 
     struct Slot {
         var first = -1
@@ -222,7 +234,9 @@ private struct NameSummary {
     var otherThanDYNC = -1
     var firstAddress = -1
 
+    /// Adds a record at the name; records are added in reading order.
     mutating func add(_ type: RRType, at index: Int) {
+        owner = min(owner, index)
         switch type {
         case .cname: cname.add(index)
         case .dync: dync.add(index)
@@ -269,7 +283,11 @@ struct NameKey: Hashable {
             offset += 1 + Int(wire[offset])
             labels += 1
         }
-        guard offset == start, wire[start...].elementsEqual(apex.wire) else { return nil }
+        guard offset == start else { return nil }
+        let same = wire.withUnsafeBytes { name in
+            apex.wire.withUnsafeBytes { apex in bytesEqual(UnsafeRawBufferPointer(rebasing: name[start...]), apex) }
+        }
+        guard same else { return nil }
         return labels
     }
 }
