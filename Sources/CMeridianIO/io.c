@@ -1,7 +1,10 @@
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "CMeridianIO.h"
 
 _Static_assert(sizeof(meridian_mmsghdr) == sizeof(struct mmsghdr), "meridian_mmsghdr must match struct mmsghdr");
@@ -24,4 +27,8 @@ int meridian_allowed_cpus(void) {
 
 void meridian_release_free_memory(void) {
     malloc_trim(0);
+}
+
+int meridian_lower_thread_priority(int nice) {
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CMeridianIO
+import Foundation
 import MeridianControl
 import MeridianFiles
 import MeridianStats
@@ -18,6 +19,23 @@ public func usableCPUs() -> Int {
 /// which malloc would otherwise keep for the process.
 public func releaseFreeMemory() {
     meridian_release_free_memory()
+}
+
+/// Runs `body` on a thread of its own at a lower priority (nice 10) and returns what it
+/// returned. A reload parses and builds for a second or more when a zone is large; where it
+/// shares a CPU with an answering thread, the kernel then hands that thread the CPU whenever
+/// queries arrive, so answers do not queue behind the load.
+func atLowPriority<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
+    await withCheckedContinuation { continuation in
+        let thread = Thread {
+            _ = meridian_lower_thread_priority(10)
+            continuation.resume(returning: body())
+        }
+        thread.name = "meridian-load"
+        // Deeply nested $INCLUDEs and long names recurse; the main thread's size, not a secondary thread's.
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
 }
 
 /// File descriptors: the soft limit raised to the hard one at start, and DNS over TCP sized

@@ -183,7 +183,10 @@ public actor ServerController: Service {
 
     private func loadAndPublish(published: String?) async -> Result<ReloadReport, LoadFailure> {
         do throws(LoadFailure) {
-            let next = try ServerLoader.load(configPath: configPath, published: published, reusing: loaded)
+            let (configPath, previous) = (self.configPath, loaded)
+            let next = try await atLowPriority { () -> Result<LoadedServer, LoadFailure> in
+                Result { () throws(LoadFailure) in try ServerLoader.load(configPath: configPath, published: published, reusing: previous) }
+            }.get()
             releaseFreeMemory()
             do {
                 try await publisher.queryLog.configure(next.configuration.log.dnstap, identity: next.configuration.queryLogIdentity,
@@ -202,6 +205,8 @@ public actor ServerController: Service {
             // Handed out even when some thread is late to take it: what is recorded is what is served.
             let report = ReloadReport(from: loaded, to: next)
             loaded = next
+            // The previous data is gone once every thread took the new snapshot: hand its memory back.
+            releaseFreeMemory()
             ServerLogHandler.output.apply(next.configuration.log)
             if let notServed { throw LoadFailure(lines: ["\(configPath): \(notServed)"]) }
             for note in report.notes { logger.warning("reload: \(note)") }

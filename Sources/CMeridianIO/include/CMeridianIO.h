@@ -21,6 +21,9 @@ int meridian_allowed_cpus(void);
 /// tables are gone; without it RSS keeps the load's peak.
 void meridian_release_free_memory(void);
 
+/// Gives the calling thread (not the process) the niceness `nice`; 0 or -1 with errno.
+int meridian_lower_thread_priority(int nice);
+
 /// MSG_WAITFORONE: block for the first datagram, then take what is queued.
 extern const int meridian_msg_waitforone;
 
