@@ -25,8 +25,8 @@ def _static_zone_lines(origin):
     return lines
 
 
-def write_zone1m(directory):
-    """The 1,000,000-record zone, shared by the Meridian and NSD setups."""
+def write_zone1m(directory, records=W.ZONE1M_RECORDS):
+    """The large zone (`records` A records), shared by the Meridian and NSD setups."""
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, W.ZONE1M + "zone")
     if os.path.exists(path):
@@ -35,7 +35,7 @@ def write_zone1m(directory):
         f.write(f"$ORIGIN {W.ZONE1M}\n$TTL {W.DEFAULT_TTL}\n@ IN SOA {W.SOA}\n@ IN NS ns1\n")
         f.write("ns1 IN A 198.51.100.53\n")
         chunk = []
-        for i in range(W.ZONE1M_RECORDS):
+        for i in range(records):
             # 198.18.0.0/15, the RFC 2544 benchmarking range, wrapped.
             n = i % 131072
             chunk.append(f"h{i} IN A 198.{18 + (n >> 16)}.{(n >> 8) & 255}.{n & 255}\n")
@@ -62,7 +62,7 @@ def meridian(work, port, binary, mmdb, zone1m_dir=None, rrl_rate=None, directory
     """`load_feeds`: edge name -> metrics URL, for edges that read a load feed. `etcd`: a
     client URL; the server is then a fleet node connected to it. `dnstap`: a file the query
     log is written to, every query and answer."""
-    d = os.path.join(work, "meridian-1m" if zone1m_dir else directory)
+    d = os.path.join(work, directory if directory != "meridian" else ("meridian-1m" if zone1m_dir else directory))
     zones = zone1m_dir or os.path.join(d, "zones")
     os.makedirs(os.path.join(d, "run"), exist_ok=True)
     os.makedirs(zones, exist_ok=True)
@@ -161,8 +161,8 @@ plugins => {{
     return Setup("gdnsd", d, port, ["gdnsd", "-c", d, "start"], W.ZONE, os.path.join(d, "server.log"))
 
 
-def nsd(work, port, zone1m_file=None):
-    d = os.path.join(work, "nsd-1m" if zone1m_file else "nsd")
+def nsd(work, port, zone1m_file=None, directory=None):
+    d = os.path.join(work, directory or ("nsd-1m" if zone1m_file else "nsd"))
     os.makedirs(d, exist_ok=True)
     if zone1m_file:
         origin, zonefile = W.ZONE1M, zone1m_file

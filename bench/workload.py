@@ -70,7 +70,7 @@ def cases():
     ]
 
 
-def queries(case, subnets=None, count=None):
+def queries(case, subnets=None, count=None, records=None):
     """Query lines `NAME TYPE [SUBNET]` for a case, in a fixed shuffled order."""
     import random
     rnd = random.Random(SEED)
@@ -84,7 +84,7 @@ def queries(case, subnets=None, count=None):
         out = [f"{GEO_NAME}.{ZONE} A {s}" for s in subnets]
     elif case == "zone1m":
         n = count or 10_000
-        out = [f"h{rnd.randrange(ZONE1M_RECORDS)}.{ZONE1M} A" for _ in range(n)]
+        out = [f"h{rnd.randrange(records or ZONE1M_RECORDS)}.{ZONE1M} A" for _ in range(n)]
     else:
         raise ValueError(case)
     rnd.shuffle(out)
