@@ -13,7 +13,7 @@ struct Check: ParsableCommand {
         discussion: "Prints every error as FILE:LINE:COL: message and exits 1 when there is any."
     )
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: FileOptions
 
     func run() throws {
         let path = global.configPath

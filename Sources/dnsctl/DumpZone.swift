@@ -13,7 +13,7 @@ struct DumpZone: ParsableCommand {
         discussion: "The origin defaults to the file name without its .zone suffix. Errors are printed as FILE:LINE:COL: message (exit 1)."
     )
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: FileOptions
 
     @Argument(help: "The zone file.")
     var file: String

@@ -33,7 +33,7 @@ struct GeoIPBuild: ParsableCommand {
         """
     )
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: FileOptions
 
     @Argument(help: "The CSV file.")
     var csv: String

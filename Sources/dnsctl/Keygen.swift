@@ -17,7 +17,7 @@ struct Keygen: ParsableCommand {
         """
     )
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: FileOptions
 
     @Argument(help: "The zone, e.g. example.com.")
     var zone: String

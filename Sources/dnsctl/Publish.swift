@@ -23,7 +23,7 @@ struct Publish: ParsableCommand {
         """
     )
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup var global: FileOptions
 
     /// etcd's default limits (--max-request-bytes, --max-txn-ops).
     static let requestLimit = 1_500_000

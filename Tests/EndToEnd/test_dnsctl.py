@@ -103,6 +103,24 @@ class DnsctlTest(harness.E2ECase):
                 self.assertEqual(code, 2, "stdout:\n%s\nstderr:\n%s" % (out, err))
                 self.assertIn("Usage: dnsctl", err)
 
+    def test_help_shows_the_options_each_command_takes(self):
+        code, out, err = self.dnsctl("--help")
+        self.assertEqual(code, 0, err)
+        for option in ("--config", "--json", "--socket"):
+            self.assertIn(option, out, "the top-level help names %s" % option)
+        # Offline commands never talk to the server: they do not offer its socket.
+        for command in (("check",), ("dump-zone",), ("geoip", "build"), ("keygen",), ("publish",)):
+            with self.subTest(command=command):
+                code, out, err = self.dnsctl(*command, "--help")
+                self.assertEqual(code, 0, err)
+                self.assertIn("--config", out)
+                self.assertNotIn("--socket", out)
+        for command in (("status",), ("reload",), ("drain",), ("edges",)):
+            with self.subTest(command=command):
+                code, out, err = self.dnsctl(*command, "--help")
+                self.assertEqual(code, 0, err)
+                self.assertIn("--socket", out)
+
     # ---- check ----------------------------------------------------------------------------
 
     def test_check_ok(self):
