@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include <malloc.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -27,6 +29,12 @@ int meridian_allowed_cpus(void) {
 
 void meridian_release_free_memory(void) {
     malloc_trim(0);
+}
+
+int meridian_name_thread(const char *name) {
+    char shortened[16];
+    snprintf(shortened, sizeof(shortened), "%s", name);
+    return pthread_setname_np(pthread_self(), shortened);
 }
 
 int meridian_lower_thread_priority(int nice) {

@@ -62,7 +62,7 @@ final class DNSListeners: Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
-        for worker in workers { worker.start() }
+        for (number, worker) in workers.enumerated() { worker.start(number: number) }
         return DNSListeners(workers: workers, tcpContexts: loops.map(\.answering), publisher: publisher, group: group,
                             quiescers: quiescers, logger: logger)
     }

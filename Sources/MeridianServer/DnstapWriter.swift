@@ -100,8 +100,10 @@ final class DnstapWriter: @unchecked Sendable {
             writeAll(FrameStreams.controlFrame(.start, contentType: FrameStreams.dnstapContentType))
             connected.store(true, ordering: .relaxed)
         }
-        let thread = Thread { [self] in self.run() }
-        thread.name = "meridian-dnstap"
+        let thread = Thread { [self] in
+            nameCurrentThread("meridian-dnstap")
+            self.run()
+        }
         thread.start()
     }
 

@@ -21,6 +21,12 @@ public func releaseFreeMemory() {
     meridian_release_free_memory()
 }
 
+/// Names the calling thread for `top -H`, `perf` and `/proc/PID/task/*/comm`; Linux keeps the
+/// first 15 bytes. (Foundation's `Thread.name` does not reach the kernel on Linux.)
+func nameCurrentThread(_ name: String) {
+    _ = meridian_name_thread(name)
+}
+
 /// Runs `body` on a thread of its own at a lower priority (nice 10) and returns what it
 /// returned. A reload parses and builds for a second or more when a zone is large; where it
 /// shares a CPU with an answering thread, the kernel then hands that thread the CPU whenever
@@ -28,10 +34,10 @@ public func releaseFreeMemory() {
 func atLowPriority<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
     await withCheckedContinuation { continuation in
         let thread = Thread {
+            nameCurrentThread("meridian-load")
             _ = meridian_lower_thread_priority(10)
             continuation.resume(returning: body())
         }
-        thread.name = "meridian-load"
         // Deeply nested $INCLUDEs and long names recurse; the main thread's size, not a secondary thread's.
         thread.stackSize = 8 << 20
         thread.start()

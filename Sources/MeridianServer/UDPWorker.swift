@@ -72,9 +72,13 @@ final class UDPWorker: @unchecked Sendable {
         answerLengths.deallocate()
     }
 
-    func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "meridian-\(context.name)"
+    /// Starts the thread, named `meridian-udpN` (Linux keeps 15 bytes of a thread's name, so
+    /// `top -H` and `perf` show this and not the whole context name).
+    func start(number: Int) {
+        let thread = Thread { [self] in
+            nameCurrentThread("meridian-udp\(number)")
+            self.run()
+        }
         thread.stackSize = 1 << 20
         thread.start()
     }

@@ -21,6 +21,9 @@ int meridian_allowed_cpus(void);
 /// tables are gone; without it RSS keeps the load's peak.
 void meridian_release_free_memory(void);
 
+/// Names the calling thread (its first 15 bytes: what Linux keeps); 0 or an errno value.
+int meridian_name_thread(const char *name);
+
 /// Gives the calling thread (not the process) the niceness `nice`; 0 or -1 with errno.
 int meridian_lower_thread_priority(int nice);
 
