@@ -14,7 +14,8 @@ import time
 import unittest
 import uuid
 
-from harness import DNSCTL_BIN, MERIDIAN_BIN, REPO, E2ECase, Meridian, free_port, make_tempdir, query, run_dnsctl
+from harness import (DNSCTL_BIN, MERIDIAN_BIN, REPO, E2ECase, Meridian, free_port, make_tempdir, query, run_dnsctl,
+                     stop_process, testcase_cleanup, wait_until)
 
 UNIT = os.path.join(REPO, "contrib", "systemd", "meridian.service")
 ZONE = """$ORIGIN notify.test.
@@ -210,6 +211,62 @@ class MonitoringFilesTest(E2ECase):
         self.assertExported(targets, families, "meridian.json")
         for panel in dashboard["panels"]:
             self.assertEqual(panel["datasource"]["uid"], "${datasource}", panel["title"])
+
+    def test_a_real_prometheus_scrapes_the_server_and_loads_the_rules(self):
+        binary = shutil.which("prometheus")
+        self.assertIsNotNone(binary, "prometheus (Debian package prometheus) is needed")
+        stats_port, prometheus_port = free_port(), free_port()
+        server = Meridian(self, {"notify.test.": ZONE + "api 30 IN DYNA web\n"}, extra_config=(
+            'stats:\n  listen: "127.0.0.1:%d"\n'
+            "edges:\n  fra1: {location: [50.1, 8.7], addresses: [\"192.0.2.10\"]}\n"
+            "pools:\n  web: {edges: [fra1], policy: nearest}\n") % stats_port).start(self)
+        for _ in range(5):
+            query(server.port, "api.notify.test.", "A")
+        directory = make_tempdir(self, prefix="prometheus-")
+        shutil.copy(os.path.join(self.PROMETHEUS, "alerts.yml"), directory)
+        with open(os.path.join(directory, "prometheus.yml"), "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "rule_files: [alerts.yml]\n"
+                    "scrape_configs:\n  - job_name: meridian\n    static_configs:\n"
+                    "      - targets: [\"127.0.0.1:%d\"]\n" % stats_port)
+        proc = subprocess.Popen([binary, "--config.file", os.path.join(directory, "prometheus.yml"),
+                                 "--storage.tsdb.path", os.path.join(directory, "data"),
+                                 "--web.listen-address", "127.0.0.1:%d" % prometheus_port],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)
+        testcase_cleanup(self, stop_process, proc)
+
+        def api(path):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", prometheus_port, timeout=5)
+                conn.request("GET", path)
+                response = conn.getresponse()
+                body = response.read().decode()
+                conn.close()
+                return json.loads(body) if response.status == 200 else None
+            except (OSError, ValueError):
+                return None
+
+        def target_up():
+            reply = api("/api/v1/targets")
+            targets = (reply or {}).get("data", {}).get("activeTargets", [])
+            return targets and targets[0].get("health") == "up" and targets[0]
+        target = wait_until(target_up, 60, message="Prometheus scraping the stats port")
+        self.assertEqual(target.get("lastError"), "", target)
+
+        def answered_queries():
+            reply = api("/api/v1/query?query=sum(meridian_queries_total)")
+            result = (reply or {}).get("data", {}).get("result", [])
+            return result and float(result[0]["value"][1]) >= 5 and result
+        wait_until(answered_queries, 30, message="meridian_queries_total in Prometheus")
+        with open(os.path.join(self.PROMETHEUS, "alerts.yml")) as f:
+            alerts = f.read().count("- alert:")
+
+        def rules_evaluated():
+            reply = api("/api/v1/rules")
+            rules = [rule for group in (reply or {}).get("data", {}).get("groups", []) for rule in group["rules"]]
+            return len(rules) == alerts and all(rule.get("health") == "ok" for rule in rules) and rules
+        rules = wait_until(rules_evaluated, 30, message="every rule of alerts.yml loaded and evaluated without error")
+        self.assertIn("MeridianEdgeDown", [rule["name"] for rule in rules])
 
 
 if __name__ == "__main__":
