@@ -38,11 +38,13 @@ final class DnstapOutput: @unchecked Sendable {
         }
     }
 
-    /// The file at the path is no longer the one written (moved away or deleted).
+    /// The file at the path is no longer the one written (moved away or deleted). The path
+    /// is followed through symbolic links, so a link to the log is not taken for a new file.
     var moved: Bool {
         guard case .file(let path) = destination, let opened else { return false }
-        guard let now = UnixSocket.identity(of: path) else { return true }
-        return now != opened
+        var info = stat()
+        guard stat(path, &info) == 0 else { return true }
+        return (UInt64(info.st_dev), UInt64(info.st_ino)) != opened
     }
 }
 

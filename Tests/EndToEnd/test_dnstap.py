@@ -190,6 +190,23 @@ class FileTest(DnstapCase):
         self.assert_each_once(rotated, [("q%d.tap.test." % i, "127.0.0.1", "UDP") for i in range(10)])
         self.assert_each_once(current, [("q%d.tap.test." % i, "127.0.0.1", "UDP") for i in range(10, 30)])
 
+    def test_a_file_behind_a_symbolic_link_is_kept_across_reloads(self):
+        workdir = make_tempdir(self)
+        os.makedirs(os.path.join(workdir, "logs"))
+        os.symlink(os.path.join(workdir, "logs", "queries.dnstap"), os.path.join(workdir, "queries.dnstap"))
+        server = self.start("file: queries.dnstap", workdir=workdir)
+        for index in range(5):
+            udp_ask(server.port, "q%d.tap.test." % index)
+        wait_until(lambda: (self.metric("meridian_dnstap_messages_total") or 0) >= 10, 10, message="first messages written")
+        result = self.dnsctl("reload")
+        self.assertEqual(result.returncode, 0, str(result))
+        for index in range(5, 10):
+            udp_ask(server.port, "q%d.tap.test." % index)
+        wait_until(lambda: (self.metric("meridian_dnstap_messages_total") or 0) >= 20, 10, message="second messages written")
+        server.stop()
+        self.assert_each_once(read_dnstap(os.path.join(workdir, "logs", "queries.dnstap")),
+                              [("q%d.tap.test." % i, "127.0.0.1", "UDP") for i in range(10)])
+
     def test_a_file_that_cannot_be_opened_stops_the_start_and_is_refused_on_reload(self):
         workdir = make_tempdir(self)
         server = Meridian(self, {"tap.test.": ZONE}, workdir=workdir,
