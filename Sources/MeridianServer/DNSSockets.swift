@@ -84,13 +84,18 @@ public struct DNSSockets: Sendable {
         guard fd >= 0 else { throw DNSSocketError(address: listenAddress, transport: transport, operation: "socket", code: errno) }
         var on: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, size)
         if transport == "udp" {
             // One socket per answering thread on the same address; the kernel spreads clients.
+            // SO_REUSEPORT only shares the port with sockets of the same user. SO_REUSEADDR is
+            // left off: on a UDP socket it would let any process that sets it too bind the same
+            // address and port and take the queries (or, for a client such as dig, pick the
+            // server's port as its own and receive its own query back).
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, size)
             var wake = UDPWorker.wakeInterval
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wake, socklen_t(MemoryLayout<timeval>.size))
         }
+        // A restart binds the TCP port again while the last connections are in TIME_WAIT.
+        if transport == "tcp" { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, size) }
         // Keep [::] from also taking the IPv4 port, so both families can be listed.
         if family == AF_INET6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, size) }
         var storage = address.storage

@@ -12,6 +12,7 @@
 """
 
 import http.client
+import errno
 import os
 import resource
 import socket
@@ -275,6 +276,20 @@ class StartupTest(harness.E2ECase):
             self.assertEqual(len(lines), 1, stderr)
             self.assertIn(expected, lines[0])
             self.assertFalse(os.path.exists(server.socket_path), "the control socket was opened before DNS")
+
+    def test_no_other_socket_can_share_the_udp_port(self):
+        """SO_REUSEADDR on a UDP socket would let any process that sets it bind the same port and
+        take queries, or let a client such as dig pick the port and receive its own query."""
+        server = harness.Meridian(self, {ZONE_NAME: ZONE}).start(self)
+        for address in ("127.0.0.1", "0.0.0.0"):
+            with self.subTest(address=address):
+                intruder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self.addCleanup(intruder.close)
+                intruder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                with self.assertRaises(OSError) as caught:
+                    intruder.bind((address, server.port))
+                self.assertEqual(caught.exception.errno, errno.EADDRINUSE)
+        self.assertEqual(harness.query(server.port, ZONE_NAME, "SOA").rcode, 0)
 
     def test_descriptor_limit_is_raised_and_tcp_fits_a_small_one(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
