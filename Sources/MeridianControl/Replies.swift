@@ -147,6 +147,8 @@ public struct StatusReply: Codable, Sendable, Hashable {
     public var listen: [String]
     /// The stats port's address, when there is one.
     public var stats: String?
+    /// The dnstap query log; `nil` when none is configured.
+    public var queryLog: StatsReply.QueryLog? = nil
 
     public init(
         version: String, uptimeSeconds: Double, startedAt: Double, zones: [Zone] = [],

@@ -21,12 +21,13 @@ extension ServerController: ControlBackend {
 
     public func status() async -> StatusReply {
         let now = wallClockSeconds()
-        let total = await publisher.totals().counters.queries
+        let counters = await publisher.totals().counters
+        let total = counters.queries
         var rate = 0.0
         if rateSamples.count == 2, rateSamples[1].time > rateSamples[0].time {
             rate = Double(rateSamples[1].total - rateSamples[0].total) / (rateSamples[1].time - rateSamples[0].time)
         }
-        return StatusReply(
+        var reply = StatusReply(
             version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt,
             zones: loaded.zones.map { zone in
                 var row = StatusReply.Zone(name: zone.origin.description, serial: zone.serial, records: zone.recordCount)
@@ -43,6 +44,17 @@ extension ServerController: ControlBackend {
                                                locations: $0.summary.locations, buildEpoch: $0.summary.buildEpoch) },
             fleet: await fleet?.connection, listen: configuration.dns.listen.map(\.description),
             stats: configuration.stats.map { "\($0.listen)" })
+        reply.queryLog = queryLogReply(counters)
+        return reply
+    }
+
+    /// The query log's destination and counts, for `status` and `stats`.
+    private func queryLogReply(_ counters: QueryCounters) -> StatsReply.QueryLog? {
+        publisher.queryLog.destination.map { destination in
+            StatsReply.QueryLog(destination: "\(destination.settings.destination)", connected: destination.connected,
+                                written: UInt64(publisher.queryLog.writtenCount), droppedFull: UInt64(counters.queryLogDropped),
+                                droppedUnwritten: UInt64(publisher.queryLog.unwrittenCount))
+        }
     }
 
     public func fleet() async -> Result<FleetReply, ControlFailure> {
@@ -175,11 +187,7 @@ extension ServerController: ControlBackend {
                                               available: pool.edges.filter { name in reports.contains { $0.edge == name && $0.routable } }.count)
                           },
                           process: sampleProcess())
-        reply.queryLog = publisher.queryLog.destination.map { destination in
-            StatsReply.QueryLog(destination: "\(destination.settings.destination)", connected: destination.connected,
-                                written: UInt64(publisher.queryLog.writtenCount), droppedFull: UInt64(counters.queryLogDropped),
-                                droppedUnwritten: UInt64(publisher.queryLog.unwrittenCount))
-        }
+        reply.queryLog = queryLogReply(counters)
         return reply
     }
 

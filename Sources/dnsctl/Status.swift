@@ -37,6 +37,11 @@ struct Status: ParsableCommand {
                     + " (serving the last fleet state and its own probes)\(fleet.lastError.map { ": \($0)" } ?? "")")
             }
         }
+        if let log = status.queryLog {
+            let state = log.destination.hasPrefix("socket") ? (log.connected ? ", reader connected" : ", no reader") : ""
+            lines.append("query log    dnstap to \(log.destination)\(state): \(ReadableText.grouped(log.written)) messages written, "
+                + "\(ReadableText.grouped(log.droppedFull + log.droppedUnwritten)) dropped")
+        }
         if let geoip = status.geoip {
             lines.append("geoip        \(geoip.path) (\(geoip.type), built \(Format.date(Double(geoip.buildEpoch))); "
                 + "\(ReadableText.grouped(geoip.nodes)) nodes, \(ReadableText.grouped(geoip.locations)) locations)")

@@ -132,6 +132,13 @@ class FileTest(DnstapCase):
                    message="every message written")
         self.assertEqual(self.metric("meridian_dnstap_connected"), 1)
         self.assertEqual(self.metric("meridian_dnstap_dropped_total", reason="full"), 0)
+        written = int(self.metric("meridian_dnstap_messages_total"))
+        status = self.dnsctl("status")
+        self.assertEqual(status.returncode, 0, str(status))
+        self.assertRegex(status.stdout, r"query log\s+dnstap to file %s: [\d,]+ messages written, 0 dropped" % re.escape(path))
+        reply = self.dnsctl("status", "--json").json()["queryLog"]
+        self.assertEqual((reply["destination"], reply["connected"], reply["droppedFull"]), ("file " + path, True, 0))
+        self.assertGreaterEqual(reply["written"], written)
         server.stop()
 
         messages = read_dnstap(path)
