@@ -66,11 +66,13 @@ bench: release
 install: release
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/lib/systemd/system \
-		$(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(SYSCONFDIR)/meridian/zones
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d $(DESTDIR)$(SYSCONFDIR)/meridian/zones \
+		$(DESTDIR)$(PREFIX)/share/doc/meridian
 	install -m 0755 .build/release/meridian $(DESTDIR)$(PREFIX)/sbin/meridian
 	install -m 0755 .build/release/dnsctl $(DESTDIR)$(PREFIX)/bin/dnsctl
 	install -m 0644 contrib/man/meridian.8 contrib/man/dnsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 contrib/man/meridian.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 contrib/prometheus/alerts.yml contrib/grafana/meridian.json $(DESTDIR)$(PREFIX)/share/doc/meridian/
 	sed -e 's#/usr/sbin/meridian#$(PREFIX)/sbin/meridian#' -e 's#/usr/bin/dnsctl#$(PREFIX)/bin/dnsctl#g' \
 		-e 's#/etc/meridian#$(SYSCONFDIR)/meridian#g' contrib/systemd/meridian.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/meridian.service

@@ -120,7 +120,8 @@ class MakeInstallTest(E2ECase):
                            ("usr/lib/systemd/system/meridian.service", 0o644),
                            ("usr/lib/sysusers.d/meridian.conf", 0o644), ("usr/lib/tmpfiles.d/meridian.conf", 0o644),
                            ("usr/share/man/man8/meridian.8", 0o644), ("usr/share/man/man8/dnsctl.8", 0o644),
-                           ("usr/share/man/man5/meridian.yaml.5", 0o644), ("etc/meridian/meridian.yaml", 0o644)):
+                           ("usr/share/man/man5/meridian.yaml.5", 0o644), ("etc/meridian/meridian.yaml", 0o644),
+                           ("usr/share/doc/meridian/alerts.yml", 0o644), ("usr/share/doc/meridian/meridian.json", 0o644)):
             full = os.path.join(root, path)
             self.assertTrue(os.path.isfile(full), path)
             self.assertEqual(os.stat(full).st_mode & 0o777, mode, path)
