@@ -92,7 +92,7 @@ package enum UnixSocket {
     }
 
     /// Device and inode of the file at `path`, to recognise it later.
-    package static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
+    static func identity(of path: String) -> (device: UInt64, inode: UInt64)? {
         var info = stat()
         guard lstat(path, &info) == 0 else { return nil }
         return (UInt64(info.st_dev), UInt64(info.st_ino))

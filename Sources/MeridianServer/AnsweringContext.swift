@@ -131,14 +131,16 @@ public final class AnsweringContext: @unchecked Sendable {
             sampleState ^= sampleState << 17
             guard sampleState >> 32 < mode.sampleThreshold else { return }
         }
+        let logsQuery = mode.queries
+        let logsResponse = mode.responses && !response.isEmpty
+        guard logsQuery || logsResponse else { return }
         var flags: QueryLogRecord.Flags = transport == .tcp ? .tcp : []
-        if mode.queries { flags.insert(.query) }
-        if mode.responses && !response.isEmpty { flags.insert(.response) }
-        guard !flags.isEmpty && flags != .tcp else { return }
+        if logsQuery { flags.insert(.query) }
+        if logsResponse { flags.insert(.response) }
         let empty = UnsafeRawBufferPointer(start: nil, count: 0)
         if !queryLogRing.append(flags: flags, client: client, port: port, queryTime: queryTime, responseTime: responseTime,
-                                query: flags.contains(.query) ? query : empty, response: flags.contains(.response) ? response : empty) {
-            counters.queryLogDropped += (flags.contains(.query) ? 1 : 0) + (flags.contains(.response) ? 1 : 0)
+                                query: logsQuery ? query : empty, response: logsResponse ? response : empty) {
+            counters.queryLogDropped += (logsQuery ? 1 : 0) + (logsResponse ? 1 : 0)
         }
     }
 

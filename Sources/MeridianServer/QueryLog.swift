@@ -1,6 +1,7 @@
 import Atomics
 import Logging
 import MeridianConfig
+import MeridianControl
 import MeridianFiles
 import NIOConcurrencyHelpers
 
@@ -41,8 +42,6 @@ final class QueryLog: Sendable {
     let written = ManagedAtomic<Int>(0)
     let unwritten = ManagedAtomic<Int>(0)
 
-    var writtenCount: Int { written.load(ordering: .relaxed) }
-    var unwrittenCount: Int { unwritten.load(ordering: .relaxed) }
 
     init() {}
 
@@ -58,9 +57,17 @@ final class QueryLog: Sendable {
 
     var everyRing: [QueryLogRing] { rings.withLockedValue { $0 } }
 
-    /// Where the log goes now, and whether its reader is there.
-    var destination: (settings: DnstapSettings, connected: Bool)? {
-        current.withLockedValue { $0.map { ($0.settings, $0.writer.connected.load(ordering: .relaxed)) } }
+    /// Where the log goes, whether its reader is there, and what became of the messages, for
+    /// `dnsctl status` and the stats port; `droppedFull` is the answering threads' count. Nil
+    /// when there is no log.
+    func report(droppedFull: Int) -> StatsReply.QueryLog? {
+        current.withLockedValue { current in
+            current.map {
+                StatsReply.QueryLog(destination: "\($0.settings.destination)", connected: $0.writer.connected.load(ordering: .relaxed),
+                                    written: UInt64(written.load(ordering: .relaxed)), droppedFull: UInt64(droppedFull),
+                                    droppedUnwritten: UInt64(unwritten.load(ordering: .relaxed)))
+            }
+        }
     }
 
     /// Starts, changes or stops the log. A new destination is opened before the old one is

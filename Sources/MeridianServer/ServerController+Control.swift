@@ -44,17 +44,8 @@ extension ServerController: ControlBackend {
                                                locations: $0.summary.locations, buildEpoch: $0.summary.buildEpoch) },
             fleet: await fleet?.connection, listen: configuration.dns.listen.map(\.description),
             stats: configuration.stats.map { "\($0.listen)" })
-        reply.queryLog = queryLogReply(counters)
+        reply.queryLog = publisher.queryLog.report(droppedFull: counters.queryLogDropped)
         return reply
-    }
-
-    /// The query log's destination and counts, for `status` and `stats`.
-    private func queryLogReply(_ counters: QueryCounters) -> StatsReply.QueryLog? {
-        publisher.queryLog.destination.map { destination in
-            StatsReply.QueryLog(destination: "\(destination.settings.destination)", connected: destination.connected,
-                                written: UInt64(publisher.queryLog.writtenCount), droppedFull: UInt64(counters.queryLogDropped),
-                                droppedUnwritten: UInt64(publisher.queryLog.unwrittenCount))
-        }
     }
 
     public func fleet() async -> Result<FleetReply, ControlFailure> {
@@ -187,7 +178,7 @@ extension ServerController: ControlBackend {
                                               available: pool.edges.filter { name in reports.contains { $0.edge == name && $0.routable } }.count)
                           },
                           process: sampleProcess())
-        reply.queryLog = queryLogReply(counters)
+        reply.queryLog = publisher.queryLog.report(droppedFull: counters.queryLogDropped)
         return reply
     }
 
