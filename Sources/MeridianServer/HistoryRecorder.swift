@@ -22,6 +22,9 @@ final class HistoryRecorder: Sendable {
         history.withLockedValue { $0.record(entry) }
     }
 
+    /// Queries per second in the last second sampled.
+    var latestQueriesPerSecond: Double { history.withLockedValue { $0.latestQueriesPerSecond } }
+
     func reply(seconds: Int, now: Double, edges: [HistoryReply.Edge]) -> HistoryReply {
         history.withLockedValue { $0.reply(seconds: seconds, now: now, edges: edges) }
     }

@@ -23,10 +23,7 @@ extension ServerController: ControlBackend {
         let now = wallClockSeconds()
         let counters = await publisher.totals().counters
         let total = counters.queries
-        var rate = 0.0
-        if rateSamples.count == 2, rateSamples[1].time > rateSamples[0].time {
-            rate = Double(rateSamples[1].total - rateSamples[0].total) / (rateSamples[1].time - rateSamples[0].time)
-        }
+        let rate = history.latestQueriesPerSecond
         var reply = StatusReply(
             version: MeridianVersion.current, uptimeSeconds: now - startedAt, startedAt: startedAt,
             zones: loaded.zones.map { zone in

@@ -29,9 +29,7 @@ public actor ServerController: Service {
     /// When the data served was loaded: the start, then every reload that succeeded.
     var lastLoadedAt = wallClockSeconds()
     var reloadCounts = (ok: 0, failed: 0)
-    /// Two samples of the query total, for queries per second.
-    var rateSamples: [(time: Double, total: Int)] = []
-    /// The last hour, second by second, and the edges' transitions.
+    /// The last hour, second by second (the queries per second `status` shows), and the edges' transitions.
     let history: HistoryRecorder
     /// The reload running now, which the next one waits for.
     private var runningReload: Task<Result<ReloadReport, LoadFailure>, Never>?
@@ -108,8 +106,6 @@ public actor ServerController: Service {
         while !Task.isCancelled {
             let totals = await publisher.totals()
             let now = wallClockSeconds()
-            rateSamples.append((now, totals.counters.queries))
-            if rateSamples.count > 2 { rateSamples.removeFirst() }
             history.sample(totals, at: now)
             // Next at 50 ms past a second, at least 100 ms on (a sleep that ends early must not
             // sample twice). UDP workers share their counts every 100 ms, so a second may

@@ -139,6 +139,14 @@ public struct TrafficHistory: Sendable {
 
     // MARK: - Reading
 
+    /// Queries per second in the newest second sampled, as `reply` gives it; 0 before the
+    /// second sample.
+    public var latestQueriesPerSecond: Double {
+        guard let newestSecond else { return 0 }
+        let slot = index(of: newestSecond)
+        return Double(slotQueries[slot]) / max(slotElapsed[slot], 1)
+    }
+
     /// The last `seconds` sampled (1 to `capacity`) and the transitions since the first of
     /// them; `edges` is every edge as it is `now`, and each has a series even without answers.
     public func reply(seconds: Int, now: Double, edges: [HistoryReply.Edge]) -> HistoryReply {

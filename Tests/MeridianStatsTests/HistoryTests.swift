@@ -26,6 +26,9 @@ struct TrafficHistoryTests {
         let all = history.reply(seconds: 3600, now: 10.5, edges: [])
         #expect(all.start == 6 && all.queriesPerSecond.count == 4)
         #expect(history.reply(seconds: 2, now: 10.5, edges: []).queriesPerSecond == [90, 100])
+        // What `dnsctl status` shows: the newest second.
+        #expect(history.latestQueriesPerSecond == 100)
+        #expect(TrafficHistory(bucketsSeconds: Self.bounds).latestQueriesPerSecond == 0)
     }
 
     @Test func secondsNotSampledReadAsMissingNotAsAnOlderRound() {
