@@ -18,8 +18,7 @@ enum ZoneBuilder {
     /// reject them.
     static func unknownPools(in records: [ZoneRecord], pools: [String: Int]) -> [ZoneFileError] {
         records.indices.compactMap { index in
-            guard records[index].type == .dyna || records[index].type == .dync, let pool = records[index].poolName,
-                  pools[pool] == nil else { return nil }
+            guard let pool = records[index].poolName, pools[pool] == nil else { return nil }
             return ZoneFileError("\(records[index].type) names pool \"\(pool)\", which meridian.yaml does not define",
                                  at: records[index].position)
         }
@@ -69,11 +68,9 @@ enum ZoneBuilder {
         }
 
         /// Lower-cases a wire-form name into `scratch` (length octets are below "A"); returns its length.
-        private static func lowercase(_ wire: [UInt8], into scratch: UnsafeMutableRawBufferPointer) -> Int {
-            wire.withUnsafeBytes { source in
-                for index in 0..<source.count { scratch[index] = asciiLowercase(source[index]) }
-                return source.count
-            }
+        private static func lowercase(_ wire: some Collection<UInt8>, into scratch: UnsafeMutableRawBufferPointer) -> Int {
+            for (index, byte) in wire.enumerated() { scratch[index] = asciiLowercase(byte) }
+            return wire.count
         }
 
         /// Counting sort by node (stable, so reading order holds within a node), then each
@@ -122,8 +119,8 @@ enum ZoneBuilder {
         /// The node of a name given in wire form (any case), or -1.
         func node(of wire: ArraySlice<UInt8>, scratch: UnsafeMutableRawBufferPointer) -> Int {
             guard wire.count <= scratch.count else { return -1 }
-            for (index, byte) in wire.enumerated() { scratch[index] = asciiLowercase(byte) }
-            return names.find(UnsafeRawBufferPointer(rebasing: scratch[0..<wire.count]))
+            let length = Self.lowercase(wire, into: scratch)
+            return names.find(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
         }
     }
 
