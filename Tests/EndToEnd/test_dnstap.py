@@ -7,7 +7,6 @@ again on reload; a reader that goes away or stalls costs counted drops, never an
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -16,7 +15,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import (E2ECase, Meridian, ecs_option, free_port, make_query, make_tempdir, opt_rr, run_dig, run_dnsctl,
+from harness import (MERIDIAN_BIN, E2ECase, Meridian, free_port, make_query, make_tempdir, run_dig, run_dnsctl,
                      stop_process, tcp_frame, tcp_read_message, testcase_cleanup, wait_until)
 
 ZONE = """$ORIGIN tap.test.
@@ -218,7 +217,7 @@ class FileTest(DnstapCase):
         workdir = make_tempdir(self)
         server = Meridian(self, {"tap.test.": ZONE}, workdir=workdir,
                           extra_config="log:\n  dnstap:\n    file: missing/queries.dnstap\n")
-        proc = subprocess.run([server_binary(), "--config", server.config_path], stdout=subprocess.PIPE,
+        proc = subprocess.run([MERIDIAN_BIN, "--config", server.config_path], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, timeout=30)
         output = proc.stdout.decode(errors="replace")
         self.assertEqual(proc.returncode, 1, output)
@@ -241,11 +240,6 @@ class FileTest(DnstapCase):
         server.stop()
         names = [m[3] for m in read_dnstap(os.path.join(server.workdir, "queries.dnstap"))]
         self.assertEqual(names.count("q-after.tap.test."), 2)
-
-
-def server_binary():
-    from harness import MERIDIAN_BIN
-    return MERIDIAN_BIN
 
 
 def config_line(path, text):
