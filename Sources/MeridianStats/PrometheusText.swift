@@ -10,7 +10,7 @@ import MeridianControl
 public enum PrometheusText {
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// Every metric family name, in the order they are written.
+    /// Every metric family name `render` writes (a test holds the two to the same set).
     public static let familyNames = [
         "meridian_build_info", "meridian_uptime_seconds", "meridian_start_time_seconds",
         "meridian_queries_total", "meridian_queries_by_qtype_total", "meridian_responses_total",
