@@ -64,6 +64,7 @@ public struct ZoneVersion: Sendable, Equatable {
         }
 
         private mutating func flush() {
+            guard filled > 0 else { return }
             mix(word ^ filled << 56)
             word = 0
             filled = 0
