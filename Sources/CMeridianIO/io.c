@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,4 +40,44 @@ int meridian_name_thread(const char *name) {
 
 int meridian_lower_thread_priority(int nice) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+}
+
+const unsigned int meridian_epoll_in = EPOLLIN;
+const unsigned int meridian_epoll_out = EPOLLOUT;
+
+int meridian_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+static int meridian_epoll_control(int epfd, int operation, int fd, unsigned int events, unsigned long long token) {
+    struct epoll_event event = { .events = events, .data = { .u64 = token } };
+    return epoll_ctl(epfd, operation, fd, &event);
+}
+
+int meridian_epoll_add(int epfd, int fd, unsigned int events, unsigned long long token) {
+    return meridian_epoll_control(epfd, EPOLL_CTL_ADD, fd, events, token);
+}
+
+int meridian_epoll_modify(int epfd, int fd, unsigned int events, unsigned long long token) {
+    return meridian_epoll_control(epfd, EPOLL_CTL_MOD, fd, events, token);
+}
+
+int meridian_epoll_remove(int epfd, int fd) {
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int meridian_epoll_wait(int epfd, meridian_ready *ready, int count, int timeoutMilliseconds) {
+    struct epoll_event events[256];
+    if (count > 256) count = 256;
+    int found = epoll_wait(epfd, events, count, timeoutMilliseconds);
+    for (int index = 0; index < found; index++) {
+        ready[index].events = events[index].events;
+        ready[index].token = events[index].data.u64;
+    }
+    return found;
+}
+
+int meridian_accept(int fd, struct sockaddr_storage *peer) {
+    socklen_t length = sizeof(*peer);
+    return accept4(fd, (struct sockaddr *)peer, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

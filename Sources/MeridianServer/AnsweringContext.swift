@@ -7,22 +7,12 @@ import MeridianWire
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Everything one answering thread needs, the same for a UDP worker and for the TCP
-/// connections of one event loop: the snapshot it serves, the responder's scratch memory,
+/// Everything one answering thread needs, the same for a UDP and a TCP worker: the snapshot it serves, the responder's scratch memory,
 /// and its own counters. Only its own thread touches those, so a query takes no lock and
 /// shares no cache line; others reach it through the publisher (new snapshots) and through
 /// a copy of the counters it shares a few times a second.
 public final class AnsweringContext: @unchecked Sendable {
-    /// How the context's thread is reached from outside.
-    package enum Owner: Sendable {
-        /// A UDP worker thread; it checks in after every wait, at least every `UDPWorker.wakeInterval`.
-        case worker
-        /// An event loop, reached by submitting a task to it.
-        case eventLoop(any EventLoop)
-    }
-
     let name: String
-    let owner: Owner
     /// Position in the publisher's list, for acknowledgements.
     let index: Int
     private let publisher: SnapshotPublisher
@@ -31,9 +21,6 @@ public final class AnsweringContext: @unchecked Sendable {
     package private(set) var snapshot: AuthoritySnapshot
     private var generation: Int
     let scratch = ResponderScratch()
-    /// Where TCP answers are written before they are framed (UDP workers answer straight
-    /// into their batch's buffers).
-    let output: UnsafeMutableRawBufferPointer
     private var counters: QueryCounters
     private var lastShared = 0
     /// Response rate limiting's buckets, shared by every context of the process.
@@ -52,14 +39,13 @@ public final class AnsweringContext: @unchecked Sendable {
     /// How often an answering thread copies its counters for readers.
     package static let shareInterval = 100_000_000
 
-    init(name: String, owner: Owner, index: Int, publisher: SnapshotPublisher, generation: Int, snapshot: AuthoritySnapshot,
+    init(name: String, index: Int, publisher: SnapshotPublisher, generation: Int, snapshot: AuthoritySnapshot,
          rateLimits: RateLimitTable, queryLog: QueryLog) {
         self.name = name
         self.queryLog = queryLog
         self.queryLogRing = queryLog.makeRing()
         self.sampleState = UInt64.random(in: 1...UInt64.max)
         self.rateLimits = rateLimits
-        self.owner = owner
         self.index = index
         self.publisher = publisher
         self.generation = generation
@@ -67,10 +53,7 @@ public final class AnsweringContext: @unchecked Sendable {
         let counters = QueryCounters(edges: snapshot.routing.edges.count, pools: snapshot.routing.pools.count)
         self.counters = counters
         self.shared = NIOLockedValueBox(SharedCounts(counters: counters, routing: snapshot.routing))
-        self.output = .allocate(byteCount: Responder.maxResponseSize, alignment: 16)
     }
-
-    deinit { output.deallocate() }
 
     // MARK: On the answering thread
 
@@ -144,7 +127,7 @@ public final class AnsweringContext: @unchecked Sendable {
         }
     }
 
-    /// Counts what happened to a TCP connection of this context's event loop.
+    /// Counts what happened to a TCP connection of this context's worker.
     func countTCP(_ event: TCPConnectionEvent) {
         switch event {
         case .accepted: counters.tcpAccepted += 1
@@ -224,23 +207,6 @@ public final class AnsweringContext: @unchecked Sendable {
 
     /// The counters as last shared, and the routing table their edge and pool slots refer to.
     var sharedCounts: SharedCounts { shared.withLockedValue { $0 } }
-
-    /// Makes the context's thread take the newest snapshot and share its counters now. A UDP
-    /// worker does both by itself within a wake interval.
-    func nudge() {
-        guard case .eventLoop(let loop) = owner else { return }
-        loop.execute {
-            self.checkpoint()
-            self.shareCounters()
-        }
-    }
-
-    /// Waits until the shared counters include every answer already sent (event loops); a
-    /// UDP worker's copy is at most `shareInterval` old.
-    func refreshSharedCounts() async {
-        guard case .eventLoop(let loop) = owner else { return }
-        try? await loop.submit { self.shareCounters() }.get()
-    }
 }
 
 /// What an answering context shows readers.
@@ -267,14 +233,5 @@ extension ClientAddress {
             withUnsafeMutableBytes(of: &octets) { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw + 4, count: 4)) }
             self.init(family: .ipv4, octets: octets)
         }
-    }
-
-    /// The peer of a TCP connection.
-    package init(_ address: SocketAddress?) {
-        guard let address, address.protocol == .inet || address.protocol == .inet6 else {
-            self = .unspecifiedIPv4
-            return
-        }
-        self = address.withSockAddr { pointer, _ in ClientAddress(socketAddress: UnsafeRawPointer(pointer)) }
     }
 }

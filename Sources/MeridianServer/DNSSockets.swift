@@ -22,14 +22,15 @@ public struct DNSSocketError: Error, CustomStringConvertible, Sendable {
 
 /// Every DNS socket, bound before anything else starts (health checks, the control socket,
 /// the stats port), so a port that is taken stops the start at once and names itself. On
-/// each listen address: `udpPerAddress` UDP sockets sharing it through SO_REUSEPORT (one per
-/// answering thread) and one listening TCP socket. The sockets are plain descriptors until
+/// each listen address, `perAddress` UDP sockets and as many listening TCP sockets, sharing
+/// it through SO_REUSEPORT: one of each per answering thread, so the kernel spreads
+/// datagrams and new connections over the threads evenly. The sockets are plain descriptors until
 /// `DNSListeners` takes them (a start that fails before then exits, which closes them).
 public struct DNSSockets: Sendable {
     public struct Bound: Sendable {
         public let address: ListenAddress
         public let udp: [Int32]
-        public let tcp: Int32
+        public let tcp: [Int32]
     }
 
     public let bound: [Bound]
@@ -38,20 +39,24 @@ public struct DNSSockets: Sendable {
     static let tcpBacklog: Int32 = 256
 
     /// Binds every address or none: on failure the sockets already open are closed.
-    public static func bind(_ listen: [ListenAddress], udpPerAddress: Int) throws(DNSSocketError) -> DNSSockets {
+    public static func bind(_ listen: [ListenAddress], perAddress: Int) throws(DNSSocketError) -> DNSSockets {
         var bound: [Bound] = []
         var opened: [Int32] = []
         do throws(DNSSocketError) {
             for address in listen {
                 let storage = socketAddress(address)
                 var udp: [Int32] = []
-                for _ in 0..<max(1, udpPerAddress) {
+                var tcp: [Int32] = []
+                for _ in 0..<max(1, perAddress) {
                     let fd = try openSocket(storage, for: address, transport: "udp")
                     opened.append(fd)
                     udp.append(fd)
                 }
-                let tcp = try openSocket(storage, for: address, transport: "tcp")
-                opened.append(tcp)
+                for _ in 0..<max(1, perAddress) {
+                    let fd = try openSocket(storage, for: address, transport: "tcp")
+                    opened.append(fd)
+                    tcp.append(fd)
+                }
                 bound.append(Bound(address: address, udp: udp, tcp: tcp))
             }
         } catch {
@@ -62,7 +67,7 @@ public struct DNSSockets: Sendable {
     }
 
     /// Every descriptor held, for the descriptor budget.
-    public var count: Int { bound.reduce(0) { $0 + $1.udp.count + 1 } }
+    public var count: Int { bound.reduce(0) { $0 + $1.udp.count + $1.tcp.count } }
 
     private static func socketAddress(_ address: ListenAddress) -> (storage: sockaddr_storage, length: socklen_t) {
         var storage = sockaddr_storage()
@@ -84,18 +89,21 @@ public struct DNSSockets: Sendable {
         guard fd >= 0 else { throw DNSSocketError(address: listenAddress, transport: transport, operation: "socket", code: errno) }
         var on: Int32 = 1
         let size = socklen_t(MemoryLayout<Int32>.size)
+        // One socket per answering thread on the same address; the kernel spreads clients.
+        // SO_REUSEPORT only shares the port with sockets of the same user. On UDP SO_REUSEADDR
+        // is left off: it would let any process that sets it too bind the same address and
+        // port and take the queries (or, for a client such as dig, pick the server's port as
+        // its own and receive its own query back).
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, size)
         if transport == "udp" {
-            // One socket per answering thread on the same address; the kernel spreads clients.
-            // SO_REUSEPORT only shares the port with sockets of the same user. SO_REUSEADDR is
-            // left off: on a UDP socket it would let any process that sets it too bind the same
-            // address and port and take the queries (or, for a client such as dig, pick the
-            // server's port as its own and receive its own query back).
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, size)
             var wake = UDPWorker.wakeInterval
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wake, socklen_t(MemoryLayout<timeval>.size))
+        } else {
+            // A restart binds the TCP port again while the last connections are in TIME_WAIT.
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, size)
+            // The TCP worker accepts until there is nothing left, and must not block then.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         }
-        // A restart binds the TCP port again while the last connections are in TIME_WAIT.
-        if transport == "tcp" { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, size) }
         // Keep [::] from also taking the IPv4 port, so both families can be listed.
         if family == AF_INET6 { setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, size) }
         var storage = address.storage

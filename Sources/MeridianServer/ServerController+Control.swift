@@ -21,7 +21,7 @@ extension ServerController: ControlBackend {
 
     public func status() async -> StatusReply {
         let now = wallClockSeconds()
-        let counters = await publisher.totals().counters
+        let counters = publisher.totals().counters
         let total = counters.queries
         let rate = history.latestQueriesPerSecond
         var reply = StatusReply(
@@ -55,7 +55,7 @@ extension ServerController: ControlBackend {
     public func edges() async -> EdgesReply {
         let reports = Dictionary(await health.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
         let loads = Dictionary(await load.snapshot().map { ($0.edge, $0) }, uniquingKeysWith: { first, _ in first })
-        let answers = await publisher.totals().edges
+        let answers = publisher.totals().edges
         let rows = configuration.orderedEdges.map { edge in
             row(for: edge, report: reports[edge.name], load: loads[edge.name], answers: answers[edge.name] ?? 0)
         }
@@ -113,7 +113,7 @@ extension ServerController: ControlBackend {
             }
         }
         let report = await health.snapshot().first { $0.edge == name }
-        let answers = await publisher.totals().edges[name] ?? 0
+        let answers = publisher.totals().edges[name] ?? 0
         let scope = fleet == nil ? "" : options.local ? " on this node" : " fleet-wide"
         logger.notice(drained ? "edge drained\(scope)" : "edge undrained\(scope)", metadata: [
             "edge": "\(name)", "by": "\(options.by ?? "dnsctl")", "reason": "\(options.reason ?? "")",
@@ -123,7 +123,7 @@ extension ServerController: ControlBackend {
     }
 
     public func stats() async -> StatsReply {
-        let totals = await publisher.totals()
+        let totals = publisher.totals()
         let counters = totals.counters
         var byType: [String: UInt64] = [:]
         for (index, count) in counters.byQType.enumerated() where count > 0 {

@@ -104,7 +104,7 @@ public actor ServerController: Service {
     /// wall clock, so that each sample fills the history's second that just ended.
     private func sampleQueryRate() async {
         while !Task.isCancelled {
-            let totals = await publisher.totals()
+            let totals = publisher.totals()
             let now = wallClockSeconds()
             history.sample(totals, at: now)
             // Next at 50 ms past a second, at least 100 ms on (a sleep that ends early must not

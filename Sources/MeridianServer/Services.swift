@@ -217,7 +217,7 @@ struct DNSService: Service {
         } catch {
             return  // stopped before it started
         }
-        let listeners = try await DNSListeners.start(sockets: sockets, settings: settings, publisher: publisher, threads: threads,
+        let listeners = try DNSListeners.start(sockets: sockets, settings: settings, publisher: publisher, threads: threads,
                                                      logger: logger)
         ready.fire()
         try? await gracefulShutdown()

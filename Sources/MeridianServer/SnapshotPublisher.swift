@@ -25,9 +25,6 @@ public final class SnapshotPublisher: Sendable {
 
         var everyContextServes: Int { acknowledged.min() ?? .max }
 
-        /// The contexts still answering.
-        var liveContexts: [AnsweringContext] { contexts.filter { acknowledged[$0.index] != .max } }
-
         mutating func takeSatisfiedWaiters() -> [Waiter] {
             let served = everyContextServes
             let satisfied = waiters.filter { $0.generation <= served }
@@ -71,9 +68,9 @@ public final class SnapshotPublisher: Sendable {
 
 
     /// A context that starts with the newest snapshot and takes every later one.
-    package func makeContext(name: String, owner: AnsweringContext.Owner) -> AnsweringContext {
+    package func makeContext(name: String) -> AnsweringContext {
         state.withLockedValue { state in
-            let context = AnsweringContext(name: name, owner: owner, index: state.contexts.count, publisher: self,
+            let context = AnsweringContext(name: name, index: state.contexts.count, publisher: self,
                                            generation: state.generation, snapshot: state.current, rateLimits: rateLimits,
                                            queryLog: queryLog)
             state.contexts.append(context)
@@ -148,16 +145,13 @@ public final class SnapshotPublisher: Sendable {
     /// generation. Returns the generation that includes the change.
     @discardableResult
     private func publish(_ change: (inout State) -> Bool) -> Int {
-        let (generation, contexts) = state.withLockedValue { state -> (Int, [AnsweringContext]) in
-            guard change(&state) else { return (state.generation, []) }
+        state.withLockedValue { state in
+            guard change(&state) else { return state.generation }
             state.current = state.base.with(health: state.shed.isEmpty ? state.health : state.health.with(shedThresholds: state.shed))
             state.generation += 1
             published.store(state.generation, ordering: .releasing)
-            // Stopped contexts' threads may be gone.
-            return (state.generation, state.liveContexts)
+            return state.generation
         }
-        for context in contexts { context.nudge() }
-        return generation
     }
 
     /// Returns once every context acknowledged `generation` or a later one; fails after
@@ -202,8 +196,7 @@ public final class SnapshotPublisher: Sendable {
     // MARK: Counters
 
     /// Counters summed over every context, and dynamic answers by edge and pool name since start.
-    package func totals() async -> AnswerTotals {
-        for context in state.withLockedValue({ $0.liveContexts }) { await context.refreshSharedCounts() }
+    package func totals() -> AnswerTotals {
         var totals = AnswerTotals()
         for context in contexts {
             var shared = context.sharedCounts

@@ -90,7 +90,7 @@ let threads = usableCPUs()
 // Every DNS port before anything else starts: a port that is taken is the whole message.
 let sockets: DNSSockets
 do {
-    sockets = try DNSSockets.bind(loaded.configuration.dns.listen, udpPerAddress: threads)
+    sockets = try DNSSockets.bind(loaded.configuration.dns.listen, perAddress: threads)
 } catch {
     printError("meridian: not started: \(error)")
     exit(1)

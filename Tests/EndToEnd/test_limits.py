@@ -1,5 +1,8 @@
 """Connection limits and start-up against real sockets.
 
+* DNS over TCP streams: pipelined queries, queries cut anywhere across writes and a
+  half-closed connection are all answered in order; a client that does not read its answers
+  is held back (its queries wait in the kernel) rather than buffered, and others are served.
 * Fair TCP: a client that holds twice ``tcp_max_connections`` connections (from several
   addresses, each at its per-client cap) and keeps them alive cannot keep a second client
   out; one address cannot hold more than ``tcp_max_connections_per_client``; idle and
@@ -34,7 +37,8 @@ $TTL 300
 @       IN NS  ns1
 ns1     IN A   192.0.2.1
 www     IN A   192.0.2.80
-"""
+big     IN TXT ( %s )
+""" % " ".join(['"%s"' % ("x" * 250)] * 16)
 
 
 def connect_from(source, port, timeout=3.0):
@@ -93,6 +97,69 @@ class Exhauster(threading.Thread):
         self.join(10)
         for sock in self.sockets.values():
             sock.close()
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+class TCPStreamTest(harness.E2ECase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = harness.Meridian(cls, {ZONE_NAME: ZONE}, tcp_idle_timeout="10s")
+        cls.server.start(cls)
+
+    def read_answers(self, sock, count):
+        return [Message.parse(tcp_read_message(sock)) for _ in range(count)]
+
+    def test_pipelined_and_split_queries_are_answered_in_order(self):
+        frames = [tcp_frame(make_query(("www." if qid % 3 else "nope.") + ZONE_NAME, "A", qid=qid)) for qid in range(400)]
+        stream = b"".join(frames)
+        with connect_from("127.0.0.21", self.server.port) as s:
+            # Cut at every awkward place: inside a length, right after it, inside a query.
+            cuts = [1, 2, 3, len(frames[0]) + 1, len(frames[0]) * 7 + 5, len(stream) // 2, len(stream) - 1]
+            start = 0
+            for cut in cuts:
+                s.sendall(stream[start:cut])
+                start = cut
+                # Pacing, so that each piece arrives in a read of its own.
+                time.sleep(0.02)
+            s.sendall(stream[start:])
+            answers = self.read_answers(s, 400)
+        self.assertEqual([m.id for m in answers], list(range(400)))
+        self.assertEqual([m.rcode for m in answers], [0 if qid % 3 else 3 for qid in range(400)])
+
+    def test_a_half_closed_connection_gets_every_answer(self):
+        with connect_from("127.0.0.22", self.server.port) as s:
+            s.sendall(b"".join(tcp_frame(make_query("big." + ZONE_NAME, "TXT", qid=qid)) for qid in range(200)))
+            s.shutdown(socket.SHUT_WR)
+            answers = self.read_answers(s, 200)
+            self.assertTrue(harness.connection_closed(s, 3.0), "the server kept the connection after the last answer")
+        self.assertEqual([m.id for m in answers], list(range(200)))
+        self.assertTrue(all(len(m.answer) == 1 and len(m.raw) > 4000 for m in answers))
+
+    def test_a_client_that_does_not_read_is_held_back_not_buffered(self):
+        pid = self.server.proc.pid
+        before = rss_kib(pid)
+        # 3,000 queries whose answers are 4 KiB each: 12 MiB that the client does not read yet.
+        count = 3000
+        slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(slow.close)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.bind(("127.0.0.23", 0))
+        slow.settimeout(10)
+        slow.connect(("127.0.0.1", self.server.port))
+        slow.sendall(b"".join(tcp_frame(make_query("big." + ZONE_NAME, "TXT", qid=qid)) for qid in range(count)))
+        # Others are answered meanwhile, whichever thread holds the slow connection.
+        for qid in range(20):
+            with connect_from("127.0.0.24", self.server.port) as s:
+                self.assertEqual(tcp_ask(s, qid).id, qid)
+        grown = rss_kib(pid) - before
+        self.assertLess(grown, 8 * 1024, "the server buffered %d KiB for a client that does not read" % grown)
+        answers = self.read_answers(slow, count)
+        self.assertEqual([m.id for m in answers], list(range(count)))
 
 
 class FairTCPTest(harness.E2ECase):

@@ -7,8 +7,8 @@ import Testing
 @Suite struct PublisherTests {
     @Test func reloadReturnsOnceEveryContextTookTheNewData() async throws {
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra, TwoEdges.iad], serial: 1))
-        let first = publisher.makeContext(name: "udp#0", owner: .worker)
-        let second = publisher.makeContext(name: "udp#1", owner: .worker)
+        let first = publisher.makeContext(name: "udp#0")
+        let second = publisher.makeContext(name: "udp#1")
         let next = try TwoEdges.snapshot(edges: [TwoEdges.fra, TwoEdges.iad], serial: 2)
 
         let generation = publisher.publishReload(next, health: next.health)
@@ -22,8 +22,8 @@ import Testing
 
     @Test func aContextThatNeverTakesTheDataFailsTheReloadByName() async throws {
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra], serial: 1))
-        let taking = publisher.makeContext(name: "udp 127.0.0.1:53#0", owner: .worker)
-        _ = publisher.makeContext(name: "udp 127.0.0.1:53#1", owner: .worker)
+        let taking = publisher.makeContext(name: "udp 127.0.0.1:53#0")
+        _ = publisher.makeContext(name: "udp 127.0.0.1:53#1")
         let next = try TwoEdges.snapshot(edges: [TwoEdges.fra], serial: 2)
 
         let generation = publisher.publishReload(next, health: next.health)
@@ -36,8 +36,8 @@ import Testing
 
     @Test func aRetiredContextIsNotWaitedFor() async throws {
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra], serial: 1))
-        let live = publisher.makeContext(name: "tcp#0", owner: .worker)
-        let stopped = publisher.makeContext(name: "udp#0", owner: .worker)
+        let live = publisher.makeContext(name: "tcp#0")
+        let stopped = publisher.makeContext(name: "udp#0")
         publisher.retire(stopped)
         let next = try TwoEdges.snapshot(edges: [TwoEdges.fra], serial: 2)
         let generation = publisher.publishReload(next, health: next.health)
@@ -49,7 +49,7 @@ import Testing
     @Test func healthChangesReachContextsWithoutWaitingAndKeepTheZones() throws {
         let base = try TwoEdges.snapshot(edges: [TwoEdges.fra, TwoEdges.iad])
         let publisher = SnapshotPublisher(base: base)
-        let context = publisher.makeContext(name: "udp#0", owner: .worker)
+        let context = publisher.makeContext(name: "udp#0")
         let fraDown = HealthTable(states: [.down, []])
         publisher.health(fraDown)
         #expect(context.snapshot.health !== fraDown)
@@ -66,7 +66,7 @@ import Testing
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra, TwoEdges.iad]))
         let fraDown = HealthTable(states: [.down, []])
         publisher.health(fraDown)
-        let context = publisher.makeContext(name: "tcp#0", owner: .worker)
+        let context = publisher.makeContext(name: "tcp#0")
         #expect(context.snapshot.health === fraDown)
     }
 }
@@ -74,7 +74,7 @@ import Testing
 @Suite struct CounterTests {
     @Test func answersByEdgeSurviveARoutingChange() async throws {
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra, TwoEdges.iad]))
-        let context = publisher.makeContext(name: "udp#0", owner: .worker)
+        let context = publisher.makeContext(name: "udp#0")
         for _ in 0..<3 { #expect(context.answerOnce(TwoEdges.query) == .noError) }
 
         // The new routing lists iad1 first: index 0 now means another edge.
@@ -85,7 +85,7 @@ import Testing
         for _ in 0..<2 { _ = context.answerOnce(TwoEdges.query) }
         context.shareCounters()
 
-        let totals = await publisher.totals()
+        let totals = publisher.totals()
         #expect(totals.edges == ["fra1": 3, "iad1": 2])
         #expect(totals.pools == ["inference": 5])
         #expect(totals.counters.udpQueries == 5)
@@ -94,8 +94,8 @@ import Testing
 
     @Test func countsFromEveryContextAddUp() async throws {
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra]))
-        let first = publisher.makeContext(name: "udp#0", owner: .worker)
-        let second = publisher.makeContext(name: "udp#1", owner: .worker)
+        let first = publisher.makeContext(name: "udp#0")
+        let second = publisher.makeContext(name: "udp#1")
         _ = first.answerOnce(TwoEdges.query)
         for _ in 0..<4 { _ = second.answerOnce(TwoEdges.query) }
         first.recordResponseTime(nanoseconds: 1_000, answers: 1)
@@ -103,7 +103,7 @@ import Testing
         second.shareCounters()
         publisher.retire(second)
 
-        let totals = await publisher.totals()
+        let totals = publisher.totals()
         #expect(totals.counters.queries == 5)
         #expect(totals.edges == ["fra1": 5])
         #expect(totals.counters.responseTimes.reduce(0, +) == 1)
@@ -111,12 +111,12 @@ import Testing
 
     @Test func countersAreSharedOnlyWhenDue() async throws {
         let publisher = SnapshotPublisher(base: try TwoEdges.snapshot(edges: [TwoEdges.fra]))
-        let context = publisher.makeContext(name: "udp#0", owner: .worker)
+        let context = publisher.makeContext(name: "udp#0")
         context.shareCounters(now: 1_000_000_000)
         _ = context.answerOnce(TwoEdges.query)
         context.shareCountersIfDue(now: 1_000_000_000 + AnsweringContext.shareInterval - 1)
-        #expect(await publisher.totals().counters.queries == 0)
+        #expect(publisher.totals().counters.queries == 0)
         context.shareCountersIfDue(now: 1_000_000_000 + AnsweringContext.shareInterval)
-        #expect(await publisher.totals().counters.queries == 1)
+        #expect(publisher.totals().counters.queries == 1)
     }
 }

@@ -230,7 +230,7 @@ extension RateLimitKey {
             let zone = try ZoneFileLoader.load(text: RateLimitedAnsweringTests.zone, fileName: "rrl.test.zone",
                                                origin: DNSName(parsing: "rrl.test."), pools: [:])
             publisher = SnapshotPublisher(base: AuthoritySnapshot(zones: [zone], rateLimit: policy))
-            context = publisher.makeContext(name: "udp#0", owner: .worker)
+            context = publisher.makeContext(name: "udp#0")
         }
 
         deinit { output.deallocate() }
@@ -260,7 +260,7 @@ extension RateLimitKey {
 
         func counters() async -> QueryCounters {
             context.shareCounters()
-            return await publisher.totals().counters
+            return publisher.totals().counters
         }
     }
 

@@ -30,4 +30,26 @@ int meridian_lower_thread_priority(int nice);
 /// MSG_WAITFORONE: block for the first datagram, then take what is queued.
 extern const int meridian_msg_waitforone;
 
+// epoll for the TCP workers. Linux's struct epoll_event is packed on x86-64, which Swift
+// does not import reliably, so the workers see this unpacked copy.
+typedef struct {
+    unsigned int events;
+    unsigned long long token;
+} meridian_ready;
+
+extern const unsigned int meridian_epoll_in;
+extern const unsigned int meridian_epoll_out;
+
+/// A new epoll instance, close-on-exec; -1 with errno on failure.
+int meridian_epoll_create(void);
+/// epoll_ctl ADD, MOD and DEL; 0 or -1 with errno.
+int meridian_epoll_add(int epfd, int fd, unsigned int events, unsigned long long token);
+int meridian_epoll_modify(int epfd, int fd, unsigned int events, unsigned long long token);
+int meridian_epoll_remove(int epfd, int fd);
+/// epoll_wait for at most `count` (up to 256) descriptors; their events and tokens go to `ready`.
+int meridian_epoll_wait(int epfd, meridian_ready *ready, int count, int timeoutMilliseconds);
+
+/// accept4 with SOCK_NONBLOCK and SOCK_CLOEXEC; the peer's address goes to `peer`.
+int meridian_accept(int fd, struct sockaddr_storage *peer);
+
 #endif
