@@ -23,6 +23,9 @@ public actor ServerController: Service {
     let logger: Logger
     /// Fired once the DNS ports are open.
     private let serving: StartupSignal
+    /// Fired once SIGHUP is caught; the DNS ports open only after it, so a reload asked for as
+    /// soon as the server answers is not lost (or, with SIGHUP's default action, fatal).
+    let hangupTrapped = StartupSignal()
     private let threads: Int
     let startedAt = wallClockSeconds()
     var lastReload: (at: Double, ok: Bool, summary: String)?
@@ -55,6 +58,8 @@ public actor ServerController: Service {
     var configuration: MeridianConfiguration { loaded.configuration }
 
     public func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        hangupTrapped.fire()
         do {
             try await cancelWhenGracefulShutdown { [serving] in try await serving.wait() }
         } catch {
@@ -67,7 +72,7 @@ public actor ServerController: Service {
             group.addTask { await self.sampleQueryRate() }
             group.addTask { await self.resignWhenDue() }
             group.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+                for await _ in hangups.cancelOnGracefulShutdown() {
                     self.logger.info("SIGHUP: reloading")
                     _ = await self.reloadData()
                 }

@@ -77,7 +77,7 @@ public struct ServiceTree: Sendable {
             health: HealthService(checker: health, load: load, edges: configuration.orderedEdges, publisher: publisher,
                                   ready: healthReady),
             dns: DNSService(sockets: sockets, settings: dns, publisher: publisher, threads: threads,
-                            after: [controlReady, healthReady], ready: dnsReady, logger: logger),
+                            after: [controlReady, healthReady, controller.hangupTrapped], ready: dnsReady, logger: logger),
             fleet: fleet.map { FleetService(agent: $0, controller: controller) },
             stats: StatsService(settings: configuration.stats, backend: controller, group: controlGroup, logger: logger),
             controller: controller)

@@ -704,6 +704,26 @@ class LifecycleTest(harness.E2ECase):
                    message="REFUSED for the removed zone")
         self.assertRcode(query(server.port, "api.inference.example.", "A"), "NOERROR")
 
+    def test_a_sighup_as_soon_as_dns_answers_is_not_lost(self):
+        """SIGHUP is caught before the DNS ports open: a reload asked for the moment the server
+        answers is carried out, and does not end the process (SIGHUP's default action)."""
+        for attempt in range(3):
+            server = harness.Meridian(self, {ZONE_NAME: inference_zone()})
+            # The next serial waits beside the zone, to be moved in within microseconds.
+            staged = server.zone_path(ZONE_NAME) + ".next"
+            with open(staged, "w") as f:
+                f.write(inference_zone(SERIAL + 1))
+            server.start(self, wait=False)
+            # As fast as the server can answer, not at the harness's polling pace.
+            wait_until(lambda: server.answers(timeout=0.01) is not None, 30, interval=0.001,
+                       message="the first answer")
+            os.replace(staged, server.zone_path(ZONE_NAME))
+            server.proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: not server.alive() or self.soa_serial(server) == SERIAL + 1, 15,
+                       message="the reload asked for at the first answer")
+            self.assertTrue(server.alive(), server.log())
+            server.stop()
+
     def test_sighup_with_broken_zone_keeps_old_data(self):
         server = harness.Meridian(self, {ZONE_NAME: inference_zone()}).start(self)
         broken = inference_zone(SERIAL + 5).replace("api  30 IN A    192.0.2.10",
