@@ -102,11 +102,7 @@ final class DnstapWriter: @unchecked Sendable {
             writeAll(FrameStreams.controlFrame(.start, contentType: FrameStreams.dnstapContentType))
             connected.store(true, ordering: .relaxed)
         }
-        let thread = Thread { [self] in
-            nameCurrentThread("meridian-dnstap")
-            self.run()
-        }
-        thread.start()
+        startThread(named: "meridian-dnstap") { [self] in run() }
     }
 
     /// Writes what the rings hold, ends the stream and closes the destination; returns when the thread has.

@@ -21,10 +21,15 @@ public func releaseFreeMemory() {
     meridian_release_free_memory()
 }
 
-/// Names the calling thread for `top -H`, `perf` and `/proc/PID/task/*/comm`; Linux keeps the
-/// first 15 bytes. (Foundation's `Thread.name` does not reach the kernel on Linux.)
-func nameCurrentThread(_ name: String) {
-    _ = meridian_name_thread(name)
+/// Runs `body` on a new thread named `name` for `top -H`, `perf` and `/proc/PID/task/*/comm`
+/// (Linux keeps the first 15 bytes; Foundation's `Thread.name` does not reach the kernel there).
+func startThread(named name: String, stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread {
+        _ = meridian_name_thread(name)
+        body()
+    }
+    thread.stackSize = stackSize
+    thread.start()
 }
 
 /// Runs `body` on a thread of its own at a lower priority (nice 10) and returns what it
@@ -33,14 +38,11 @@ func nameCurrentThread(_ name: String) {
 /// queries arrive, so answers do not queue behind the load.
 func atLowPriority<Value: Sendable>(_ body: @escaping @Sendable () -> Value) async -> Value {
     await withCheckedContinuation { continuation in
-        let thread = Thread {
-            nameCurrentThread("meridian-load")
+        // Deeply nested $INCLUDEs and long names recurse; the main thread's size, not a secondary thread's.
+        startThread(named: "meridian-load", stackSize: 8 << 20) {
             _ = meridian_lower_thread_priority(10)
             continuation.resume(returning: body())
         }
-        // Deeply nested $INCLUDEs and long names recurse; the main thread's size, not a secondary thread's.
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 }
 

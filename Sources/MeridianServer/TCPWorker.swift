@@ -104,12 +104,7 @@ final class TCPWorker: @unchecked Sendable {
 
     /// Starts the thread, named `meridian-tcpN`.
     func start(number: Int) {
-        let thread = Thread { [self] in
-            nameCurrentThread("meridian-tcp\(number)")
-            self.run()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
+        startThread(named: "meridian-tcp\(number)") { [self] in run() }
     }
 
     /// Gives back what `init` opened, for a worker that never ran.

@@ -75,12 +75,7 @@ final class UDPWorker: @unchecked Sendable {
     /// Starts the thread, named `meridian-udpN` (Linux keeps 15 bytes of a thread's name, so
     /// `top -H` and `perf` show this and not the whole context name).
     func start(number: Int) {
-        let thread = Thread { [self] in
-            nameCurrentThread("meridian-udp\(number)")
-            self.run()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
+        startThread(named: "meridian-udp\(number)") { [self] in run() }
     }
 
     /// Asks the thread to stop; it does within a wake interval, then `finished` ends.
