@@ -5,12 +5,12 @@ import MeridianAuthority
 import MeridianRouting
 import MeridianWire
 import NIOConcurrencyHelpers
-import NIOCore
 
-/// Everything one answering thread needs, the same for a UDP and a TCP worker: the snapshot it serves, the responder's scratch memory,
-/// and its own counters. Only its own thread touches those, so a query takes no lock and
-/// shares no cache line; others reach it through the publisher (new snapshots) and through
-/// a copy of the counters it shares a few times a second.
+/// Everything one answering thread needs, the same for a UDP and a TCP worker: the snapshot
+/// it serves, the responder's scratch memory, and its own counters. Only its own thread
+/// touches those, so a query takes no lock and shares no cache line; others reach it through
+/// the publisher (new snapshots) and through a copy of the counters it shares a few times a
+/// second.
 public final class AnsweringContext: @unchecked Sendable {
     let name: String
     /// Position in the publisher's list, for acknowledgements.

@@ -7,7 +7,6 @@ import Foundation
 import MeridianAuthority
 import MeridianRouting
 import MeridianWire
-import NIOCore
 
 /// One thread answering one UDP socket in batches, as gdnsd does: a blocking recvmmsg for
 /// up to `batch` datagrams, the responder for each, one sendmmsg for the answers. Several
