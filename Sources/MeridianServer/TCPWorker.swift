@@ -10,9 +10,8 @@ import NIOCore
 
 /// One thread answering DNS over TCP (RFC 7766) in an epoll loop of its own: it accepts from
 /// its own listening socket on every address (the kernel spreads new connections over the
-/// workers' sockets through SO_REUSEPORT), cuts the
-/// length-prefixed queries straight from what it read, answers them into one buffer and
-/// writes that buffer with one system call. Queries may be pipelined; answers go out in order.
+/// workers' sockets through SO_REUSEPORT), cuts the length-prefixed queries straight from
+/// what it read, answers them into one buffer and writes that buffer with one system call. Queries may be pipelined; answers go out in order.
 ///
 /// Hand-written rather than a SwiftNIO pipeline because at low rates, where one read carries
 /// one query, NIO's per-event work (selector bookkeeping, the pipeline, pending-write and
@@ -62,7 +61,6 @@ final class TCPWorker: @unchecked Sendable {
     /// its connection by slot and serial (`TCPConnection.token`).
     private var slots: [TCPConnection?] = []
     private var freeSlots: [Int] = []
-    private var open = 0
     private var serial: UInt64 = 0
     private var nextSweep = 0
     private var acceptingResumesAt = 0
@@ -216,7 +214,6 @@ final class TCPWorker: @unchecked Sendable {
             return
         }
         if slot == slots.count { slots.append(connection) } else { slots[slot] = connection }
-        open += 1
         context.countTCP(.accepted)
     }
 
@@ -227,7 +224,6 @@ final class TCPWorker: @unchecked Sendable {
         Glibc.close(connection.fd)
         slots[slot] = nil
         freeSlots.append(slot)
-        open -= 1
         admission.release(connection.client)
         context.countTCP(.closed)
         connectionsChanged = true
@@ -254,7 +250,6 @@ final class TCPWorker: @unchecked Sendable {
     private func sweep(now: Int) {
         nextSweep = now + Self.sweepInterval
         if acceptingResumesAt != 0 && now >= acceptingResumesAt { resumeAccepting() }
-        guard open > 0 else { return }
         for case let connection? in slots where now - connection.lastActivity >= idleTimeout {
             close(connection)
         }
@@ -346,26 +341,37 @@ final class TCPWorker: @unchecked Sendable {
     private func answer(_ bytes: UnsafeRawBufferPointer, on connection: TCPConnection, logging: QueryLog.Mode) -> Int? {
         var consumed = 0
         while true {
-            let used = gatherAnswers(UnsafeRawBufferPointer(rebasing: bytes[consumed...]), on: connection, logging: logging)
+            // Response time runs from here to the answers' departure, as a UDP batch's does:
+            // the answers to one read leave together.
+            let arrival = monotonicNanoseconds()
+            let (used, replies) = gatherAnswers(UnsafeRawBufferPointer(rebasing: bytes[consumed...]), on: connection,
+                                                logging: logging)
             consumed += used
             if outputUsed > 0 {
                 guard writeGathered(connection) else { return nil }
+            }
+            if used > 0 {
+                let departure = monotonicNanoseconds()
+                connection.lastActivity = departure
+                context.recordResponseTime(nanoseconds: departure - arrival, answers: replies)
             }
             if used == 0 || connection.pendingOutput != nil || consumed == bytes.count { return consumed }
         }
     }
 
     /// Answers whole queries from the start of `bytes` into the output buffer, framed, until
-    /// it holds `gatherLimit` bytes; returns the bytes of queries answered.
+    /// it holds `gatherLimit` bytes; returns the bytes of queries answered and how many
+    /// answers there are (a query may get none).
     @inline(__always)
-    private func gatherAnswers(_ bytes: UnsafeRawBufferPointer, on connection: TCPConnection, logging: QueryLog.Mode) -> Int {
+    private func gatherAnswers(_ bytes: UnsafeRawBufferPointer, on connection: TCPConnection,
+                               logging: QueryLog.Mode) -> (used: Int, replies: Int) {
         var offset = 0
+        var replies = 0
         while bytes.count - offset >= 2 && outputUsed < Self.gatherLimit {
             let length = Int(bytes[offset]) << 8 | Int(bytes[offset + 1])
             guard bytes.count - offset - 2 >= length else { break }
             let query = UnsafeRawBufferPointer(rebasing: bytes[(offset + 2)..<(offset + 2 + length)])
             offset += 2 + length
-            let arrival = monotonicNanoseconds()
             let arrivalTime = logging.isOn ? realtimeNanoseconds() : 0
             let space = UnsafeMutableRawBufferPointer(start: outputBuffer + outputUsed + 2, count: Responder.maxResponseSize)
             let outcome = context.answer(query, from: connection.client, over: .tcp, into: space)
@@ -374,14 +380,12 @@ final class TCPWorker: @unchecked Sendable {
                                     client: connection.client, port: connection.port, over: .tcp, queryTime: arrivalTime,
                                     responseTime: realtimeNanoseconds())
             }
-            let answered = monotonicNanoseconds()
-            connection.lastActivity = answered
-            context.recordResponseTime(nanoseconds: answered - arrival, answers: 1)
             guard outcome.length > 0 else { continue }
             outputBuffer.storeBytes(of: UInt16(outcome.length).bigEndian, toByteOffset: outputUsed, as: UInt16.self)
             outputUsed += 2 + outcome.length
+            replies += 1
         }
-        return offset
+        return (offset, replies)
     }
 
     /// Writes the gathered answers; what the socket does not take waits on the connection.
