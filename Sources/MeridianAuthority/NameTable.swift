@@ -107,7 +107,7 @@ public struct NameTable: Sendable {
     /// numbered while its records are read, each hashed once, and the table is then taken as
     /// is (a million-name zone spent a third of its load in a dictionary of names and a
     /// rebuild).
-    public struct Builder {
+    public struct Builder: Sendable {
         private var bytes: [UInt8] = []
         private var offsets: [Int32] = []
         private var lengths: [UInt16] = []

@@ -12,32 +12,17 @@ import Darwin
 public enum FileSystem {
     /// Reads a whole file, or returns a short reason (`no such file or directory`).
     public static func read(_ path: String) -> Result<[UInt8], FileSystemError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(FileSystemError(code: errno)) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return .failure(FileSystemError(code: errno)) }
-        if (info.st_mode & S_IFMT) == S_IFDIR { return .failure(FileSystemError(code: EISDIR)) }
-        var bytes: [UInt8] = []
-        var capacity = max(Int(info.st_size), 0) + 1
-        var count = 0
-        while true {
-            if count == bytes.count {
-                bytes.append(contentsOf: repeatElement(0, count: max(capacity - bytes.count, 65_536)))
-                capacity = bytes.count
+        FileReader.open(path).flatMap { reader in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(reader.size + 1)
+            while true {
+                switch reader.append(upTo: max(reader.size + 1 - bytes.count, 65_536), to: &bytes) {
+                case .failure(let error): return .failure(error)
+                case .success(0): return .success(bytes)
+                case .success: continue
+                }
             }
-            let got = bytes.withUnsafeMutableBytes { raw in
-                systemRead(fd, raw.baseAddress! + count, raw.count - count)
-            }
-            if got < 0 {
-                if errno == EINTR { continue }
-                return .failure(FileSystemError(code: errno))
-            }
-            if got == 0 { break }
-            count += got
         }
-        bytes.removeSubrange(count...)
-        return .success(bytes)
     }
 
     /// Reads a whole file as text (UTF-8; invalid bytes are replaced).
@@ -139,6 +124,51 @@ public enum FileSystem {
     }
 }
 
+/// A file read a piece at a time, so that a large one (a zone of millions of records) need
+/// not sit in memory whole. The descriptor closes when the reader is released.
+public final class FileReader {
+    private let descriptor: Int32
+    /// The size when opened; the file may change while it is read.
+    public let size: Int
+
+    private init(descriptor: Int32, size: Int) {
+        self.descriptor = descriptor
+        self.size = size
+    }
+
+    deinit { close(descriptor) }
+
+    /// Opens a regular file (or anything readable but a directory) for reading.
+    public static func open(_ path: String) -> Result<FileReader, FileSystemError> {
+        let fd = systemOpen(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(FileSystemError(code: errno)) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            return .failure(FileSystemError(code: code))
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            return .failure(FileSystemError(code: EISDIR))
+        }
+        return .success(FileReader(descriptor: fd, size: max(Int(info.st_size), 0)))
+    }
+
+    /// Appends up to `count` bytes to `bytes`; 0 at the end of the file.
+    public func append(upTo count: Int, to bytes: inout [UInt8]) -> Result<Int, FileSystemError> {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        while true {
+            let got = bytes.withUnsafeMutableBytes { raw in systemRead(descriptor, raw.baseAddress! + start, count) }
+            let code = errno
+            if got < 0 && code == EINTR { continue }
+            bytes.removeSubrange((start + max(got, 0))...)
+            return got < 0 ? .failure(FileSystemError(code: code)) : .success(got)
+        }
+    }
+}
+
 /// Why a file could not be read, as an errno value with a short lower-case reason.
 public struct FileSystemError: Error, CustomStringConvertible, Sendable {
     public var code: Int32
@@ -156,6 +186,12 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable {
         default: String(cString: strerror(code))
         }
     }
+}
+
+/// `open(2)` under a name that does not clash with `FileReader.open`.
+@inline(__always)
+private func systemOpen(_ path: String, _ flags: Int32) -> Int32 {
+    open(path, flags)
 }
 
 /// `read(2)` under a name that does not clash with `FileSystem.read`.

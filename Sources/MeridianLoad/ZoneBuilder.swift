@@ -7,64 +7,59 @@ import MeridianZoneFile
 enum ZoneBuilder {
     /// `pools` gives the routing index of each pool a DYNA/DYNC record may name; a name it
     /// does not know leaves the record unrouted (callers check with `unknownPools` first).
-    static func build(_ zone: ValidatedZone, pools: [String: Int], extra: [ZoneRecord] = []) -> Zone {
+    /// `extra`: records the configuration adds (the apex's DNSSEC keys).
+    static func build(_ zone: consuming ValidatedZone<ZoneColumns>, pools: [String: Int], extra: [ZoneRecord] = []) -> Zone {
         let origin = zone.origin.lowercased
-        let grouped = GroupedRecords(extra.isEmpty ? zone.records : zone.records + extra, origin: origin)
-        let flags = nodeFlags(grouped, cuts: zone.cuts, origin: origin)
+        let cuts = zone.cuts
+        var columns = zone.takeRecords()
+        for record in extra { columns.add(record) }
+        columns.dropPositions()
+        let grouped = GroupedRecords(consume columns)
+        let flags = nodeFlags(grouped, cuts: cuts, origin: origin)
         return freeze(grouped, flags: flags, origin: origin, pools: pools)
     }
 
     /// DYNA/DYNC records naming a pool that is not configured: `dnsctl check` and reloads
     /// reject them.
-    static func unknownPools(in records: [ZoneRecord], pools: [String: Int]) -> [ZoneFileError] {
-        records.indices.compactMap { index in
-            guard let pool = records[index].poolName, pools[pool] == nil else { return nil }
-            return ZoneFileError("\(records[index].type) names pool \"\(pool)\", which meridian.yaml does not define",
-                                 at: records[index].position)
+    static func unknownPools(in records: some ZoneRecordList, pools: [String: Int]) -> [ZoneFileError] {
+        (0..<records.count).compactMap { index in
+            let type = records.type(at: index)
+            guard type == .dyna || type == .dync else { return nil }
+            let pool = records.withRData(at: index) { String(decoding: $0, as: UTF8.self) }
+            guard pools[pool] == nil else { return nil }
+            return ZoneFileError("\(type) names pool \"\(pool)\", which meridian.yaml does not define", at: records.position(at: index))
         }
     }
 
     /// Records by owner (first-seen order, the apex first, empty non-terminals included) and
-    /// type, without duplicate RDATA (RFC 2181 section 5). Owners are numbered in the zone's
-    /// own name table as they are read (one hash per record, no key objects), and the records
-    /// are then placed by owner with a counting sort: no dictionary per name, no copy of a
-    /// record.
+    /// type, without duplicate RDATA (RFC 2181 section 5). Owners were numbered in the zone's
+    /// name table as they were read; the records are placed by owner with a counting sort (no
+    /// dictionary per name, no copy of a record), or left where they are when the file already
+    /// keeps each owner's records together, as large zones do.
     struct GroupedRecords {
-        let records: [ZoneRecord]
-        private(set) var names: NameTable.Builder
-        /// Node `n`'s records are `order[first[n]..<first[n + 1]]` (indices into `records`), by
-        /// type and then reading order, each RDATA once per RRset.
-        private(set) var order: [Int32] = []
+        private(set) var records: ZoneColumns
+        var names: NameTable.Builder { records.names }
+        /// Node `n`'s records are slots `first[n]..<first[n + 1]`, by type and then reading
+        /// order, each RDATA once per RRset. Slot `s` holds record `order[s]`, or record `s`
+        /// when `order` is nil: the file already kept each owner's records together, by type,
+        /// without repeats, as large zones do, and nothing needs to move.
+        private(set) var order: [Int32]?
         private(set) var first: [Int32] = []
         private(set) var hasAddresses: [Bool] = []
 
         var nodeCount: Int { names.count }
-        var recordCount: Int { order.count }
+        private(set) var recordCount = 0
 
-        init(_ records: [ZoneRecord], origin: DNSName) {
+        init(_ records: consuming ZoneColumns) {
             self.records = records
-            names = NameTable.Builder(expectedCount: records.count + 1)
-            _ = origin.wire.withUnsafeBytes { names.insert($0) }
-            let originLabels = origin.labelCount
-            var nodeOfRecord = [Int32](repeating: 0, count: records.count)
-            var lowercased = [UInt8](repeating: 0, count: 256)
-            lowercased.withUnsafeMutableBytes { scratch in
-                for position in records.indices {
-                    let length = Self.lowercase(records[position].owner.wire, into: scratch)
-                    let owner = names.insert(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
-                    nodeOfRecord[position] = Int32(owner.index)
-                    guard owner.inserted else { continue }
-                    // Empty non-terminals: every name between the owner and the origin exists.
-                    var labels = records[position].owner.labelCount
-                    var start = 0
-                    while labels > originLabels + 1 {
-                        start += 1 + Int(scratch[start])
-                        labels -= 1
-                        if !names.insert(UnsafeRawBufferPointer(rebasing: scratch[start..<length])).inserted { break }
-                    }
-                }
-            }
-            placeByNode(nodeOfRecord)
+            placeByNode()
+            self.records.dropNodes()
+        }
+
+        /// The record in a slot.
+        @inline(__always)
+        func record(at slot: Int) -> Int {
+            if let order { Int(order[slot]) } else { slot }
         }
 
         /// Lower-cases a wire-form name into `scratch` (length octets are below "A"); returns its length.
@@ -75,49 +70,89 @@ enum ZoneBuilder {
 
         /// Counting sort by node (stable, so reading order holds within a node), then each
         /// node's few records by type, dropping RDATA an RRset already has.
-        private mutating func placeByNode(_ nodeOfRecord: [Int32]) {
+        private mutating func placeByNode() {
             let nodes = names.count
+            let nodeOfRecord = records.nodes
             var start = [Int32](repeating: 0, count: nodes + 1)
-            for node in nodeOfRecord { start[Int(node) + 1] += 1 }
-            for node in 0..<nodes { start[node + 1] += start[node] }
-            var placed = [Int32](repeating: 0, count: records.count)
-            var next = start
-            for (position, node) in nodeOfRecord.enumerated() {
-                placed[Int(next[Int(node)])] = Int32(position)
-                next[Int(node)] += 1
+            var grouped = true
+            var previous: Int32 = 0
+            for node in nodeOfRecord {
+                start[Int(node) + 1] += 1
+                if node < previous { grouped = false }
+                previous = node
             }
-            order.reserveCapacity(records.count)
+            for node in 0..<nodes { start[node + 1] += start[node] }
+            hasAddresses = [Bool](repeating: false, count: nodes)
+            let types = records.types
+            let alreadyPlaced = grouped && records.rdataBytes.withUnsafeBytes { rdataBytes in
+                for record in nodeOfRecord.indices {
+                    let type = types[record]
+                    if type == .a || type == .aaaa { hasAddresses[Int(nodeOfRecord[record])] = true }
+                    var earlier = record - 1
+                    let rdata = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(record)])
+                    while earlier >= 0 && nodeOfRecord[earlier] == nodeOfRecord[record] && types[earlier].rawValue >= type.rawValue {
+                        if types[earlier] != type { return false }
+                        if bytesEqual(UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(earlier)]), rdata) { return false }
+                        earlier -= 1
+                    }
+                }
+                return true
+            }
+            if alreadyPlaced {
+                first = start
+                recordCount = nodeOfRecord.count
+                return
+            }
+            // Where each node's records are, in reading order: the records themselves when no
+            // owner comes back after another's, else a counting sort.
+            var placed: [Int32] = []
+            if !grouped {
+                placed = [Int32](repeating: 0, count: nodeOfRecord.count)
+                var next = start
+                for (position, node) in nodeOfRecord.enumerated() {
+                    placed[Int(next[Int(node)])] = Int32(position)
+                    next[Int(node)] += 1
+                }
+            }
+            var order: [Int32] = []
+            order.reserveCapacity(nodeOfRecord.count)
             first.reserveCapacity(nodes + 1)
             hasAddresses = [Bool](repeating: false, count: nodes)
-            for node in 0..<nodes {
-                first.append(Int32(order.count))
-                let nodeStart = order.count
-                for slot in Int(start[node])..<Int(start[node + 1]) {
-                    let position = placed[slot]
-                    let type = records[Int(position)].type
-                    // Insertion by type, after the records of the same type already placed:
-                    // a name has a handful of records, rarely more.
-                    var at = order.count
-                    while at > nodeStart && records[Int(order[at - 1])].type.rawValue > type.rawValue { at -= 1 }
-                    var scan = at
-                    var duplicate = false
-                    while scan > nodeStart && records[Int(order[scan - 1])].type == type {
-                        if records[Int(order[scan - 1])].rdata == records[Int(position)].rdata {
-                            duplicate = true
-                            break
+            records.rdataBytes.withUnsafeBytes { rdataBytes in
+                for node in 0..<nodes {
+                    first.append(Int32(order.count))
+                    let nodeStart = order.count
+                    for slot in Int(start[node])..<Int(start[node + 1]) {
+                        let position = grouped ? Int32(slot) : placed[slot]
+                        let type = types[Int(position)]
+                        // Insertion by type, after the records of the same type already placed:
+                        // a name has a handful of records, rarely more.
+                        var at = order.count
+                        while at > nodeStart && types[Int(order[at - 1])].rawValue > type.rawValue { at -= 1 }
+                        var scan = at
+                        var duplicate = false
+                        let rdata = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(Int(position))])
+                        while scan > nodeStart && types[Int(order[scan - 1])] == type {
+                            let other = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(Int(order[scan - 1]))])
+                            if bytesEqual(other, rdata) {
+                                duplicate = true
+                                break
+                            }
+                            scan -= 1
                         }
-                        scan -= 1
+                        guard !duplicate else { continue }
+                        order.insert(position, at: at)
+                        if type == .a || type == .aaaa { hasAddresses[node] = true }
                     }
-                    guard !duplicate else { continue }
-                    order.insert(position, at: at)
-                    if type == .a || type == .aaaa { hasAddresses[node] = true }
                 }
             }
             first.append(Int32(order.count))
+            recordCount = order.count
+            self.order = order
         }
 
         /// The node of a name given in wire form (any case), or -1.
-        func node(of wire: ArraySlice<UInt8>, scratch: UnsafeMutableRawBufferPointer) -> Int {
+        func node(of wire: some Collection<UInt8>, scratch: UnsafeMutableRawBufferPointer) -> Int {
             guard wire.count <= scratch.count else { return -1 }
             let length = Self.lowercase(wire, into: scratch)
             return names.find(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
@@ -158,54 +193,65 @@ enum ZoneBuilder {
         var nodes: [Zone.Node] = []
         var rrsets: [Zone.RRSet] = []
         var rdatas: [Zone.RData] = []
-        var bytes: [UInt8] = []
         nodes.reserveCapacity(grouped.nodeCount)
         rrsets.reserveCapacity(grouped.recordCount)
         rdatas.reserveCapacity(grouped.recordCount)
-        bytes.reserveCapacity(grouped.order.reduce(0) { $0 + records[Int($1)].rdata.count })
+        // Records already in place keep their RDATA where it was read: the zone's bytes are the
+        // parser's, not a copy.
+        let inPlace = grouped.order == nil
+        var bytes: [UInt8] = inPlace ? records.rdataBytes : []
+        if !inPlace { bytes.reserveCapacity((0..<grouped.recordCount).reduce(0) { $0 + records.rdataRange(grouped.record(at: $1)).count }) }
         var soaRRset = -1
         var serial: UInt32 = 0
         var negativeTTL: UInt32 = 0
         var scratch = [UInt8](repeating: 0, count: 256)
         scratch.withUnsafeMutableBytes { scratch in
-            for node in 0..<grouped.nodeCount {
-                let firstRRset = rrsets.count
-                var slot = Int(grouped.first[node])
-                let end = Int(grouped.first[node + 1])
-                while slot < end {
-                    let head = records[Int(grouped.order[slot])]
-                    let type = head.type
-                    var setEnd = slot
-                    // An RRset has one TTL (RFC 2181 5.2); the lowest wins so no copy lives too long.
-                    var ttl = UInt32.max
-                    while setEnd < end && records[Int(grouped.order[setEnd])].type == type {
-                        ttl = min(ttl, records[Int(grouped.order[setEnd])].ttl)
-                        setEnd += 1
-                    }
-                    if node == 0 && type == .soa {
-                        soaRRset = rrsets.count
-                        serial = readUInt32(head.rdata, at: head.rdata.count - 20)
-                        negativeTTL = min(ttl, readUInt32(head.rdata, at: head.rdata.count - 4))
-                    }
-                    var pool: Int32 = -1
-                    if type == .dyna || type == .dync {
-                        pool = Int32(pools[String(decoding: head.rdata, as: UTF8.self)] ?? -1)
-                    }
-                    rrsets.append(Zone.RRSet(type: type, ttl: ttl, firstRData: Int32(rdatas.count), rdataCount: Int32(setEnd - slot),
-                                             pool: pool))
-                    for member in slot..<setEnd {
-                        let rdata = records[Int(grouped.order[member])].rdata
-                        var additional: Int32 = -1
-                        if let target = additionalTargetStart(type: type), rdata.count > target {
-                            let targetNode = grouped.node(of: rdata[target...], scratch: scratch)
-                            if targetNode >= 0 && grouped.hasAddresses[targetNode] { additional = Int32(targetNode) }
+            records.rdataBytes.withUnsafeBytes { rdataBytes in
+                for node in 0..<grouped.nodeCount {
+                    let firstRRset = rrsets.count
+                    var slot = Int(grouped.first[node])
+                    let end = Int(grouped.first[node + 1])
+                    while slot < end {
+                        let head = grouped.record(at: slot)
+                        let type = records.types[head]
+                        var setEnd = slot
+                        // An RRset has one TTL (RFC 2181 5.2); the lowest wins so no copy lives too long.
+                        var ttl = UInt32.max
+                        while setEnd < end && records.types[grouped.record(at: setEnd)] == type {
+                            ttl = min(ttl, records.ttls[grouped.record(at: setEnd)])
+                            setEnd += 1
                         }
-                        rdatas.append(Zone.RData(offset: Int32(bytes.count), length: Int32(rdata.count), additionalNode: additional))
-                        bytes.append(contentsOf: rdata)
+                        let headRData = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(head)])
+                        if node == 0 && type == .soa {
+                            soaRRset = rrsets.count
+                            serial = readUInt32(headRData, at: headRData.count - 20)
+                            negativeTTL = min(ttl, readUInt32(headRData, at: headRData.count - 4))
+                        }
+                        var pool: Int32 = -1
+                        if type == .dyna || type == .dync {
+                            pool = Int32(pools[String(decoding: headRData, as: UTF8.self)] ?? -1)
+                        }
+                        rrsets.append(Zone.RRSet(type: type, ttl: ttl, firstRData: Int32(rdatas.count), rdataCount: Int32(setEnd - slot),
+                                                 pool: pool))
+                        for member in slot..<setEnd {
+                            let range = records.rdataRange(grouped.record(at: member))
+                            let rdata = UnsafeRawBufferPointer(rebasing: rdataBytes[range])
+                            var additional: Int32 = -1
+                            if let target = additionalTargetStart(type: type), rdata.count > target {
+                                let targetNode = grouped.node(of: rdata[target...], scratch: scratch)
+                                if targetNode >= 0 && grouped.hasAddresses[targetNode] { additional = Int32(targetNode) }
+                            }
+                            if inPlace {
+                                rdatas.append(Zone.RData(offset: Int32(range.lowerBound), length: Int32(rdata.count), additionalNode: additional))
+                            } else {
+                                rdatas.append(Zone.RData(offset: Int32(bytes.count), length: Int32(rdata.count), additionalNode: additional))
+                                bytes.append(contentsOf: rdata)
+                            }
+                        }
+                        slot = setEnd
                     }
-                    slot = setEnd
+                    nodes.append(Zone.Node(firstRRset: Int32(firstRRset), rrsetCount: Int32(rrsets.count - firstRRset), flags: flags[node]))
                 }
-                nodes.append(Zone.Node(firstRRset: Int32(firstRRset), rrsetCount: Int32(rrsets.count - firstRRset), flags: flags[node]))
             }
         }
         return Zone(origin: origin, serial: serial, recordCount: grouped.recordCount, names: grouped.names.table(),
@@ -224,7 +270,7 @@ enum ZoneBuilder {
         }
     }
 
-    static func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+    static func readUInt32(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> UInt32 {
         UInt32(bytes[offset]) << 24 | UInt32(bytes[offset + 1]) << 16 | UInt32(bytes[offset + 2]) << 8 | UInt32(bytes[offset + 3])
     }
 }

@@ -8,19 +8,25 @@ import MeridianZoneFile
 public enum ZoneFileLoader {
     /// A zone file read and validated; `warnings` are problems that do not stop loading.
     public struct Read: Sendable {
-        public var zone: ValidatedZone
+        public var zone: ValidatedZone<[ZoneRecord]>
         public var warnings: [ZoneFileError]
     }
 
-    /// Parses and validates the file at `path`. `$INCLUDE` is confined to `includeRoot`
-    /// (default: the file's directory).
+    /// Parses and validates the file at `path`, keeping every record as written (for tools
+    /// that print them). `$INCLUDE` is confined to `includeRoot` (default: the file's directory).
     public static func read(file path: String, origin: DNSName, includeRoot: String? = nil) throws(ZoneFileErrors) -> Read {
-        try check(ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot), origin: origin, file: path, pools: nil)
+        var records: [ZoneRecord] = []
+        let diagnostics = ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot, into: &records)
+        let checked = try check(records, diagnostics, origin: origin, file: path, pools: nil)
+        return Read(zone: checked.zone, warnings: checked.warnings)
     }
 
     /// Parses and validates zone text that did not come from a file (tests, benchmarks).
     public static func read(text: String, fileName: String, origin: DNSName) throws(ZoneFileErrors) -> Read {
-        try check(ZoneParser.parse(text: text, fileName: fileName, origin: origin), origin: origin, file: fileName, pools: nil)
+        var records: [ZoneRecord] = []
+        let diagnostics = ZoneParser.parse(text: text, fileName: fileName, origin: origin, into: &records)
+        let checked = try check(records, diagnostics, origin: origin, file: fileName, pools: nil)
+        return Read(zone: checked.zone, warnings: checked.warnings)
     }
 
     /// Reads, validates and freezes the file at `path`. `pools` gives the routing index of each
@@ -31,31 +37,45 @@ public enum ZoneFileLoader {
     }
 
     /// `load(file:)`, with what a reload compares against the zone served before.
-    /// `extra`: records the configuration adds (the apex's DNSSEC keys).
+    /// `extra`: records the configuration adds (the apex's DNSSEC keys). Records are kept in
+    /// columns from the parser to the builder (`ZoneColumns`), never as one `ZoneRecord` each.
     static func loadVersioned(file path: String, origin: DNSName, includeRoot: String?,
                               pools: [String: Int], extra: [ZoneRecord] = []) throws(ZoneFileErrors) -> (zone: Zone, version: ZoneVersion) {
-        let read = try check(ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot), origin: origin, file: path, pools: pools)
-        return (ZoneBuilder.build(read.zone, pools: pools, extra: extra), ZoneVersion(read.zone))
+        var columns = ZoneColumns(origin: origin)
+        let diagnostics = ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot, into: &columns)
+        // Each hand-over consumes: the builder must hold the only reference to the columns,
+        // so it can let go of what it no longer needs while the zone is laid out.
+        let checked = try check(consume columns, diagnostics, origin: origin, file: path, pools: pools)
+        let version = ZoneVersion(checked.zone)
+        return (ZoneBuilder.build((consume checked).zone, pools: pools, extra: extra), version)
     }
 
     /// `load(file:)` for zone text.
     public static func load(text: String, fileName: String, origin: DNSName, pools: [String: Int] = [:]) throws(ZoneFileErrors) -> Zone {
-        let read = try check(ZoneParser.parse(text: text, fileName: fileName, origin: origin), origin: origin, file: fileName, pools: pools)
-        return ZoneBuilder.build(read.zone, pools: pools)
+        var columns = ZoneColumns(origin: origin)
+        let diagnostics = ZoneParser.parse(text: text, fileName: fileName, origin: origin, into: &columns)
+        return ZoneBuilder.build(try check(columns, diagnostics, origin: origin, file: fileName, pools: pools).zone, pools: pools)
+    }
+
+    /// A zone checked, and what reading it warned about.
+    private struct Checked<Records: ZoneRecordList> {
+        var zone: ValidatedZone<Records>
+        var warnings: [ZoneFileError]
     }
 
     /// Every problem at once: syntax errors, whole-zone errors, then pools the configuration
     /// does not define (when `pools` is given).
-    private static func check(_ parsed: ZoneParseResult, origin: DNSName, file: String, pools: [String: Int]?) throws(ZoneFileErrors) -> Read {
-        var errors = parsed.errors
-        var validated: ValidatedZone?
+    private static func check<Records: ZoneRecordList>(_ records: Records, _ diagnostics: ZoneParseDiagnostics, origin: DNSName,
+                                                       file: String, pools: [String: Int]?) throws(ZoneFileErrors) -> Checked<Records> {
+        var errors = diagnostics.errors
+        var validated: ValidatedZone<Records>?
         do {
-            validated = try ZoneValidator.validate(parsed.records, origin: origin, file: file)
+            validated = try ZoneValidator.validate(records, origin: origin, file: file)
         } catch {
             errors += error.errors
         }
-        if let pools { errors += ZoneBuilder.unknownPools(in: parsed.records, pools: pools) }
+        if let pools { errors += ZoneBuilder.unknownPools(in: records, pools: pools) }
         guard errors.isEmpty, let validated else { throw ZoneFileErrors(errors) }
-        return Read(zone: validated, warnings: parsed.warnings)
+        return Checked(zone: validated, warnings: diagnostics.warnings)
     }
 }

@@ -13,31 +13,35 @@ public struct ZoneVersion: Sendable, Equatable {
     /// The SOA record's position, for messages.
     public let soa: SourcePosition
 
-    package init(_ zone: ValidatedZone) {
+    package init(_ zone: ValidatedZone<some ZoneRecordList>) {
         origin = zone.origin
         var digest: UInt64 = 0
-        var soaRecord: ZoneRecord?
+        var soaIndex: Int?
         let records = zone.records
-        for index in records.indices {
-            if records[index].type == .soa && soaRecord == nil { soaRecord = records[index] }
+        for index in 0..<records.count {
+            if soaIndex == nil && records.type(at: index) == .soa { soaIndex = index }
             digest &+= Self.hash(records, index)
         }
         self.digest = digest
         // The validator guarantees exactly one SOA at the apex, serial in octets 20...17 from the end.
-        let rdata = soaRecord?.rdata ?? []
-        serial = rdata.count >= 20 ? rdata[(rdata.count - 20)..<(rdata.count - 16)].reduce(0) { $0 << 8 | UInt32($1) } : 0
-        soa = soaRecord?.position ?? SourcePosition(file: zone.file, line: 1, column: 1)
+        serial = soaIndex.map { index in
+            records.withRData(at: index) { rdata in
+                rdata.count >= 20 ? rdata[(rdata.count - 20)..<(rdata.count - 16)].reduce(0) { $0 << 8 | UInt32($1) } : 0
+            }
+        } ?? 0
+        soa = soaIndex.map { records.position(at: $0) } ?? SourcePosition(file: zone.file, line: 1, column: 1)
     }
 
     /// One record's canonical fields, eight bytes at a time through a multiply-xorshift
     /// mix; records are summed, so order does not count.
-    private static func hash(_ records: [ZoneRecord], _ index: Int) -> UInt64 {
+    private static func hash(_ records: some ZoneRecordList, _ index: Int) -> UInt64 {
         var hasher = WordHasher()
-        records[index].owner.wire.withUnsafeBytes { owner in
-            for byte in owner { hasher.add(asciiLowercase(byte)) }
+        records.withLowercasedOwner(at: index) { owner in
+            for byte in owner { hasher.add(byte) }
         }
-        hasher.add(UInt64(records[index].type.rawValue) << 48 | UInt64(records[index].class.rawValue) << 32 | UInt64(records[index].ttl))
-        records[index].rdata.withUnsafeBytes { rdata in
+        hasher.add(UInt64(records.type(at: index).rawValue) << 48 | UInt64(records.rrClass(at: index).rawValue) << 32
+            | UInt64(records.ttl(at: index)))
+        records.withRData(at: index) { rdata in
             for byte in rdata { hasher.add(byte) }
         }
         // Spread the result so that summing several hashes keeps their bits apart.

@@ -136,7 +136,7 @@ struct RDataParser {
             }
         case .rrType:
             let token = try next(field, of: type, quotedAllowed: false)
-            guard let covered = ZoneLoader.typeOf(content(token)) else {
+            guard let covered = ZoneParser.typeOf(content(token)) else {
                 throw FieldError(message: "unknown record type \(quote(token))", token: index - 1)
             }
             appendUInt16(covered.rawValue, to: &out)
@@ -230,7 +230,7 @@ struct RDataParser {
         var present = Set<UInt16>()
         while index < tokens.count {
             let token = tokens[index]
-            guard !token.quoted, let listed = ZoneLoader.typeOf(content(token)) else {
+            guard !token.quoted, let listed = ZoneParser.typeOf(content(token)) else {
                 throw FieldError(message: "unknown record type \(quote(token)) in the type list", token: index)
             }
             present.insert(listed.rawValue)

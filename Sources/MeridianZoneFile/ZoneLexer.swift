@@ -26,11 +26,14 @@ struct LexError {
 struct ZoneLexer {
     let bytes: UnsafeBufferPointer<UInt8>
     private(set) var offset = 0
-    private(set) var line = 1
+    private(set) var line: Int
     private(set) var lineStart = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// `line`: the line number of the first byte (a file read a piece at a time starts
+    /// pieces part way through).
+    init(_ bytes: UnsafeBufferPointer<UInt8>, line: Int = 1) {
         self.bytes = bytes
+        self.line = line
     }
 
     /// Reads the next entry into `tokens`. Returns nil at the end of input; otherwise whether

@@ -16,6 +16,26 @@ public struct ZoneParseResult: Sendable {
     }
 }
 
+/// The problems found while reading a zone into a `ZoneRecordSink`.
+public struct ZoneParseDiagnostics: Sendable {
+    public var errors: [ZoneFileError] = []
+    /// Things BIND would warn about but accept (a TTL taken from the SOA minimum).
+    public var warnings: [ZoneFileError] = []
+
+    public init() {}
+}
+
+/// Where the parser puts each record as it is read, in reading order: an array for tools
+/// and tests, or a loader that keeps records in columns (a zone of millions of records
+/// would otherwise hold a `ZoneRecord`, with two arrays of its own, per record).
+public protocol ZoneRecordSink {
+    mutating func add(_ record: ZoneRecord)
+}
+
+extension Array: ZoneRecordSink where Element == ZoneRecord {
+    public mutating func add(_ record: ZoneRecord) { append(record) }
+}
+
 /// RFC 1035 section 5 master files → `ZoneRecord`s with RDATA in uncompressed wire form.
 ///
 /// Reads `$ORIGIN`, `$TTL`, `$INCLUDE`, parentheses, comments, quoted strings with `\DDD`
@@ -40,34 +60,55 @@ public enum ZoneParser {
 
     public static func parse(text: String, fileName: String, origin: DNSName, defaultTTL: UInt32? = nil,
                              includeRoot: String? = nil) -> ZoneParseResult {
-        var loader = ZoneLoader(defaultTTL: defaultTTL, includeRoot: includeRoot)
-        let bytes = Array(text.utf8)
-        bytes.withUnsafeBufferPointer { loader.read($0, file: fileName, origin: origin, depth: 0) }
-        return loader.result
+        var records: [ZoneRecord] = []
+        let diagnostics = parse(text: text, fileName: fileName, origin: origin, defaultTTL: defaultTTL, includeRoot: includeRoot,
+                                into: &records)
+        return ZoneParseResult(records: records, errors: diagnostics.errors, warnings: diagnostics.warnings)
     }
 
     /// Reads a zone file. `$INCLUDE` paths are relative to `includeRoot` (the zones
     /// directory), by default the directory that holds the file, and may not leave it.
     public static func parse(file path: String, origin: DNSName, includeRoot: String? = nil) -> ZoneParseResult {
-        var loader = ZoneLoader(defaultTTL: nil, includeRoot: includeRoot ?? FileSystem.directory(of: path))
-        switch FileSystem.read(path) {
+        var records: [ZoneRecord] = []
+        let diagnostics = parse(file: path, origin: origin, includeRoot: includeRoot, into: &records)
+        return ZoneParseResult(records: records, errors: diagnostics.errors, warnings: diagnostics.warnings)
+    }
+
+    /// `parse(text:)`, each record handed to `sink`.
+    public static func parse<Sink: ZoneRecordSink>(text: String, fileName: String, origin: DNSName, defaultTTL: UInt32? = nil,
+                                                   includeRoot: String? = nil, into sink: inout Sink) -> ZoneParseDiagnostics {
+        var loader = ZoneLoader(sink: sink, defaultTTL: defaultTTL, includeRoot: includeRoot)
+        loader.read(.whole(Array(text.utf8)), file: fileName, origin: origin, depth: 0)
+        sink = loader.sink
+        return loader.diagnostics
+    }
+
+    /// `parse(file:)`, each record handed to `sink`. The file is read a piece at a time.
+    public static func parse<Sink: ZoneRecordSink>(file path: String, origin: DNSName, includeRoot: String? = nil,
+                                                   into sink: inout Sink) -> ZoneParseDiagnostics {
+        var loader = ZoneLoader(sink: sink, defaultTTL: nil, includeRoot: includeRoot ?? FileSystem.directory(of: path))
+        switch FileReader.open(path) {
         case .failure(let error):
-            return ZoneParseResult(errors: [ZoneFileError("cannot read zone file: \(error)",
-                                                          at: SourcePosition(file: path, line: 1, column: 1))])
-        case .success(let bytes):
+            loader.diagnostics.errors.append(ZoneFileError("cannot read zone file: \(error)", at: SourcePosition(file: path, line: 1, column: 1)))
+        case .success(let reader):
             if let real = FileSystem.realPath(path) { loader.includeStack.append(real) }
-            bytes.withUnsafeBufferPointer { loader.read($0, file: path, origin: origin, depth: 0) }
+            loader.read(.file(reader), file: path, origin: origin, depth: 0)
         }
-        return loader.result
+        sink = loader.sink
+        return loader.diagnostics
     }
 }
 
-/// The state of one load: records and errors so far, the TTL defaults (which, as in BIND,
-/// carry across `$INCLUDE`), and the include stack. Origin and owner are per file.
-struct ZoneLoader {
+/// The state of one load: where records go, errors so far, the TTL defaults (which, as in
+/// BIND, carry across `$INCLUDE`), and the include stack. Origin and owner are per file.
+struct ZoneLoader<Sink: ZoneRecordSink> {
     typealias Bytes = UnsafeBufferPointer<UInt8>
 
-    var result = ZoneParseResult()
+    /// How much of a file is read at a time.
+    static var pieceSize: Int { 1 << 20 }
+
+    var sink: Sink
+    var diagnostics = ZoneParseDiagnostics()
     /// `$TTL`, or the SOA minimum when the zone had neither `$TTL` nor an explicit TTL first.
     var defaultTTL: UInt32?
     /// The last TTL written on a record (RFC 1035 section 5.1).
@@ -77,15 +118,22 @@ struct ZoneLoader {
     var includeStack: [String] = []
     private var root: (display: String, real: String)??
 
-    init(defaultTTL: UInt32?, includeRoot: String?) {
+    init(sink: Sink, defaultTTL: UInt32?, includeRoot: String?) {
+        self.sink = sink
         self.defaultTTL = defaultTTL
         self.includeRoot = includeRoot
-        result.records.reserveCapacity(64)
+    }
+
+    /// The text of one file: in memory already, or still to be read.
+    enum Text {
+        case whole([UInt8])
+        case file(FileReader)
     }
 
     /// Per-file reading state.
     private struct FileState {
-        let bytes: Bytes
+        /// The piece of the file being read; offsets in tokens index it.
+        var bytes: Bytes
         let file: String
         var origin: DNSName
         var owner: DNSName?
@@ -120,16 +168,60 @@ struct ZoneLoader {
         }
     }
 
-    mutating func read(_ bytes: Bytes, file: String, origin: DNSName, depth: Int) {
-        var lexer = ZoneLexer(bytes)
-        var state = FileState(bytes: bytes, file: file, origin: origin)
+    /// Reads a file's entries. A file is read a piece at a time: an entry that reaches the end
+    /// of a piece may go on in the next, so it is read again once more of the file is in.
+    mutating func read(_ text: Text, file: String, origin: DNSName, depth: Int) {
+        var state = FileState(bytes: Bytes(start: nil, count: 0), file: file, origin: origin)
+        var buffer: [UInt8]
+        var reader: FileReader?
+        switch text {
+        case .whole(let bytes):
+            buffer = bytes
+        case .file(let file):
+            buffer = []
+            buffer.reserveCapacity(Self.pieceSize)
+            reader = file
+        }
+        var line = 1
         var tokens: [Token] = []
         tokens.reserveCapacity(16)
+        while true {
+            if let piece = reader {
+                switch piece.append(upTo: Self.pieceSize, to: &buffer) {
+                case .failure(let error):
+                    fail("cannot read \(depth == 0 ? "zone file" : "$INCLUDE file \"\(file)\""): \(error)",
+                         at: SourcePosition(file: file, line: line, column: 1))
+                    return
+                case .success(let count):
+                    if count == 0 { reader = nil }
+                }
+            }
+            let atEnd = reader == nil
+            let consumed = buffer.withUnsafeBufferPointer { bytes in
+                state.bytes = bytes
+                // The owner's text is found again in this piece; the name itself carries over.
+                state.ownerText = nil
+                return readEntries(bytes, startingAt: &line, atEnd: atEnd, tokens: &tokens, state: &state, depth: depth)
+            }
+            if atEnd { return }
+            buffer.removeSubrange(0..<consumed)
+        }
+    }
+
+    /// Reads the entries of one piece of a file, the first on line `line`; returns how many
+    /// bytes were read, leaving out an entry that reaches the end of the piece unless `atEnd`.
+    private mutating func readEntries(_ bytes: Bytes, startingAt line: inout Int, atEnd: Bool, tokens: inout [Token],
+                                      state: inout FileState, depth: Int) -> Int {
+        var lexer = ZoneLexer(bytes, line: line)
+        var consumed = 0
         while let entry = lexer.nextEntry(into: &tokens) {
+            if !atEnd && lexer.offset == bytes.count { break }
+            consumed = lexer.offset
+            line = lexer.line
             if let error = entry.error {
-                let position = SourcePosition(file: file, line: error.line,
+                let position = SourcePosition(file: state.file, line: error.line,
                                               column: column(of: error.offset, lineStart: error.lineStart, in: bytes))
-                result.errors.append(ZoneFileError(error.message, at: position))
+                diagnostics.errors.append(ZoneFileError(error.message, at: position))
                 // The entry is dropped, but lines after it that inherit its owner should still
                 // get that owner, not an older one.
                 if !entry.startsWithBlank, let first = tokens.first, !first.quoted,
@@ -145,10 +237,11 @@ struct ZoneLoader {
                 record(tokens, inheritsOwner: entry.startsWithBlank, state: &state)
             }
         }
+        return consumed
     }
 
     private mutating func fail(_ message: String, at position: SourcePosition) {
-        result.errors.append(ZoneFileError(message, at: position))
+        diagnostics.errors.append(ZoneFileError(message, at: position))
     }
 
     // MARK: Records
@@ -162,7 +255,7 @@ struct ZoneLoader {
         else { return }
         let position = state.position(first)
         guard let ttl = recordTTL(written: fields.ttl, type: type, rdata: rdata, at: position) else { return }
-        result.records.append(ZoneRecord(owner: owner, ttl: ttl, class: .in, type: type, rdata: rdata, position: position))
+        sink.add(ZoneRecord(owner: owner, ttl: ttl, class: .in, type: type, rdata: rdata, position: position))
     }
 
     /// The owner of a record: the previous one for a line starting with a blank, else the
@@ -209,7 +302,7 @@ struct ZoneLoader {
             if ttl == nil && TextFields.isDigitByte(text[0]) {
                 guard let value = ttlValue(token, state: state) else { return nil }
                 ttl = value
-            } else if !sawClass, let rrClass = Self.classOf(text) {
+            } else if !sawClass, let rrClass = ZoneParser.classOf(text) {
                 guard rrClass == .in else {
                     fail("only class IN is supported", at: state.position(token))
                     return nil
@@ -244,7 +337,7 @@ struct ZoneLoader {
             return nil
         }
         let token = tokens[index]
-        guard !token.quoted, let type = Self.typeOf(state.content(token)) else {
+        guard !token.quoted, let type = ZoneParser.typeOf(state.content(token)) else {
             fail("unknown record type \(state.text(token))", at: state.position(token))
             return nil
         }
@@ -288,50 +381,9 @@ struct ZoneLoader {
             fail(ZoneParser.ttlOutOfRange(String(minimum)), at: position)
             return nil
         }
-        result.warnings.append(ZoneFileError("no TTL given; using the SOA minimum \(minimum) as the default TTL", at: position))
+        diagnostics.warnings.append(ZoneFileError("no TTL given; using the SOA minimum \(minimum) as the default TTL", at: position))
         defaultTTL = minimum
         return minimum
-    }
-
-    /// The class a token names, without allocating for the common type mnemonics.
-    static func classOf(_ text: Bytes) -> RRClass? {
-        guard text.count >= 2 else { return nil }
-        let a = text[0] & 0xDF
-        let b = text[1] & 0xDF
-        if text.count == 2 && a == UInt8(ascii: "I") && b == UInt8(ascii: "N") { return .in }
-        switch (a, b) {
-        case (UInt8(ascii: "C"), UInt8(ascii: "H")), (UInt8(ascii: "H"), UInt8(ascii: "S")), (UInt8(ascii: "N"), UInt8(ascii: "O")),
-             (UInt8(ascii: "A"), UInt8(ascii: "N")), (UInt8(ascii: "C"), UInt8(ascii: "L")):
-            return RRClass(mnemonic: String(decoding: text, as: UTF8.self))
-        default:
-            return nil
-        }
-    }
-
-    /// Mnemonics known by name, keyed by their packed upper-case bytes.
-    private static let typeTable: [UInt64: RRType] = {
-        var table: [UInt64: RRType] = [:]
-        for (type, mnemonic) in RRType.mnemonics {
-            if let key = packedMnemonic(mnemonic.utf8) { table[key] = type }
-        }
-        return table
-    }()
-
-    /// Up to 7 upper-cased bytes and the length in one integer.
-    private static func packedMnemonic(_ bytes: some Collection<UInt8>) -> UInt64? {
-        guard bytes.count <= 7 else { return nil }
-        var key: UInt64 = 0
-        for byte in bytes {
-            let upper = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
-            key = key << 8 | UInt64(upper)
-        }
-        return key | UInt64(bytes.count) << 56
-    }
-
-    /// The type a mnemonic or `TYPEnnn` names.
-    static func typeOf(_ text: Bytes) -> RRType? {
-        if let key = packedMnemonic(text), let type = typeTable[key] { return type }
-        return RRType(mnemonic: String(decoding: text, as: UTF8.self))
     }
 
     // MARK: Directives
@@ -409,16 +461,16 @@ struct ZoneLoader {
             fail("$INCLUDE loop: \"\(file.display)\" is already being read", at: at)
             return
         }
-        let bytes: [UInt8]
-        switch FileSystem.read(file.real) {
+        let reader: FileReader
+        switch FileReader.open(file.real) {
         case .failure(let error):
             fail("cannot read $INCLUDE file \"\(file.display)\": \(error)", at: at)
             return
-        case .success(let contents):
-            bytes = contents
+        case .success(let opened):
+            reader = opened
         }
         includeStack.append(file.real)
-        bytes.withUnsafeBufferPointer { read($0, file: file.display, origin: arguments.origin, depth: depth + 1) }
+        read(.file(reader), file: file.display, origin: arguments.origin, depth: depth + 1)
         includeStack.removeLast()
     }
 
@@ -498,5 +550,49 @@ struct ZoneLoader {
         }
         root = .some(resolved)
         return resolved
+    }
+}
+
+/// Type and class mnemonics, read without allocating for the common ones.
+extension ZoneParser {
+    /// The class a token names, without allocating for the common type mnemonics.
+    static func classOf(_ text: UnsafeBufferPointer<UInt8>) -> RRClass? {
+        guard text.count >= 2 else { return nil }
+        let a = text[0] & 0xDF
+        let b = text[1] & 0xDF
+        if text.count == 2 && a == UInt8(ascii: "I") && b == UInt8(ascii: "N") { return .in }
+        switch (a, b) {
+        case (UInt8(ascii: "C"), UInt8(ascii: "H")), (UInt8(ascii: "H"), UInt8(ascii: "S")), (UInt8(ascii: "N"), UInt8(ascii: "O")),
+             (UInt8(ascii: "A"), UInt8(ascii: "N")), (UInt8(ascii: "C"), UInt8(ascii: "L")):
+            return RRClass(mnemonic: String(decoding: text, as: UTF8.self))
+        default:
+            return nil
+        }
+    }
+
+    /// Mnemonics known by name, keyed by their packed upper-case bytes.
+    private static let typeTable: [UInt64: RRType] = {
+        var table: [UInt64: RRType] = [:]
+        for (type, mnemonic) in RRType.mnemonics {
+            if let key = packedMnemonic(mnemonic.utf8) { table[key] = type }
+        }
+        return table
+    }()
+
+    /// Up to 7 upper-cased bytes and the length in one integer.
+    private static func packedMnemonic(_ bytes: some Collection<UInt8>) -> UInt64? {
+        guard bytes.count <= 7 else { return nil }
+        var key: UInt64 = 0
+        for byte in bytes {
+            let upper = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+            key = key << 8 | UInt64(upper)
+        }
+        return key | UInt64(bytes.count) << 56
+    }
+
+    /// The type a mnemonic or `TYPEnnn` names.
+    static func typeOf(_ text: UnsafeBufferPointer<UInt8>) -> RRType? {
+        if let key = packedMnemonic(text), let type = typeTable[key] { return type }
+        return RRType(mnemonic: String(decoding: text, as: UTF8.self))
     }
 }

@@ -1,14 +1,47 @@
 import MeridianWire
 
+/// Records by reading-order index, as the whole-zone checks read them: a `[ZoneRecord]`, or
+/// the columns a loader keeps a large zone in.
+public protocol ZoneRecordList: Sendable {
+    var count: Int { get }
+    /// As written (any case).
+    func owner(at index: Int) -> DNSName
+    func type(at index: Int) -> RRType
+    func rrClass(at index: Int) -> RRClass
+    func ttl(at index: Int) -> UInt32
+    func position(at index: Int) -> SourcePosition
+    /// Calls `body` with the record's RDATA in wire form.
+    func withRData<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R
+    /// Calls `body` with the owner in wire form, lower-cased: what checks and digests compare,
+    /// without making a name per record.
+    func withLowercasedOwner<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R
+}
+
+extension Array: ZoneRecordList where Element == ZoneRecord {
+    public func owner(at index: Int) -> DNSName { self[index].owner }
+    public func type(at index: Int) -> RRType { self[index].type }
+    public func rrClass(at index: Int) -> RRClass { self[index].class }
+    public func ttl(at index: Int) -> UInt32 { self[index].ttl }
+    public func position(at index: Int) -> SourcePosition { self[index].position }
+    public func withRData<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R { self[index].rdata.withUnsafeBytes(body) }
+    public func withLowercasedOwner<R>(at index: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        NameKey(self[index].owner).wire.withUnsafeBytes(body)
+    }
+}
+
 /// Records that passed every whole-zone check. Only `ZoneValidator.validate` makes one, so a zone
 /// cannot be built from records that were not validated.
-public struct ValidatedZone: Sendable {
+public struct ValidatedZone<Records: ZoneRecordList>: Sendable {
     /// As passed to `validate`.
     public let origin: DNSName
     public let file: String
-    public let records: [ZoneRecord]
+    public let records: Records
     /// Owners of NS records below the apex (the zone cuts), lower-cased (`DNSName.lowercased`), each once, in order first seen.
     public let cuts: [DNSName]
+
+    /// The records, given up by the zone: a loader that adds to them (the apex's keys) then
+    /// holds the only reference and extends them in place.
+    public consuming func takeRecords() -> Records { records }
 }
 
 /// Every problem found in one or more zone files, each with its FILE:LINE:COL position.
@@ -24,7 +57,7 @@ public struct ZoneFileErrors: Error, Sendable {
 /// must contain, which records may share a name, and what may live at or below a
 /// delegation. Every problem is reported, each at the record that causes it.
 public enum ZoneValidator {
-    public static func validate(_ records: [ZoneRecord], origin: DNSName, file: String) throws(ZoneFileErrors) -> ValidatedZone {
+    public static func validate<Records: ZoneRecordList>(_ records: Records, origin: DNSName, file: String) throws(ZoneFileErrors) -> ValidatedZone<Records> {
         var problems = Problems(records: records)
         let contents = ZoneContents(records, apex: origin, problems: &problems)
         checkApex(contents, apex: origin, file: file, problems: &problems)
@@ -36,7 +69,7 @@ public enum ZoneValidator {
     }
 
     /// The errors `validate` finds, in the same order; empty for a valid zone.
-    public static func check(records: [ZoneRecord], origin: DNSName, file: String) -> [ZoneFileError] {
+    public static func check(records: some ZoneRecordList, origin: DNSName, file: String) -> [ZoneFileError] {
         do {
             _ = try validate(records, origin: origin, file: file)
             return []
@@ -46,7 +79,7 @@ public enum ZoneValidator {
     }
 
     /// A zone needs its SOA and NS records at the apex.
-    private static func checkApex(_ contents: ZoneContents, apex: DNSName, file: String, problems: inout Problems) {
+    private static func checkApex<Records>(_ contents: ZoneContents, apex: DNSName, file: String, problems: inout Problems<Records>) {
         if contents.soaCount == 0 {
             problems.reportZoneWide("no SOA record at the zone apex \(apex)", file: file)
         }
@@ -57,9 +90,9 @@ public enum ZoneValidator {
 
     /// Records that may not share a name (RFC 2181 section 10.1; DYNC is a CNAME made at
     /// query time, and a DYNA name answers A and AAAA itself).
-    private static func checkCoexistence(_ contents: ZoneContents, problems: inout Problems) {
+    private static func checkCoexistence<Records>(_ contents: ZoneContents, problems: inout Problems<Records>) {
         for summary in contents.names.values {
-            let name = problems.records[summary.owner].owner
+            let name = problems.records.owner(at: summary.owner)
             if summary.cname.first >= 0 {
                 if summary.cname.second >= 0 { problems.report("more than one CNAME record at \(name)", summary.cname.second) }
                 if summary.otherThanCNAME >= 0 {
@@ -83,12 +116,12 @@ public enum ZoneValidator {
     }
 
     /// Delegations: at a cut only NS, DS and glue; below it only glue (like NSD).
-    private static func checkDelegations(_ contents: ZoneContents, problems: inout Problems) {
+    private static func checkDelegations<Records>(_ contents: ZoneContents, problems: inout Problems<Records>) {
         guard !contents.cuts.isEmpty else { return }
         for (index, depth) in contents.depths.enumerated() where depth > 0 {
-            let owner = problems.records[index].owner
-            guard let (cut, atCut) = contents.delegation(containing: NameKey(owner), depth: depth, spelledAs: owner) else { continue }
-            let type = problems.records[index].type
+            let owner = problems.records.owner(at: index)
+            guard let (cut, atCut) = contents.delegation(containing: NameKey(owner), depth: Int(depth), spelledAs: owner) else { continue }
+            let type = problems.records.type(at: index)
             if atCut {
                 if ![.ns, .ds, .a, .aaaa, .rrsig, .nsec].contains(type) {
                     problems.report("\(type) record at delegation point \(cut) (only NS, DS and glue allowed)", index)
@@ -102,16 +135,16 @@ public enum ZoneValidator {
 
 /// Errors keyed by the index of the record they concern (-1: the zone as a whole), so they
 /// come out in reading order whichever check found them.
-private struct Problems {
-    let records: [ZoneRecord]
+private struct Problems<Records: ZoneRecordList> {
+    let records: Records
     private var found: [(index: Int, error: ZoneFileError)] = []
 
-    init(records: [ZoneRecord]) {
+    init(records: Records) {
         self.records = records
     }
 
     mutating func report(_ message: String, _ index: Int) {
-        found.append((index, ZoneFileError(message, at: records[index].position)))
+        found.append((index, ZoneFileError(message, at: records.position(at: index))))
     }
 
     mutating func reportZoneWide(_ message: String, file: String) {
@@ -136,40 +169,44 @@ private struct ZoneContents {
     var cutKeys: Set<NameKey> = []
     var soaCount = 0
     var apexNS = false
-    /// Each record's owner's depth below the apex (-1: outside the zone).
-    var depths: [Int] = []
+    /// Each record's owner's depth below the apex (-1: outside the zone; a name has at most
+    /// 127 labels), a byte per record.
+    var depths: [Int8] = []
 
-    init(_ records: [ZoneRecord], apex: DNSName, problems: inout Problems) {
+    init<Records>(_ records: Records, apex: DNSName, problems: inout Problems<Records>) {
         let apexKey = NameKey(apex)
         depths.reserveCapacity(records.count)
         // By index and field: binding each record would copy it (three references) a million times.
-        for index in records.indices {
-            if records[index].class != .in {
+        for index in 0..<records.count {
+            if records.rrClass(at: index) != .in {
                 problems.report("only class IN is supported", index)
             }
-            if records[index].ttl > ZoneParser.maxTTL {
-                problems.report(ZoneParser.ttlOutOfRange(String(records[index].ttl)), index)
+            let ttl = records.ttl(at: index)
+            if ttl > ZoneParser.maxTTL {
+                problems.report(ZoneParser.ttlOutOfRange(String(ttl)), index)
             }
-            let key = NameKey(records[index].owner)
-            guard let depth = key.depth(below: apexKey) else {
-                problems.report("\(records[index].owner) is outside the zone \(apex)", index)
+            guard let depth = records.withLowercasedOwner(at: index, { NameKey.depth(of: $0, below: apexKey) }) else {
+                problems.report("\(records.owner(at: index)) is outside the zone \(apex)", index)
                 depths.append(-1)
                 continue
             }
-            depths.append(depth)
-            let type = records[index].type
+            depths.append(Int8(depth))
+            let type = records.type(at: index)
+            // A key (an array) only for the records a rule looks at by name.
+            guard type == .soa || type == .ns || NameSummary.isExclusive(type) else { continue }
+            let key = NameKey(lowercasedWire: records.withLowercasedOwner(at: index) { Array($0) })
             noteApexAndCuts(type, at: index, key: key, depth: depth, apex: apex, problems: &problems)
             if NameSummary.isExclusive(type) && names[key] == nil { names[key] = NameSummary(owner: index) }
         }
         guard !names.isEmpty else { return }
-        for index in records.indices where depths[index] >= 0 {
-            names[NameKey(records[index].owner)]?.add(records[index].type, at: index)
+        for index in 0..<records.count where depths[index] >= 0 {
+            names[NameKey(lowercasedWire: records.withLowercasedOwner(at: index) { Array($0) })]?.add(records.type(at: index), at: index)
         }
     }
 
     /// Counts SOA records (only one, at the apex) and finds NS records at and below the apex.
-    private mutating func noteApexAndCuts(_ type: RRType, at index: Int, key: NameKey, depth: Int, apex: DNSName,
-                                          problems: inout Problems) {
+    private mutating func noteApexAndCuts<Records>(_ type: RRType, at index: Int, key: NameKey, depth: Int, apex: DNSName,
+                                                   problems: inout Problems<Records>) {
         switch type {
         case .soa:
             if depth > 0 {
@@ -275,6 +312,11 @@ struct NameKey: Hashable {
     /// How many labels the name has below `apex` (0 at the apex), or nil when it is not
     /// at or below it.
     func depth(below apex: NameKey) -> Int? {
+        wire.withUnsafeBytes { Self.depth(of: $0, below: apex) }
+    }
+
+    /// `depth(below:)` of a lower-cased name in wire form.
+    static func depth(of wire: UnsafeRawBufferPointer, below apex: NameKey) -> Int? {
         let start = wire.count - apex.wire.count
         guard start >= 0 else { return nil }
         var offset = 0
@@ -284,9 +326,7 @@ struct NameKey: Hashable {
             labels += 1
         }
         guard offset == start else { return nil }
-        let same = wire.withUnsafeBytes { name in
-            apex.wire.withUnsafeBytes { apex in bytesEqual(UnsafeRawBufferPointer(rebasing: name[start...]), apex) }
-        }
+        let same = apex.wire.withUnsafeBytes { apex in bytesEqual(UnsafeRawBufferPointer(rebasing: wire[start...]), apex) }
         guard same else { return nil }
         return labels
     }
