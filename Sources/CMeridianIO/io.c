@@ -32,6 +32,10 @@ void meridian_release_free_memory(void) {
     malloc_trim(0);
 }
 
+int meridian_map_large_allocations(int bytes) {
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}
+
 int meridian_name_thread(const char *name) {
     char shortened[16];
     snprintf(shortened, sizeof(shortened), "%s", name);

@@ -21,6 +21,16 @@ public func releaseFreeMemory() {
     meridian_release_free_memory()
 }
 
+/// Gives every block of 128 KiB or more its own mapping, returned to the system when freed.
+/// A zone's arrays are such blocks. By default glibc raises that threshold each time a large
+/// block is freed (up to 32 MiB), so after the first load a reload's arrays came from the
+/// heap: what a reload freed stayed in the process (RSS grew by a third of the zone per
+/// reload), and the reload's own peak held the blocks its arrays outgrew. The answering
+/// path allocates nothing, so the extra system calls are a load's alone.
+public func mapLargeAllocations() {
+    _ = meridian_map_large_allocations(128 << 10)
+}
+
 /// Runs `body` on a new thread named `name` for `top -H`, `perf` and `/proc/PID/task/*/comm`
 /// (Linux keeps the first 15 bytes; Foundation's `Thread.name` does not reach the kernel there).
 func startThread(named name: String, stackSize: Int = 1 << 20, _ body: @escaping @Sendable () -> Void) {

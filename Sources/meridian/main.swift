@@ -51,6 +51,7 @@ func parseArguments() -> (configPath: String, damagedStateFile: HealthChecker.Da
 }
 
 let (configPath, damagedStateFile) = parseArguments()
+mapLargeAllocations()
 LoggingSystem.bootstrap(ServerLogHandler.init)
 let logger = Logger(label: "meridian")
 
@@ -74,41 +75,46 @@ func loadAtStart() throws(LoadFailure) -> (LoadedServer, published: String?) {
     return (try ServerLoader.load(configuration), nil)
 }
 
-let loaded: LoadedServer
-let publishedDirectory: String?
-do {
-    (loaded, publishedDirectory) = try loadAtStart()
-} catch {
-    for line in error.lines { printError(line) }
-    printError("meridian: not started: \(error.lines.count) error(s)")
-    exit(1)
-}
-releaseFreeMemory()
-
-let descriptorLimit = DescriptorBudget.raiseLimit()
-let threads = usableCPUs()
-// Every DNS port before anything else starts: a port that is taken is the whole message.
-let sockets: DNSSockets
-do {
-    sockets = try DNSSockets.bind(loaded.configuration.dns.listen, perAddress: threads)
-} catch {
-    printError("meridian: not started: \(error)")
-    exit(1)
-}
-
-let services: ServiceTree
-do {
-    services = try ServiceTree(configPath: configPath, loaded: loaded, publishedDirectory: publishedDirectory, sockets: sockets,
-                               threads: threads, descriptorLimit: descriptorLimit, damagedStateFile: damagedStateFile, logger: logger)
-} catch {
-    printError("\(error)")
-    if case .stateFile = error {
-        printError("meridian: not started: the admin state file holds the operator's drains; fix or remove it, or start with --ignore-admin-state to start with no edge drained")
-    } else {
-        printError("meridian: not started")
+/// The services, built from the data loaded at start. In a function so that this first data
+/// is not a global: a global would keep every zone of it in memory after a reload replaced it.
+func startingServices() -> ServiceTree {
+    let loaded: LoadedServer
+    let publishedDirectory: String?
+    do {
+        (loaded, publishedDirectory) = try loadAtStart()
+    } catch {
+        for line in error.lines { printError(line) }
+        printError("meridian: not started: \(error.lines.count) error(s)")
+        exit(1)
     }
-    exit(1)
+    releaseFreeMemory()
+
+    let descriptorLimit = DescriptorBudget.raiseLimit()
+    let threads = usableCPUs()
+    // Every DNS port before anything else starts: a port that is taken is the whole message.
+    let sockets: DNSSockets
+    do {
+        sockets = try DNSSockets.bind(loaded.configuration.dns.listen, perAddress: threads)
+    } catch {
+        printError("meridian: not started: \(error)")
+        exit(1)
+    }
+
+    do {
+        return try ServiceTree(configPath: configPath, loaded: loaded, publishedDirectory: publishedDirectory, sockets: sockets,
+                               threads: threads, descriptorLimit: descriptorLimit, damagedStateFile: damagedStateFile, logger: logger)
+    } catch {
+        printError("\(error)")
+        if case .stateFile = error {
+            printError("meridian: not started: the admin state file holds the operator's drains; fix or remove it, or start with --ignore-admin-state to start with no edge drained")
+        } else {
+            printError("meridian: not started")
+        }
+        exit(1)
+    }
 }
+
+let services = startingServices()
 do {
     try await services.startQueryLog()
 } catch {

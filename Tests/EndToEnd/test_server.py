@@ -671,6 +671,50 @@ class ConnectionLimitTest(harness.E2ECase):
         self.assertTrue(server.alive())
 
 
+def status_kib(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def large_zone(records, serial, moved):
+    """``records`` A records one per name, in file order, with h0 at ``moved``."""
+    lines = ["$ORIGIN big.test.", "$TTL 300", "@ IN SOA ns1 hostmaster %d 3600 600 86400 300" % serial,
+             "@ IN NS ns1", "ns1 IN A 192.0.2.1", "h0 IN A %s" % moved]
+    lines += ["h%d IN A 198.18.%d.%d" % (i, (i >> 8) & 255, i & 255) for i in range(1, records)]
+    return "\n".join(lines) + "\n"
+
+
+class LargeZoneReloadTest(harness.E2ECase):
+    """A reload builds the new zone beside the one being served. The records read are kept in
+    columns, not one object each, so the process peaks under twice its memory; and once every
+    thread serves the new zone, the old one's memory goes back to the system, reload after
+    reload (the zones first loaded are not kept for the life of the process)."""
+
+    RECORDS = 300_000
+
+    def test_a_reload_peaks_under_twice_the_memory_and_gives_the_old_zone_back(self):
+        server = harness.Meridian(self, {"big.test.": large_zone(self.RECORDS, 1, "192.0.2.100")}).start(self)
+        pid = server.proc.pid
+        self.assertEqual([x.text for x in query(server.port, "h299999.big.test.", "A").answer], ["198.18.147.223"])
+        steady = status_kib(pid, "VmRSS")
+        for serial in range(2, 5):
+            moved = "192.0.2.%d" % (100 + serial)
+            server.write_zone("big.test.", large_zone(self.RECORDS, serial, moved))
+            before = status_kib(pid, "VmRSS")
+            with open("/proc/%d/clear_refs" % pid, "w") as f:
+                f.write("5")  # VmHWM starts again from the present RSS
+            result = harness.run_dnsctl("--socket", server.socket_path, "reload")
+            self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+            peak = status_kib(pid, "VmHWM")
+            self.assertLess(peak, 2 * before, "reload %d peaked at %d KiB from %d KiB" % (serial, peak, before))
+            self.assertEqual([x.text for x in query(server.port, "h0.big.test.", "A").answer], [moved])
+            self.assertEqual([x.text for x in query(server.port, "h0.big.test.", "A", tcp=True).answer], [moved])
+            # The old zone is gone once every thread took the new one (the reload waited for that).
+            wait_until(lambda: status_kib(pid, "VmRSS") < steady * 1.15, 10,
+                       message="the memory of the zone replaced by reload %d handed back (%d KiB, %d KiB before the first)"
+                       % (serial, status_kib(pid, "VmRSS"), steady))
+
+
 class LifecycleTest(harness.E2ECase):
 
     def soa_serial(self, server):

@@ -21,6 +21,11 @@ int meridian_allowed_cpus(void);
 /// tables are gone; without it RSS keeps the load's peak.
 void meridian_release_free_memory(void);
 
+/// Makes malloc take every block of at least `bytes` straight from the kernel and hand it back
+/// when freed (glibc M_MMAP_THRESHOLD, which also stops glibc from raising the threshold as
+/// large blocks are freed); 1 on success.
+int meridian_map_large_allocations(int bytes);
+
 /// Names the calling thread (its first 15 bytes: what Linux keeps); 0 or an errno value.
 int meridian_name_thread(const char *name);
 
