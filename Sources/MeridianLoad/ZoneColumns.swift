@@ -11,7 +11,7 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
     private(set) var names: NameTable.Builder
     /// Per record, in reading order: its owner's entry in `names`, type, TTL, where its RDATA
     /// ends in `rdataBytes` (it starts where the previous record's ends), and its line and
-    /// column.
+    /// column (a column past 65,535 is kept as 65,535).
     private(set) var nodes: [Int32] = []
     private(set) var types: [RRType] = []
     private(set) var ttls: [UInt32] = []
@@ -22,7 +22,8 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
     /// The files records came from (`$INCLUDE`), each with the first record read from it.
     private var files: [(first: Int, name: String)] = []
     /// Owners as written where they hold upper-case letters (`names` keeps them lower-cased),
-    /// for messages; classes other than IN, which the parser never gives.
+    /// for messages: a zone written in capitals pays a name per record here. Classes other
+    /// than IN, which the parser never gives.
     private var spelledOwners: [Int: DNSName] = [:]
     private var otherClasses: [Int: RRClass] = [:]
     private var lastOwner: [UInt8] = []

@@ -190,7 +190,10 @@ struct ZoneLoader {
         tokens.reserveCapacity(16)
         while true {
             if let piece = reader {
-                switch piece.append(upTo: Self.pieceSize, to: &buffer) {
+                // At least as much again as is held: an entry longer than a piece (an unclosed
+                // parenthesis runs to the end of the file) is read again a number of times that
+                // grows with the log of its length, not with its length.
+                switch piece.append(upTo: max(Self.pieceSize, buffer.count), to: &buffer) {
                 case .failure(let error):
                     fail("cannot read \(depth == 0 ? "zone file" : "$INCLUDE file \"\(file)\""): \(error)",
                          at: SourcePosition(file: file, line: line, column: 1))
