@@ -39,7 +39,8 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
         self.names = names
     }
 
-    var count: Int { nodes.count }
+    /// From the types, which stay until the zone is laid out (the owners go once records are grouped).
+    var count: Int { types.count }
 
     mutating func add(_ record: ZoneRecord) {
         let index = nodes.count
