@@ -21,12 +21,15 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
     private var textColumns: [UInt16] = []
     /// The files records came from (`$INCLUDE`), each with the first record read from it.
     private var files: [(first: Int, name: String)] = []
-    /// Owners as written where they hold upper-case letters (`names` keeps them lower-cased),
-    /// for messages: a zone written in capitals pays a name per record here. Classes other
-    /// than IN, which the parser never gives.
-    private var spelledOwners: [Int: DNSName] = [:]
+    /// How each owner was written, for messages (`names` keeps owners lower-cased): bit `i`
+    /// of a record's word is set when octet `i` of its owner is a capital. Empty until an owner
+    /// has one, then eight bytes a record; owners with capitals past the 64th octet are kept
+    /// whole. Classes other than IN, which the parser never gives.
+    private var ownerCapitals: [UInt64] = []
+    private var longSpelledOwners: [Int: DNSName] = [:]
     private var otherClasses: [Int: RRClass] = [:]
     private var lastOwner: [UInt8] = []
+    private var lastCapitals: UInt64 = 0
     /// Where a new owner is lower-cased (a name is at most 255 octets).
     private var scratch = [UInt8](repeating: 0, count: 255)
     private var lastNode: Int32 = 0
@@ -48,8 +51,15 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
         if owner != lastOwner {
             lastNode = number(owner)
             lastOwner = owner
+            lastCapitals = 0
+            for (octet, byte) in owner.enumerated() where byte &- 0x41 < 26 {
+                if octet < 64 { lastCapitals |= 1 << UInt64(octet) } else { longSpelledOwners[index] = record.owner }
+            }
+        } else if !longSpelledOwners.isEmpty, let spelled = longSpelledOwners[index - 1] {
+            longSpelledOwners[index] = spelled
         }
-        if owner.contains(where: { $0 &- 0x41 < 26 }) { spelledOwners[index] = record.owner }
+        if lastCapitals != 0 && ownerCapitals.isEmpty { ownerCapitals = [UInt64](repeating: 0, count: index) }
+        if !ownerCapitals.isEmpty { ownerCapitals.append(lastCapitals) }
         if record.class != .in { otherClasses[index] = record.class }
         nodes.append(lastNode)
         types.append(record.type)
@@ -82,10 +92,13 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
         }
     }
 
-    /// Lets go of what only the checks need (positions), before the zone is laid out.
+    /// Lets go of what only the checks' messages need (positions, spellings), before the zone
+    /// is laid out.
     mutating func dropPositions() {
         lines = []
         textColumns = []
+        ownerCapitals = []
+        longSpelledOwners = [:]
     }
 
     /// Lets go of the owners once records are grouped by them.
@@ -96,8 +109,14 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
     // MARK: ZoneRecordList
 
     func owner(at index: Int) -> DNSName {
-        if let spelled = spelledOwners[index] { return spelled }
-        return names.withName(Int(nodes[index])) { DNSName(uncheckedWire: Array($0)) }
+        if let spelled = longSpelledOwners[index] { return spelled }
+        var wire = names.withName(Int(nodes[index])) { Array($0) }
+        var capitals = index < ownerCapitals.count ? ownerCapitals[index] : 0
+        while capitals != 0 {
+            wire[capitals.trailingZeroBitCount] -= 0x20
+            capitals &= capitals - 1
+        }
+        return DNSName(uncheckedWire: wire)
     }
 
     func type(at index: Int) -> RRType { types[index] }

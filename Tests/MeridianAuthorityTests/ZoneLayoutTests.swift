@@ -72,9 +72,13 @@ struct ZoneLayoutTests {
         }
     }
 
+    static let longLabel = String(repeating: "a", count: 63)
+
     @Test func messagesNameOwnersAsWritten() throws {
         let text = "$ORIGIN layout.test.\n@ 300 IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ 300 IN NS ns1\n"
             + "WWW 300 IN CNAME ns1\nWWW 300 IN A 192.0.2.1\nOut.Side. 300 IN A 192.0.2.2\n"
+            // Capitals past the 64th octet, and a line that inherits that owner.
+            + "\(Self.longLabel).Zz.Out. 300 IN TXT \"x\"\n    300 IN TXT \"y\"\n"
         do {
             _ = try ZoneFixture([("layout.test.", text)])
             Issue.record("a zone with CNAME and other data loaded")
@@ -82,6 +86,8 @@ struct ZoneLayoutTests {
             #expect(error.errors == [
                 "layout.test.zone:5:1: CNAME and other data at WWW.layout.test.",
                 "layout.test.zone:6:1: Out.Side. is outside the zone layout.test.",
+                "layout.test.zone:7:1: \(Self.longLabel).Zz.Out. is outside the zone layout.test.",
+                "layout.test.zone:8:5: \(Self.longLabel).Zz.Out. is outside the zone layout.test.",
             ])
         }
     }
