@@ -31,24 +31,22 @@ enum ZoneBuilder {
         }
     }
 
-    /// Records by owner (first-seen order, the apex first, empty non-terminals included) and
-    /// type, without duplicate RDATA (RFC 2181 section 5). Owners were numbered in the zone's
-    /// name table as they were read; the records are placed by owner with a counting sort (no
-    /// dictionary per name, no copy of a record), or left where they are when the file already
-    /// keeps each owner's records together, as large zones do.
+    /// Records by owner (first-seen order, the apex first, empty non-terminals included).
+    /// Owners were numbered in the zone's name table as they were read; the records are placed
+    /// by owner with a counting sort (no dictionary per name, no copy of a record), or left
+    /// where they are when the file already keeps each owner's records together, as large
+    /// zones do. Types and repeated RDATA are sorted out per node as the zone is laid out.
     struct GroupedRecords {
         private(set) var records: ZoneColumns
         var names: NameTable.Builder { records.names }
-        /// Node `n`'s records are slots `first[n]..<first[n + 1]`, by type and then reading
-        /// order, each RDATA once per RRset. Slot `s` holds record `order[s]`, or record `s`
-        /// when `order` is nil: the file already kept each owner's records together, by type,
-        /// without repeats, as large zones do, and nothing needs to move.
-        private(set) var order: [Int32]?
+        /// Node `n`'s records are slots `first[n]..<first[n + 1]`, in reading order. Slot `s`
+        /// holds record `placed[s]`, or record `s` when `placed` is nil (nothing had to move).
+        private(set) var placed: [Int32]?
         private(set) var first: [Int32] = []
+        /// Nodes with A or AAAA records: the names whose addresses NS, MX and SRV answers add.
         private(set) var hasAddresses: [Bool] = []
 
         var nodeCount: Int { names.count }
-        private(set) var recordCount = 0
 
         init(_ records: consuming ZoneColumns) {
             self.records = records
@@ -59,7 +57,7 @@ enum ZoneBuilder {
         /// The record in a slot.
         @inline(__always)
         func record(at slot: Int) -> Int {
-            if let order { Int(order[slot]) } else { slot }
+            if let placed { Int(placed[slot]) } else { slot }
         }
 
         /// Lower-cases a wire-form name into `scratch` (length octets are below "A"); returns its length.
@@ -68,87 +66,32 @@ enum ZoneBuilder {
             return wire.count
         }
 
-        /// Counting sort by node (stable, so reading order holds within a node), then each
-        /// node's few records by type, dropping RDATA an RRset already has.
+        /// Counting sort by node, stable, so that reading order holds within a node.
         private mutating func placeByNode() {
             let nodes = names.count
             let nodeOfRecord = records.nodes
+            let types = records.types
             var start = [Int32](repeating: 0, count: nodes + 1)
+            hasAddresses = [Bool](repeating: false, count: nodes)
             var grouped = true
             var previous: Int32 = 0
-            for node in nodeOfRecord {
+            for (record, node) in nodeOfRecord.enumerated() {
                 start[Int(node) + 1] += 1
                 if node < previous { grouped = false }
                 previous = node
+                if types[record] == .a || types[record] == .aaaa { hasAddresses[Int(node)] = true }
             }
             for node in 0..<nodes { start[node + 1] += start[node] }
-            hasAddresses = [Bool](repeating: false, count: nodes)
-            let types = records.types
-            let alreadyPlaced = grouped && records.rdataBytes.withUnsafeBytes { rdataBytes in
-                for record in nodeOfRecord.indices {
-                    let type = types[record]
-                    if type == .a || type == .aaaa { hasAddresses[Int(nodeOfRecord[record])] = true }
-                    var earlier = record - 1
-                    let rdata = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(record)])
-                    while earlier >= 0 && nodeOfRecord[earlier] == nodeOfRecord[record] && types[earlier].rawValue >= type.rawValue {
-                        if types[earlier] != type { return false }
-                        if bytesEqual(UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(earlier)]), rdata) { return false }
-                        earlier -= 1
-                    }
-                }
-                return true
-            }
-            if alreadyPlaced {
-                first = start
-                recordCount = nodeOfRecord.count
-                return
-            }
-            // Where each node's records are, in reading order: the records themselves when no
-            // owner comes back after another's, else a counting sort.
-            var placed: [Int32] = []
             if !grouped {
-                placed = [Int32](repeating: 0, count: nodeOfRecord.count)
+                var placed = [Int32](repeating: 0, count: nodeOfRecord.count)
                 var next = start
-                for (position, node) in nodeOfRecord.enumerated() {
-                    placed[Int(next[Int(node)])] = Int32(position)
+                for (record, node) in nodeOfRecord.enumerated() {
+                    placed[Int(next[Int(node)])] = Int32(record)
                     next[Int(node)] += 1
                 }
+                self.placed = placed
             }
-            var order: [Int32] = []
-            order.reserveCapacity(nodeOfRecord.count)
-            first.reserveCapacity(nodes + 1)
-            hasAddresses = [Bool](repeating: false, count: nodes)
-            records.rdataBytes.withUnsafeBytes { rdataBytes in
-                for node in 0..<nodes {
-                    first.append(Int32(order.count))
-                    let nodeStart = order.count
-                    for slot in Int(start[node])..<Int(start[node + 1]) {
-                        let position = grouped ? Int32(slot) : placed[slot]
-                        let type = types[Int(position)]
-                        // Insertion by type, after the records of the same type already placed:
-                        // a name has a handful of records, rarely more.
-                        var at = order.count
-                        while at > nodeStart && types[Int(order[at - 1])].rawValue > type.rawValue { at -= 1 }
-                        var scan = at
-                        var duplicate = false
-                        let rdata = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(Int(position))])
-                        while scan > nodeStart && types[Int(order[scan - 1])] == type {
-                            let other = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(Int(order[scan - 1]))])
-                            if bytesEqual(other, rdata) {
-                                duplicate = true
-                                break
-                            }
-                            scan -= 1
-                        }
-                        guard !duplicate else { continue }
-                        order.insert(position, at: at)
-                        if type == .a || type == .aaaa { hasAddresses[node] = true }
-                    }
-                }
-            }
-            first.append(Int32(order.count))
-            recordCount = order.count
-            self.order = order
+            first = start
         }
 
         /// The node of a name given in wire form (any case), or -1.
@@ -188,40 +131,60 @@ enum ZoneBuilder {
         return flags
     }
 
+    /// Lays out nodes, RRsets and RDATA. A node's records are ordered by type (stable, so an
+    /// RRset keeps reading order) in a scratch list, dropping RDATA its RRset already has (RFC
+    /// 2181 section 5). The RDATA stays in the parser's bytes, which become the zone's: each
+    /// record points at its own, so nothing is copied.
     static func freeze(_ grouped: GroupedRecords, flags: [Zone.Node.Flags], origin: DNSName, pools: [String: Int]) -> Zone {
         let records = grouped.records
+        let types = records.types
         var nodes: [Zone.Node] = []
         var rrsets: [Zone.RRSet] = []
         var rdatas: [Zone.RData] = []
         nodes.reserveCapacity(grouped.nodeCount)
-        rrsets.reserveCapacity(grouped.recordCount)
-        rdatas.reserveCapacity(grouped.recordCount)
-        // Records already in place keep their RDATA where it was read: the zone's bytes are the
-        // parser's, not a copy.
-        let inPlace = grouped.order == nil
-        var bytes: [UInt8] = inPlace ? records.rdataBytes : []
-        if !inPlace { bytes.reserveCapacity((0..<grouped.recordCount).reduce(0) { $0 + records.rdataRange(grouped.record(at: $1)).count }) }
+        rrsets.reserveCapacity(records.count)
+        rdatas.reserveCapacity(records.count)
         var soaRRset = -1
         var serial: UInt32 = 0
         var negativeTTL: UInt32 = 0
+        var ofNode: [Int] = []
+        ofNode.reserveCapacity(16)
         var scratch = [UInt8](repeating: 0, count: 256)
         scratch.withUnsafeMutableBytes { scratch in
             records.rdataBytes.withUnsafeBytes { rdataBytes in
+                func rdata(_ record: Int) -> UnsafeRawBufferPointer {
+                    UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(record)])
+                }
                 for node in 0..<grouped.nodeCount {
+                    ofNode.removeAll(keepingCapacity: true)
+                    for slot in Int(grouped.first[node])..<Int(grouped.first[node + 1]) {
+                        let record = grouped.record(at: slot)
+                        let type = types[record]
+                        // Insertion by type, after the records of that type already placed: a
+                        // name has a handful of records, rarely more.
+                        var at = ofNode.count
+                        while at > 0 && types[ofNode[at - 1]].rawValue > type.rawValue { at -= 1 }
+                        var scan = at
+                        var duplicate = false
+                        while scan > 0 && types[ofNode[scan - 1]] == type && !duplicate {
+                            duplicate = bytesEqual(rdata(ofNode[scan - 1]), rdata(record))
+                            scan -= 1
+                        }
+                        if !duplicate { ofNode.insert(record, at: at) }
+                    }
                     let firstRRset = rrsets.count
-                    var slot = Int(grouped.first[node])
-                    let end = Int(grouped.first[node + 1])
-                    while slot < end {
-                        let head = grouped.record(at: slot)
-                        let type = records.types[head]
-                        var setEnd = slot
+                    var member = 0
+                    while member < ofNode.count {
+                        let head = ofNode[member]
+                        let type = types[head]
+                        var setEnd = member
                         // An RRset has one TTL (RFC 2181 5.2); the lowest wins so no copy lives too long.
                         var ttl = UInt32.max
-                        while setEnd < end && records.types[grouped.record(at: setEnd)] == type {
-                            ttl = min(ttl, records.ttls[grouped.record(at: setEnd)])
+                        while setEnd < ofNode.count && types[ofNode[setEnd]] == type {
+                            ttl = min(ttl, records.ttls[ofNode[setEnd]])
                             setEnd += 1
                         }
-                        let headRData = UnsafeRawBufferPointer(rebasing: rdataBytes[records.rdataRange(head)])
+                        let headRData = rdata(head)
                         if node == 0 && type == .soa {
                             soaRRset = rrsets.count
                             serial = readUInt32(headRData, at: headRData.count - 20)
@@ -231,31 +194,25 @@ enum ZoneBuilder {
                         if type == .dyna || type == .dync {
                             pool = Int32(pools[String(decoding: headRData, as: UTF8.self)] ?? -1)
                         }
-                        rrsets.append(Zone.RRSet(type: type, ttl: ttl, firstRData: Int32(rdatas.count), rdataCount: Int32(setEnd - slot),
+                        rrsets.append(Zone.RRSet(type: type, ttl: ttl, firstRData: Int32(rdatas.count), rdataCount: Int32(setEnd - member),
                                                  pool: pool))
-                        for member in slot..<setEnd {
-                            let range = records.rdataRange(grouped.record(at: member))
-                            let rdata = UnsafeRawBufferPointer(rebasing: rdataBytes[range])
+                        for record in ofNode[member..<setEnd] {
+                            let range = records.rdataRange(record)
                             var additional: Int32 = -1
-                            if let target = additionalTargetStart(type: type), rdata.count > target {
-                                let targetNode = grouped.node(of: rdata[target...], scratch: scratch)
+                            if let target = additionalTargetStart(type: type), range.count > target {
+                                let targetNode = grouped.node(of: rdata(record)[target...], scratch: scratch)
                                 if targetNode >= 0 && grouped.hasAddresses[targetNode] { additional = Int32(targetNode) }
                             }
-                            if inPlace {
-                                rdatas.append(Zone.RData(offset: Int32(range.lowerBound), length: Int32(rdata.count), additionalNode: additional))
-                            } else {
-                                rdatas.append(Zone.RData(offset: Int32(bytes.count), length: Int32(rdata.count), additionalNode: additional))
-                                bytes.append(contentsOf: rdata)
-                            }
+                            rdatas.append(Zone.RData(offset: Int32(range.lowerBound), length: Int32(range.count), additionalNode: additional))
                         }
-                        slot = setEnd
+                        member = setEnd
                     }
                     nodes.append(Zone.Node(firstRRset: Int32(firstRRset), rrsetCount: Int32(rrsets.count - firstRRset), flags: flags[node]))
                 }
             }
         }
-        return Zone(origin: origin, serial: serial, recordCount: grouped.recordCount, names: grouped.names.table(),
-                    nodes: nodes, rrsets: rrsets, rdatas: rdatas, rdataBytes: bytes, apexNode: 0, soaRRset: soaRRset,
+        return Zone(origin: origin, serial: serial, recordCount: rdatas.count, names: grouped.names.table(),
+                    nodes: nodes, rrsets: rrsets, rdatas: rdatas, rdataBytes: records.rdataBytes, apexNode: 0, soaRRset: soaRRset,
                     negativeTTL: negativeTTL)
     }
 
