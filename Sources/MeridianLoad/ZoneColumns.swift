@@ -24,9 +24,10 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
     /// How each owner was written, for messages (`names` keeps owners lower-cased): bit `i`
     /// of a record's word is set when octet `i` of its owner is a capital. Empty until an owner
     /// has one, then eight bytes a record; owners with capitals past the 64th octet are kept
-    /// whole. Classes other than IN, which the parser never gives.
+    /// whole.
     private var ownerCapitals: [UInt64] = []
     private var longSpelledOwners: [Int: DNSName] = [:]
+    /// Classes other than IN, by record: the parser gives none, but a `ZoneRecord` may hold one.
     private var otherClasses: [Int: RRClass] = [:]
     private var lastOwner: [UInt8] = []
     private var lastCapitals: UInt64 = 0
