@@ -199,8 +199,14 @@ private struct ZoneContents {
             if NameSummary.isExclusive(type) && names[key] == nil { names[key] = NameSummary(owner: index) }
         }
         guard !names.isEmpty else { return }
+        // Most records are at names no rule looks at: a hash of the owner's bytes passes them
+        // over without making a key (an array) for each.
+        let summarized = Set(names.keys.map { $0.wire.withUnsafeBytes(NameKey.bytesHash) })
         for index in 0..<records.count where depths[index] >= 0 {
-            names[NameKey(lowercasedWire: records.withLowercasedOwner(at: index) { Array($0) })]?.add(records.type(at: index), at: index)
+            let key = records.withLowercasedOwner(at: index) { owner in
+                summarized.contains(NameKey.bytesHash(owner)) ? NameKey(lowercasedWire: Array(owner)) : nil
+            }
+            if let key { names[key]?.add(records.type(at: index), at: index) }
         }
     }
 
@@ -303,6 +309,13 @@ struct NameKey: Hashable {
 
     func hash(into hasher: inout Hasher) {
         wire.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    /// A hash of a lower-cased name's bytes, for telling names apart before making a key.
+    static func bytesHash(_ wire: UnsafeRawBufferPointer) -> Int {
+        var hasher = Hasher()
+        hasher.combine(bytes: wire)
+        return hasher.finalize()
     }
 
     static func == (a: NameKey, b: NameKey) -> Bool {
