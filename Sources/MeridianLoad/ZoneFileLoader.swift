@@ -6,27 +6,26 @@ import MeridianZoneFile
 /// builder takes only a `ValidatedZone`, which only the validator makes, so no caller (the
 /// server, `dnsctl`, tests, benchmarks) can serve records that were not checked.
 public enum ZoneFileLoader {
-    /// A zone file read and validated; `warnings` are problems that do not stop loading.
-    public struct Read: Sendable {
-        public var zone: ValidatedZone<[ZoneRecord]>
+    /// A zone file read and validated, its records as `ZoneRecord`s (tools) or in columns
+    /// (loading); `warnings` are problems that do not stop loading.
+    public struct Read<Records: ZoneRecordList>: Sendable {
+        public var zone: ValidatedZone<Records>
         public var warnings: [ZoneFileError]
     }
 
     /// Parses and validates the file at `path`, keeping every record as written (for tools
     /// that print them). `$INCLUDE` is confined to `includeRoot` (default: the file's directory).
-    public static func read(file path: String, origin: DNSName, includeRoot: String? = nil) throws(ZoneFileErrors) -> Read {
+    public static func read(file path: String, origin: DNSName, includeRoot: String? = nil) throws(ZoneFileErrors) -> Read<[ZoneRecord]> {
         var records: [ZoneRecord] = []
         let diagnostics = ZoneParser.parse(file: path, origin: origin, includeRoot: includeRoot, into: &records)
-        let checked = try check(records, diagnostics, origin: origin, file: path, pools: nil)
-        return Read(zone: checked.zone, warnings: checked.warnings)
+        return try check(records, diagnostics, origin: origin, file: path, pools: nil)
     }
 
     /// Parses and validates zone text that did not come from a file (tests, benchmarks).
-    public static func read(text: String, fileName: String, origin: DNSName) throws(ZoneFileErrors) -> Read {
+    public static func read(text: String, fileName: String, origin: DNSName) throws(ZoneFileErrors) -> Read<[ZoneRecord]> {
         var records: [ZoneRecord] = []
         let diagnostics = ZoneParser.parse(text: text, fileName: fileName, origin: origin, into: &records)
-        let checked = try check(records, diagnostics, origin: origin, file: fileName, pools: nil)
-        return Read(zone: checked.zone, warnings: checked.warnings)
+        return try check(records, diagnostics, origin: origin, file: fileName, pools: nil)
     }
 
     /// Reads, validates and freezes the file at `path`. `pools` gives the routing index of each
@@ -57,16 +56,10 @@ public enum ZoneFileLoader {
         return ZoneBuilder.build(try check(columns, diagnostics, origin: origin, file: fileName, pools: pools).zone, pools: pools)
     }
 
-    /// A zone checked, and what reading it warned about.
-    private struct Checked<Records: ZoneRecordList> {
-        var zone: ValidatedZone<Records>
-        var warnings: [ZoneFileError]
-    }
-
     /// Every problem at once: syntax errors, whole-zone errors, then pools the configuration
     /// does not define (when `pools` is given).
     private static func check<Records: ZoneRecordList>(_ records: Records, _ diagnostics: ZoneParseDiagnostics, origin: DNSName,
-                                                       file: String, pools: [String: Int]?) throws(ZoneFileErrors) -> Checked<Records> {
+                                                       file: String, pools: [String: Int]?) throws(ZoneFileErrors) -> Read<Records> {
         var errors = diagnostics.errors
         var validated: ValidatedZone<Records>?
         do {
@@ -76,6 +69,6 @@ public enum ZoneFileLoader {
         }
         if let pools { errors += ZoneBuilder.unknownPools(in: records, pools: pools) }
         guard errors.isEmpty, let validated else { throw ZoneFileErrors(errors) }
-        return Checked(zone: validated, warnings: diagnostics.warnings)
+        return Read(zone: validated, warnings: diagnostics.warnings)
     }
 }

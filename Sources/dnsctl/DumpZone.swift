@@ -30,7 +30,7 @@ struct DumpZone: ParsableCommand {
             printError("\(file):1:1: bad origin \"\(originText)\": \(error)")
             throw ExitCode(1)
         }
-        let read: ZoneFileLoader.Read
+        let read: ZoneFileLoader.Read<[ZoneRecord]>
         do {
             read = try ZoneFileLoader.read(file: file, origin: originName)
         } catch {
