@@ -60,12 +60,6 @@ enum ZoneBuilder {
             if let placed { Int(placed[slot]) } else { slot }
         }
 
-        /// Lower-cases a wire-form name into `scratch` (length octets are below "A"); returns its length.
-        private static func lowercase(_ wire: some Collection<UInt8>, into scratch: UnsafeMutableRawBufferPointer) -> Int {
-            for (index, byte) in wire.enumerated() { scratch[index] = asciiLowercase(byte) }
-            return wire.count
-        }
-
         /// Counting sort by node, stable, so that reading order holds within a node.
         private mutating func placeByNode() {
             let nodes = names.count
@@ -97,7 +91,7 @@ enum ZoneBuilder {
         /// The node of a name given in wire form (any case), or -1.
         func node(of wire: some Collection<UInt8>, scratch: UnsafeMutableRawBufferPointer) -> Int {
             guard wire.count <= scratch.count else { return -1 }
-            let length = Self.lowercase(wire, into: scratch)
+            let length = ZoneColumns.lowercase(wire, into: scratch)
             return names.find(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))
         }
     }

@@ -75,10 +75,9 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
     /// The owner's entry in `names`, adding it and every name between it and the origin (the
     /// empty non-terminals) when it is new.
     private mutating func number(_ owner: [UInt8]) -> Int32 {
-        for (index, byte) in owner.enumerated() { scratch[index] = asciiLowercase(byte) }
         let originLabels = originLabels
-        return scratch.withUnsafeBytes { scratch in
-            let name = UnsafeRawBufferPointer(rebasing: scratch[0..<owner.count])
+        return scratch.withUnsafeMutableBytes { scratch in
+            let name = UnsafeRawBufferPointer(rebasing: scratch[0..<Self.lowercase(owner, into: scratch)])
             let entry = names.insert(name)
             if entry.inserted {
                 var labels = DNSName(uncheckedWire: owner).labelCount
@@ -91,6 +90,12 @@ struct ZoneColumns: ZoneRecordSink, ZoneRecordList {
             }
             return Int32(entry.index)
         }
+    }
+
+    /// Lower-cases a wire-form name into `scratch` (length octets are below "A"); returns its length.
+    static func lowercase(_ wire: some Collection<UInt8>, into scratch: UnsafeMutableRawBufferPointer) -> Int {
+        for (index, byte) in wire.enumerated() { scratch[index] = asciiLowercase(byte) }
+        return wire.count
     }
 
     /// Lets go of what only the checks' messages need (positions, spellings), before the zone
