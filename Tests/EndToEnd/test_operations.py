@@ -1003,6 +1003,12 @@ class StatsPortTest(OperationsCase):
         self.assertIsNone(re.search(r"<link[^>]+stylesheet", page, re.I))
 
         url = "http://127.0.0.1:%d/" % self.stats_port
+        # The query-rate line needs a rate in the history: a difference of two samples a
+        # second apart, so none yet in the first seconds after the start.
+        def rate_in_history():
+            status, _, body = self.http_get("/api/v1/history")
+            return status == 200 and any(v is not None for v in json.loads(body)["queriesPerSecond"])
+        wait_until(rate_in_history, 10, message="a query rate in /api/v1/history")
         dom = self.dashboard_dom()
 
         edges = {e["name"]: e for e in self.ctl_json("edges")["edges"]}
