@@ -18,7 +18,12 @@ public final class AnsweringContext: @unchecked Sendable {
     private let publisher: SnapshotPublisher
 
     // Owned by the answering thread.
-    package private(set) var snapshot: AuthoritySnapshot
+    package private(set) var snapshot: AuthoritySnapshot {
+        didSet { serving = snapshot }
+    }
+    /// `snapshot` again, for the query path: `snapshot` keeps it alive, and reading it
+    /// through this costs no retain and release per query.
+    private unowned(unsafe) var serving: AuthoritySnapshot
     private var generation: Int
     let scratch = ResponderScratch()
     private var counters: QueryCounters
@@ -50,6 +55,7 @@ public final class AnsweringContext: @unchecked Sendable {
         self.publisher = publisher
         self.generation = generation
         self.snapshot = snapshot
+        self.serving = snapshot
         let counters = QueryCounters(edges: snapshot.routing.edges.count, pools: snapshot.routing.pools.count)
         self.counters = counters
         self.shared = NIOLockedValueBox(SharedCounts(counters: counters, routing: snapshot.routing))
@@ -63,11 +69,11 @@ public final class AnsweringContext: @unchecked Sendable {
     @inline(__always)
     package func answer(_ query: UnsafeRawBufferPointer, from client: ClientAddress, over transport: Transport,
                         into output: UnsafeMutableRawBufferPointer, now: Int = 0) -> Outcome {
-        var outcome = Responder.respond(to: query, from: client, over: transport, using: snapshot, scratch: scratch, into: output)
+        var outcome = Responder.respond(to: query, from: client, over: transport, using: serving, scratch: scratch, into: output)
         // After the responder: the limit depends on the class and size of the answer. TCP is
         // never limited (its source cannot be spoofed), nor is a client that proved its
         // address with a server cookie.
-        if transport == .udp && outcome.length > 0 && snapshot.rateLimit.isEnabled && !outcome.hasValidServerCookie {
+        if transport == .udp && outcome.length > 0 && serving.rateLimit.isEnabled && !outcome.hasValidServerCookie {
             outcome = rateLimit(outcome, client: client, response: output, now: now)
         }
         counters.count(outcome, transport: transport, chosen: scratch.chosenEdges)
