@@ -7,8 +7,13 @@
  * dnsperf's -q), optional rate limit (like dnsperf's -Q), replies matched by ID, latency
  * per reply in a microsecond histogram.
  *
- *   loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS] [-n SOCKETS]
+ *   loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS [-T TICK_US]] [-n SOCKETS]
  *           [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C] [-D]
+ *
+ * With -Q alone, the queries due are sent whenever the loop wakes, and replies wake it: how
+ * fast the server answers then shapes when queries arrive. With -T they leave every TICK_US
+ * microseconds on the generator's own clock (open loop, as independent clients send), so
+ * every server sees the same arrivals; replies are still read, and timed, as they come.
  *
  * QUERIES has one query per line: `NAME TYPE [SUBNET]`, e.g.
  *   api.bench.example. A 81.2.69.0/24
@@ -21,7 +26,8 @@
  *
  * Prints one JSON object: sent, received, lost (no reply within the timeout), late
  * (replies after their timeout), qps (received per second of the sending period),
- * latency average/p50/p99/max in microseconds and the rcode counts.
+ * latency average/p50/p99/max in microseconds, send_calls (sendmmsg calls that sent),
+ * waits (times the loop slept) and the rcode counts.
  *
  * Traffic goes to loopback addresses only (127.0.0.0/8 or ::1): the program refuses any
  * other server address. It stops by itself after the given duration plus the timeout.
@@ -36,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,15 +172,16 @@ static int is_loopback(const union address *a) {
 int main(int argc, char **argv) {
     const char *server = "127.0.0.1", *file = NULL;
     int port = 0, nsock = 4, window = 32, batch = 32, timeout_ms = 200, edns = 1, cookie = 0, dnssec_ok = 0;
-    double seconds = 5, rate = 0;
+    double seconds = 5, rate = 0, tick_us = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "s:p:f:d:Q:n:w:b:t:ECDh")) != -1) {
+    while ((opt = getopt(argc, argv, "s:p:f:d:Q:T:n:w:b:t:ECDh")) != -1) {
         switch (opt) {
         case 's': server = optarg; break;
         case 'p': port = atoi(optarg); break;
         case 'f': file = optarg; break;
         case 'd': seconds = atof(optarg); break;
         case 'Q': rate = atof(optarg); break;
+        case 'T': tick_us = atof(optarg); break;
         case 'n': nsock = atoi(optarg); break;
         case 'w': window = atoi(optarg); break;
         case 'b': batch = atoi(optarg); break;
@@ -183,7 +191,7 @@ int main(int argc, char **argv) {
         case 'D': dnssec_ok = 1; break;
         default:
             fprintf(stderr, "usage: loadgen -p PORT -f QUERIES [-s 127.0.0.1] [-d SECONDS] [-Q QPS] "
-                            "[-n SOCKETS] [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C]\n");
+                            "[-T TICK_US] [-n SOCKETS] [-w WINDOW] [-b BATCH] [-t TIMEOUT_MS] [-E] [-C] [-D]\n");
             return 2;
         }
     }
@@ -193,6 +201,8 @@ int main(int argc, char **argv) {
     if (window < 1 || window > 30000) die("-w must be 1..30000");
     if (seconds <= 0 || seconds > 3600) die("-d must be in (0, 3600]");
     if (timeout_ms < 1 || timeout_ms > 10000) die("-t must be 1..10000");
+    if (tick_us < 0 || tick_us > 1000000) die("-T must be 0..1000000");
+    if (tick_us > 0 && rate <= 0) die("-T needs -Q");
 
     union address dst;
     socklen_t dstlen;
@@ -259,6 +269,7 @@ int main(int argc, char **argv) {
 
     uint32_t *hist = calloc(HIST_US + 1, sizeof *hist);
     uint64_t sent = 0, received = 0, lost = 0, late = 0, short_replies = 0, send_errors = 0;
+    uint64_t send_calls = 0, waits = 0;
     uint64_t rcodes[16] = {0};
     long double lat_sum = 0;
     uint64_t lat_max = 0;
@@ -268,11 +279,25 @@ int main(int argc, char **argv) {
     const uint64_t send_end = start + (uint64_t)(seconds * 1e9);
     const uint64_t hard_end = send_end + timeout_ns + 100000000ull;
     uint64_t outstanding_total = 0;
+    /* With -T, queries leave on the generator's own clock, every tick, whatever the replies
+     * do: the server sees the same arrivals however fast it answers. */
+    const uint64_t tick_ns = (uint64_t)(tick_us * 1000);
+    uint64_t next_tick = start;
+    if (tick_ns) prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 
     for (;;) {
         uint64_t t = now_ns();
         int sending = t < send_end;
-        if (!sending && (outstanding_total == 0 || t >= hard_end)) break;
+        uint64_t due_at = t;
+        if (tick_ns && sending) {
+            if (t >= next_tick) {
+                due_at = next_tick;
+                while (next_tick <= t) next_tick += tick_ns;
+            } else {
+                sending = 0;
+            }
+        }
+        if (t >= send_end && (outstanding_total == 0 || t >= hard_end)) break;
         int progress = 0;
         for (int i = 0; i < nsock; i++) {
             struct sock *s = &socks[i];
@@ -280,7 +305,7 @@ int main(int argc, char **argv) {
             if (sending) {
                 long n = window - s->outstanding;
                 if (rate > 0) {
-                    double due = rate * (double)(t - start) / 1e9 - (double)sent;
+                    double due = rate * (double)(due_at - start) / 1e9 - (double)sent;
                     if (due < n) n = (long)due;
                 }
                 if (n > batch) n = batch;
@@ -312,7 +337,7 @@ int main(int argc, char **argv) {
                     s->outstanding += r;
                     outstanding_total += (uint64_t)r;
                     sent += (uint64_t)r;
-                    if (r > 0) progress = 1;
+                    if (r > 0) { progress = 1; send_calls++; }
                 }
             }
             /* Collect replies. */
@@ -352,7 +377,17 @@ int main(int argc, char **argv) {
                 s->head++;
             }
         }
-        if (!progress) poll(pfd, (nfds_t)nsock, 1);
+        if (!progress) {
+            struct timespec wait = {0, 1000000};
+            if (tick_ns && t < send_end) {
+                uint64_t now = now_ns();
+                uint64_t left = next_tick > now ? next_tick - now : 0;
+                wait.tv_sec = (time_t)(left / 1000000000ull);
+                wait.tv_nsec = (long)(left % 1000000000ull);
+            }
+            ppoll(pfd, (nfds_t)nsock, &wait, NULL);
+            waits++;
+        }
     }
     /* Anything still out when the run ends is lost. */
     for (int i = 0; i < nsock; i++) {
@@ -374,12 +409,14 @@ int main(int argc, char **argv) {
     printf("{\"queries\": %zu, \"sockets\": %d, \"window\": %d, \"batch\": %d, \"rate\": %.0f, "
            "\"seconds\": %.3f, \"sent\": %llu, \"received\": %llu, \"lost\": %llu, \"late\": %llu, "
            "\"short\": %llu, \"send_errors\": %llu, \"qps\": %.1f, \"lat_avg_us\": %.1f, "
-           "\"lat_p50_us\": %llu, \"lat_p99_us\": %llu, \"lat_max_us\": %llu, \"rcodes\": {",
+           "\"lat_p50_us\": %llu, \"lat_p99_us\": %llu, \"lat_max_us\": %llu, \"send_calls\": %llu, "
+           "\"waits\": %llu, \"rcodes\": {",
            nq, nsock, window, batch, rate, elapsed, (unsigned long long)sent,
            (unsigned long long)received, (unsigned long long)lost, (unsigned long long)late,
            (unsigned long long)short_replies, (unsigned long long)send_errors,
            (double)received / elapsed, received ? (double)(lat_sum / received) : 0.0,
-           (unsigned long long)p50, (unsigned long long)p99, (unsigned long long)lat_max);
+           (unsigned long long)p50, (unsigned long long)p99, (unsigned long long)lat_max,
+           (unsigned long long)send_calls, (unsigned long long)waits);
     int first = 1;
     for (int i = 0; i < 16; i++) {
         if (!rcodes[i]) continue;
